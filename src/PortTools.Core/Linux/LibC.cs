@@ -1,0 +1,86 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace PortTools.Linux
+{
+    /// <summary>The libc calls the Linux readers make. Thin: no logic lives here.</summary>
+    internal static unsafe class LibC
+    {
+        private const string Lib = "libc";
+
+        public const int AF_INET = 2;
+        public const int AF_INET6 = 10;
+        public const int AF_NETLINK = 16;
+        public const int SOCK_STREAM = 1;
+        public const int SOCK_DGRAM = 2;
+        public const int SOCK_RAW = 3;
+        public const int SOCK_CLOEXEC = 0x80000;
+        public const int NETLINK_SOCK_DIAG = 4;
+        public const int O_RDONLY = 0;
+        public const int O_DIRECTORY = 0x10000;
+        public const int O_CLOEXEC = 0x80000;
+        public const int CLONE_NEWNET = 0x40000000;
+        public const int SOL_SOCKET = 1;
+        public const int SO_RCVBUF = 8;
+        public const int EINTR = 4;
+        public const int ENOENT = 2;
+        public const int ESRCH = 3;
+        public const int EACCES = 13;
+        public const int EPERM = 1;
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int socket(int domain, int type, int protocol);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern nint send(int fd, byte* buffer, nuint length, int flags);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern nint recv(int fd, byte* buffer, nuint length, int flags);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int setsockopt(int fd, int level, int name, int* value, uint length);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int close(int fd);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int open(byte* path, int flags);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int openat(int dirfd, byte* path, int flags);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern nint readlinkat(int dirfd, byte* path, byte* buffer, nuint size);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern nint getdents64(int fd, byte* buffer, nuint count);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int setns(int fd, int nstype);
+
+        [DllImport(Lib)]
+        public static extern uint geteuid();
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern byte* if_indextoname(uint index, byte* name);
+
+        public static int LastError => Marshal.GetLastWin32Error();
+
+        /// <summary>The text of an errno value, as strerror gives it.</summary>
+        public static string ErrorText(int errno) => new System.ComponentModel.Win32Exception(errno).Message;
+
+        /// <summary>Opens a path with a NUL-terminated UTF-8 copy on the stack.</summary>
+        public static int Open(string path, int flags)
+        {
+            int length = System.Text.Encoding.UTF8.GetByteCount(path);
+            byte* bytes = stackalloc byte[length + 1];
+            fixed (char* chars = path)
+            {
+                System.Text.Encoding.UTF8.GetBytes(chars, path.Length, bytes, length);
+            }
+
+            bytes[length] = 0;
+            return open(bytes, flags | O_CLOEXEC);
+        }
+    }
+}

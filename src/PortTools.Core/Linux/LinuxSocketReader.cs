@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace PortTools.Linux
+{
+    /// <summary>How the Linux reader gets the kernel's tables.</summary>
+    internal enum LinuxTableSource
+    {
+        /// <summary>Netlink sock_diag, falling back to /proc/net per table when netlink fails.</summary>
+        Automatic,
+
+        /// <summary>Only /proc/net (for tests that compare the two).</summary>
+        ProcNet,
+    }
+
+    /// <summary>
+    /// Reads the live socket table on Linux: netlink dumps (or /proc/net) for the sockets, filtered
+    /// as they are decoded, and in parallel one walk of /proc/[pid]/fd for their owners.
+    /// </summary>
+    internal static unsafe class LinuxSocketReader
+    {
+        private const string ProcRoot = "/proc";
+
+        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, LinuxTableSource source = LinuxTableSource.Automatic)
+        {
+            NetworkNamespace? space = query.NetworkNamespace is null ? null : NetworkNamespace.Resolve(query.NetworkNamespace);
+
+            // The descriptor walk is the larger cost and needs nothing from the dump, so it runs beside it.
+            Task<ProcessSocketMap>? walk = query.NeedsProcesses
+                ? Task.Factory.StartNew(() => ProcessSocketMap.Build(ProcRoot, 4096, cancellation), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                : null;
+
+            KernelTables tables;
+            try
+            {
+                tables = space is null
+                    ? ReadKernelTables(query, ProcRoot + "/self/net", source, cancellation)
+                    : space.Run(() => ReadKernelTables(query, space.ProcNetDirectory ?? ProcRoot + "/thread-self/net", source, cancellation));
+            }
+            catch
+            {
+                walk?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed; the first failure wins
+                throw;
+            }
+
+            ProcessSocketMap? owners = walk?.GetAwaiter().GetResult();
+            return Build(tables, owners, query, cancellation);
+        }
+
+        private sealed class KernelTables
+        {
+            public KernelTables(RawSocketTable raw, Dictionary<uint, string> interfaceNames, string method)
+            {
+                Raw = raw;
+                InterfaceNames = interfaceNames;
+                Method = method;
+            }
+
+            public RawSocketTable Raw { get; }
+
+            public Dictionary<uint, string> InterfaceNames { get; }
+
+            public string Method { get; }
+        }
+
+        private static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, CancellationToken cancellation)
+        {
+            var raw = new RawSocketTable();
+            bool usedNetlink = false;
+            bool usedProc = false;
+            InetDiagReader? netlink = source == LinuxTableSource.Automatic ? InetDiagReader.TryOpen(out _) : null;
+            try
+            {
+                foreach (TransportProtocol protocol in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
+                {
+                    if (!query.Wants(protocol))
+                    {
+                        continue;
+                    }
+
+                    foreach (bool ipv6 in new[] { false, true })
+                    {
+                        if (netlink is not null && netlink.Dump(protocol, ipv6, query, raw, cancellation) == 0)
+                        {
+                            usedNetlink = true;
+                            continue;
+                        }
+
+                        string file = procNetDirectory + "/" + (protocol == TransportProtocol.Tcp ? "tcp" : "udp") + (ipv6 ? "6" : string.Empty);
+                        usedProc |= ProcNetReader.Read(file, protocol, ipv6, query, raw, cancellation);
+                    }
+                }
+            }
+            finally
+            {
+                netlink?.Dispose();
+            }
+
+            // Device names are per namespace, so they are resolved here, on the thread inside it.
+            var names = new Dictionary<uint, string>();
+            for (int i = 0; i < raw.Count; i++)
+            {
+                uint index = raw[i].InterfaceIndex;
+                if (index != 0 && !names.ContainsKey(index))
+                {
+                    names[index] = InterfaceName(index);
+                }
+            }
+
+            string method = usedNetlink && usedProc ? "netlink sock_diag and /proc/net" : usedProc ? "/proc/net" : "netlink sock_diag";
+            return new KernelTables(raw, names, method);
+        }
+
+        private static string InterfaceName(uint index)
+        {
+            byte* name = stackalloc byte[32];
+            if (LibC.if_indextoname(index, name) == null)
+            {
+                return index.ToString(CultureInfo.InvariantCulture); // the device is gone; its number still says which
+            }
+
+            int length = 0;
+            while (length < 32 && name[length] != 0)
+            {
+                length++;
+            }
+
+            return System.Text.Encoding.UTF8.GetString(name, length);
+        }
+
+        private static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, SocketQuery query, CancellationToken cancellation)
+        {
+            RawSocketTable raw = tables.Raw;
+            var sockets = new List<SocketTuple>(raw.Count);
+            var addresses = new AddressCache();
+            var ownerCache = new Dictionary<int, SocketOwner>();
+            var ownerIds = new List<int>(4);
+            uint self = LibC.geteuid();
+            int hiddenOwners = 0;
+            for (int i = 0; i < raw.Count; i++)
+            {
+                if ((i & 0xFFF) == 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
+                ref RawSocketTable.Record record = ref raw[i];
+                IReadOnlyList<SocketOwner> owners = Array.Empty<SocketOwner>();
+                if (ownerMap is not null && ownerMap.TryGetOwners(record.Inode, ownerIds))
+                {
+                    var list = new SocketOwner[ownerIds.Count];
+                    for (int k = 0; k < list.Length; k++)
+                    {
+                        int pid = ownerIds[k];
+                        if (!ownerCache.TryGetValue(pid, out SocketOwner? owner))
+                        {
+                            owner = new SocketOwner(pid, ProcessNames.Read(ProcRoot, pid));
+                            ownerCache[pid] = owner;
+                        }
+
+                        list[k] = owner;
+                    }
+
+                    owners = list;
+                }
+                else if (ownerMap is not null && record.Inode != 0 && record.UserId != self && ownerMap.HiddenProcessCount > 0)
+                {
+                    hiddenOwners++;
+                }
+
+                if (query.HasProcessFilter && !query.WantsOwners(owners))
+                {
+                    continue;
+                }
+
+                string? device = record.InterfaceIndex != 0 && tables.InterfaceNames.TryGetValue(record.InterfaceIndex, out string? name) ? name : null;
+                sockets.Add(new SocketTuple
+                {
+                    Protocol = record.Protocol,
+                    State = record.State,
+                    LocalAddress = addresses.Get(raw.LocalAddress(i), record.InterfaceIndex),
+                    LocalPort = record.LocalPort,
+                    RemoteAddress = addresses.Get(raw.RemoteAddress(i), record.InterfaceIndex),
+                    RemotePort = record.RemotePort,
+                    Processes = owners,
+                    UserId = record.UserId,
+                    Inode = record.Inode == 0 ? null : record.Inode,
+                    ReceiveQueue = record.ReceiveQueue,
+                    SendQueue = record.SendQueue,
+                    BoundInterface = device,
+                    IPv6Only = record.V6Only == 0 ? null : record.V6Only == 2,
+                    Source = "Live",
+                });
+            }
+
+            var warnings = new List<string>();
+            if (hiddenOwners > 0 && !query.HasProcessFilter)
+            {
+                warnings.Add(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "The owning process of {0} socket(s) is not shown: they belong to other users, whose file descriptors only root can read ({1} processes were hidden). Run as root to see every owner.",
+                    hiddenOwners,
+                    ownerMap!.HiddenProcessCount));
+            }
+            else if (ownerMap is not null && ownerMap.HiddenProcessCount > 0 && query.HasProcessFilter)
+            {
+                warnings.Add(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "{0} processes of other users could not be inspected without root; sockets they hold cannot match -ProcessId or -ProcessName.",
+                    ownerMap.HiddenProcessCount));
+            }
+
+            return new SocketTableReadResult(sockets, warnings, tables.Method);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System;
+using System.Collections.Generic;
+
+namespace PortTools
+{
+    /// <summary>
+    /// What to read from a live socket table, and which sockets to keep. Every filter is applied in
+    /// the reader, on the raw records, before any SocketTuple is built. Filters combine with AND;
+    /// the values of one filter combine with OR.
+    /// </summary>
+    public sealed class SocketQuery
+    {
+        /// <summary>Protocols to read; null or empty for all.</summary>
+        public IReadOnlyCollection<TransportProtocol>? Protocols { get; set; }
+
+        /// <summary>States to keep; null or empty for all.</summary>
+        public IReadOnlyCollection<SocketState>? States { get; set; }
+
+        /// <summary>Keep only listening TCP sockets and unconnected UDP sockets (ss -l).</summary>
+        public bool ListeningOnly { get; set; }
+
+        /// <summary>Local addresses or prefixes to keep.</summary>
+        public IReadOnlyList<AddressPrefix>? LocalAddresses { get; set; }
+
+        /// <summary>Remote addresses or prefixes to keep.</summary>
+        public IReadOnlyList<AddressPrefix>? RemoteAddresses { get; set; }
+
+        /// <summary>Local ports or ranges to keep.</summary>
+        public IReadOnlyList<PortRange>? LocalPorts { get; set; }
+
+        /// <summary>Remote ports or ranges to keep.</summary>
+        public IReadOnlyList<PortRange>? RemotePorts { get; set; }
+
+        /// <summary>Keep sockets held by one of these processes.</summary>
+        public IReadOnlyCollection<int>? ProcessIds { get; set; }
+
+        /// <summary>Keep sockets held by a process whose name matches (the caller supplies the matcher, such as a wildcard pattern).</summary>
+        public Func<string, bool>? ProcessNameMatch { get; set; }
+
+        /// <summary>Map sockets to their owning processes. The most expensive step on Linux; off skips it.</summary>
+        public bool IncludeProcesses { get; set; } = true;
+
+        /// <summary>Read another network namespace (Linux): a name from /run/netns, a path to a namespace file, or a process id.</summary>
+        public string? NetworkNamespace { get; set; }
+
+        internal bool NeedsProcesses => IncludeProcesses || ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;
+
+        internal bool HasProcessFilter => ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;
+
+        internal bool Wants(TransportProtocol protocol) => Protocols is not { Count: > 0 } || Contains(Protocols, protocol);
+
+        internal bool WantsState(TransportProtocol protocol, SocketState state)
+        {
+            if (ListeningOnly && state != SocketState.Listen && !(protocol == TransportProtocol.Udp && state == SocketState.Unconnected))
+            {
+                return false;
+            }
+
+            return States is not { Count: > 0 } || Contains(States, state);
+        }
+
+        internal bool WantsEndpoints(ReadOnlySpan<byte> local, int localPort, ReadOnlySpan<byte> remote, int remotePort) =>
+            PortMatches(LocalPorts, localPort)
+            && PortMatches(RemotePorts, remotePort)
+            && AddressMatches(LocalAddresses, local)
+            && AddressMatches(RemoteAddresses, remote);
+
+        internal bool WantsOwners(IReadOnlyList<SocketOwner> owners)
+        {
+            if (ProcessIds is { Count: > 0 })
+            {
+                bool any = false;
+                foreach (SocketOwner owner in owners)
+                {
+                    any |= Contains(ProcessIds, owner.ProcessId);
+                }
+
+                if (!any)
+                {
+                    return false;
+                }
+            }
+
+            if (ProcessNameMatch is not null)
+            {
+                foreach (SocketOwner owner in owners)
+                {
+                    if (owner.ProcessName is not null && ProcessNameMatch(owner.ProcessName))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>Applies every filter to a socket that is already built (offline tables, other platforms).</summary>
+        /// <param name="socket">The socket.</param>
+        /// <returns>Whether it passes.</returns>
+        public bool Matches(SocketTuple socket)
+        {
+            if (socket is null || !Wants(socket.Protocol) || !WantsState(socket.Protocol, socket.State))
+            {
+                return false;
+            }
+
+            if (!WantsEndpoints(socket.LocalAddress.GetAddressBytes(), socket.LocalPort, socket.RemoteAddress.GetAddressBytes(), socket.RemotePort))
+            {
+                return false;
+            }
+
+            return !HasProcessFilter || WantsOwners(socket.Processes);
+        }
+
+        private static bool PortMatches(IReadOnlyList<PortRange>? ranges, int port)
+        {
+            if (ranges is not { Count: > 0 })
+            {
+                return true;
+            }
+
+            for (int i = 0; i < ranges.Count; i++)
+            {
+                if (ranges[i].Contains(port))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool AddressMatches(IReadOnlyList<AddressPrefix>? prefixes, ReadOnlySpan<byte> address)
+        {
+            if (prefixes is not { Count: > 0 })
+            {
+                return true;
+            }
+
+            for (int i = 0; i < prefixes.Count; i++)
+            {
+                if (prefixes[i].Contains(address))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool Contains<T>(IReadOnlyCollection<T> values, T value)
+        {
+            if (values is ICollection<T> collection)
+            {
+                return collection.Contains(value);
+            }
+
+            foreach (T candidate in values)
+            {
+                if (EqualityComparer<T>.Default.Equals(candidate, value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

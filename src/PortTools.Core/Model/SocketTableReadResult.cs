@@ -1,0 +1,24 @@
+using System.Collections.Generic;
+
+namespace PortTools
+{
+    /// <summary>What a live read returned: the sockets in the order the kernel reported them, and any warnings.</summary>
+    public sealed class SocketTableReadResult
+    {
+        internal SocketTableReadResult(IReadOnlyList<SocketTuple> sockets, IReadOnlyList<string> warnings, string method)
+        {
+            Sockets = sockets;
+            Warnings = warnings;
+            Method = method;
+        }
+
+        /// <summary>The sockets that passed the query's filters.</summary>
+        public IReadOnlyList<SocketTuple> Sockets { get; }
+
+        /// <summary>Things the caller should tell the user once, such as owners hidden for lack of privilege.</summary>
+        public IReadOnlyList<string> Warnings { get; }
+
+        /// <summary>How the table was read, such as "netlink sock_diag" or "/proc/net".</summary>
+        public string Method { get; }
+    }
+}

@@ -1,0 +1,62 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace PortTools.Commands
+{
+    /// <summary>Shared completion logic: prefix match, case-insensitive, sorted, quoted when needed.</summary>
+    internal static class Completion
+    {
+        public static IEnumerable<CompletionResult> From(IEnumerable<string> candidates, string wordToComplete, Func<string, string>? tooltip = null)
+        {
+            string prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
+            var pattern = WildcardPattern.Get(prefix + "*", WildcardOptions.IgnoreCase);
+            foreach (string candidate in candidates.Where(c => !string.IsNullOrEmpty(c)).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(c => c, StringComparer.OrdinalIgnoreCase))
+            {
+                if (pattern.IsMatch(candidate))
+                {
+                    string text = candidate.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', '(', ')', '{', '}', ',', ';', '@', '#' }) >= 0
+                        ? "'" + candidate.Replace("'", "''") + "'"
+                        : candidate;
+                    yield return new CompletionResult(text, candidate, CompletionResultType.ParameterValue, tooltip?.Invoke(candidate) ?? candidate);
+                }
+            }
+        }
+    }
+
+    /// <summary>Completes -ProcessName with the names of running processes.</summary>
+    internal sealed class ProcessNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var names = new List<string>();
+            foreach (System.Diagnostics.Process process in System.Diagnostics.Process.GetProcesses())
+            {
+                try
+                {
+                    names.Add(process.ProcessName);
+                }
+                catch (InvalidOperationException)
+                {
+                    // exited while listing
+                }
+                finally
+                {
+                    process.Dispose();
+                }
+            }
+
+            return Completion.From(names, wordToComplete);
+        }
+    }
+
+    /// <summary>Completes -NetworkNamespace with the named namespaces (ip netns list).</summary>
+    internal sealed class NetworkNamespaceCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+            Completion.From(HostNetwork.NamedNetworkNamespaces(), wordToComplete);
+    }
+}

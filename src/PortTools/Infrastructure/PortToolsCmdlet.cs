@@ -1,0 +1,77 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// What every PortTools cmdlet shares: a cancellation token that Ctrl+C (StopProcessing) cancels,
+    /// and one mapping from core exceptions to ErrorRecords with a specific id, category and target.
+    /// </summary>
+    public abstract class PortToolsCmdlet : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+
+        /// <summary>Cancelled when the pipeline stops.</summary>
+        protected CancellationToken CancellationToken => _cancellation.Token;
+
+        /// <inheritdoc/>
+        protected override void StopProcessing() => _cancellation.Cancel();
+
+        /// <summary>Builds the ErrorRecord for a core exception.</summary>
+        /// <param name="exception">What the core threw.</param>
+        /// <param name="errorId">The id for failures that have no more specific one.</param>
+        /// <param name="target">The input that failed.</param>
+        /// <returns>The record.</returns>
+        internal static ErrorRecord ToErrorRecord(Exception exception, string errorId, object? target)
+        {
+            switch (exception)
+            {
+                case NetworkNamespaceException space:
+                    return new ErrorRecord(
+                        exception,
+                        "NetworkNamespace" + space.Error.ToString(),
+                        space.Error switch
+                        {
+                            NetworkNamespaceError.NotFound => ErrorCategory.ObjectNotFound,
+                            NetworkNamespaceError.AccessDenied => ErrorCategory.PermissionDenied,
+                            _ => ErrorCategory.InvalidArgument,
+                        },
+                        space.Specification);
+                case PlatformNotSupportedException:
+                    return new ErrorRecord(exception, "PlatformNotSupported", ErrorCategory.NotImplemented, target);
+                case FormatException:
+                case ArgumentException:
+                    return new ErrorRecord(exception, errorId, ErrorCategory.InvalidArgument, target);
+                case UnauthorizedAccessException:
+                    return new ErrorRecord(exception, errorId, ErrorCategory.PermissionDenied, target);
+                case IOException:
+                    return new ErrorRecord(exception, errorId, ErrorCategory.ReadError, target);
+                default:
+                    return new ErrorRecord(exception, errorId, ErrorCategory.NotSpecified, target);
+            }
+        }
+
+        /// <summary>Writes a non-terminating error for one input; the pipeline goes on.</summary>
+        /// <param name="exception">What failed.</param>
+        /// <param name="errorId">The error id.</param>
+        /// <param name="target">The input that failed.</param>
+        protected void WriteCoreError(Exception exception, string errorId, object? target) =>
+            WriteError(ToErrorRecord(exception, errorId, target));
+
+        /// <summary>Stops the command: for failures after which nothing can proceed.</summary>
+        /// <param name="exception">What failed.</param>
+        /// <param name="errorId">The error id.</param>
+        /// <param name="target">The input that failed.</param>
+        protected void ThrowCoreError(Exception exception, string errorId, object? target) =>
+            ThrowTerminatingError(ToErrorRecord(exception, errorId, target));
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            _cancellation.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+}

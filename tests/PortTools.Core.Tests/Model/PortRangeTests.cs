@@ -1,0 +1,57 @@
+using System;
+using Xunit;
+
+namespace PortTools.Tests.Model
+{
+    public class PortRangeTests
+    {
+        [Theory]
+        [InlineData("80", 80, 80)]
+        [InlineData("0", 0, 0)]
+        [InlineData("65535", 65535, 65535)]
+        [InlineData("8000-8100", 8000, 8100)]
+        [InlineData(" 8000 - 8100 ", 8000, 8100)]
+        [InlineData("22-22", 22, 22)]
+        public void Parses_ports_and_ranges(string text, int start, int end)
+        {
+            PortRange range = PortRange.Parse(text);
+            Assert.Equal(start, range.Start);
+            Assert.Equal(end, range.End);
+            Assert.True(PortRange.TryParse(text, out PortRange again));
+            Assert.Equal(range, again);
+        }
+
+        [Theory]
+        [InlineData("9000-80", "'9000-80' is reversed")]
+        [InlineData("70000", "'70000'")]
+        [InlineData("-1", "'-1'")]
+        [InlineData("80-", "'80-'")]
+        [InlineData("http", "'http'")]
+        [InlineData("", "''")]
+        [InlineData("1-2-3", "'1-2-3'")]
+        public void Bad_ranges_name_the_input(string text, string expected)
+        {
+            Assert.False(PortRange.TryParse(text, out _));
+            FormatException error = Assert.Throws<FormatException>(() => PortRange.Parse(text));
+            Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void A_number_converts_to_a_one_port_range()
+        {
+            PortRange range = 443;
+            Assert.Equal("443", range.ToString());
+            Assert.Equal(1, range.Count);
+            Assert.True(range.Contains(443));
+            Assert.False(range.Contains(444));
+        }
+
+        [Fact]
+        public void Constructor_checks_bounds_and_order()
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => new PortRange(65536));
+            Assert.Throws<ArgumentException>(() => new PortRange(10, 9));
+            Assert.Equal("8000-8100", new PortRange(8000, 8100).ToString());
+        }
+    }
+}
