@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace PortTools.Benchmarks
+{
+    /// <summary>
+    /// Benchmarks with a Stopwatch harness that prints markdown tables. Each suite measures
+    /// PortTools and its yardsticks in the same run, alternating, and reports medians.
+    /// Usage: dotnet run -c Release --project tests/PortTools.Benchmarks -- &lt;suite&gt; [options]
+    /// </summary>
+    public static class Program
+    {
+        public static int Main(string[] args)
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            string suite = args.Length > 0 ? args[0] : "help";
+            var options = Options.Parse(args.AsSpan(args.Length > 0 ? 1 : 0).ToArray());
+            switch (suite)
+            {
+                case "enumerate":
+                    return EnumerationBenchmark.Run(options);
+                case "read-once":
+                    return EnumerationBenchmark.ReadOnce(options);
+                default:
+                    Console.WriteLine("suites: enumerate [--pairs 1000,10000,100000] [--rounds 5] [--ss-p-max 100000]");
+                    Console.WriteLine("        read-once [--no-owners] [--empty]   (child mode: one read, prints peak memory)");
+                    return suite == "help" ? 0 : 2;
+            }
+        }
+    }
+
+    internal sealed class Options
+    {
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+        public static Options Parse(string[] args)
+        {
+            var options = new Options();
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i].StartsWith("--", StringComparison.Ordinal))
+                {
+                    bool hasValue = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
+                    options._values[args[i].Substring(2)] = hasValue ? args[++i] : "true";
+                }
+            }
+
+            return options;
+        }
+
+        public bool Flag(string name) => _values.ContainsKey(name);
+
+        public int Int(string name, int fallback) => _values.TryGetValue(name, out string? v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        public string Text(string name, string fallback) => _values.TryGetValue(name, out string? v) ? v : fallback;
+
+        public int[] Ints(string name, params int[] fallback) =>
+            _values.TryGetValue(name, out string? v) ? Array.ConvertAll(v.Split(','), s => int.Parse(s, CultureInfo.InvariantCulture)) : fallback;
+    }
+}
