@@ -11,6 +11,9 @@ namespace PortTools.Benchmarks
     {
         public static double Milliseconds(Action action)
         {
+            // The previous measurement's garbage is collected first, so it is not billed to this one.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             var watch = Stopwatch.StartNew();
             action();
             return watch.Elapsed.TotalMilliseconds;

@@ -61,6 +61,29 @@ namespace PortTools.Linux
         [DllImport(Lib)]
         public static extern uint geteuid();
 
+        /// <summary>statx(2): its struct has one layout on every architecture, unlike struct stat.</summary>
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+
+        public const int AT_EMPTY_PATH = 0x1000;
+        public const uint STATX_INO = 0x100;
+
+        /// <summary>The (device, inode) pair that identifies an open file, or null when statx fails.</summary>
+        public static (ulong Device, ulong Inode)? FileIdentity(int fd)
+        {
+            byte* buffer = stackalloc byte[256];
+            byte empty = 0;
+            if (statx(fd, &empty, AT_EMPTY_PATH, STATX_INO, buffer) != 0)
+            {
+                return null;
+            }
+
+            // struct statx: stx_ino at offset 32, stx_dev_major and stx_dev_minor at 136 and 140.
+            ulong inode = *(ulong*)(buffer + 32);
+            ulong device = ((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140);
+            return (device, inode);
+        }
+
         [DllImport(Lib, SetLastError = true)]
         public static extern byte* if_indextoname(uint index, byte* name);
 

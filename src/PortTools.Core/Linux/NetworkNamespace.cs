@@ -88,13 +88,7 @@ namespace PortTools.Linux
 
             try
             {
-                string? target = NamespaceId("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (target is null || !target.StartsWith("net:[", StringComparison.Ordinal))
-                {
-                    throw new NetworkNamespaceException(NetworkNamespaceError.NotANamespace, Specification, "'" + Path + "' is not a network namespace file.");
-                }
-
-                if (string.Equals(target, NamespaceId("/proc/thread-self/ns/net"), StringComparison.Ordinal))
+                if (IsCurrentNamespace(fd))
                 {
                     return work(); // already there: no setns, which would need CAP_SYS_ADMIN for nothing
                 }
@@ -108,10 +102,9 @@ namespace PortTools.Linux
                         if (LibC.setns(fd, LibC.CLONE_NEWNET) != 0)
                         {
                             int errno = LibC.LastError;
-                            throw new NetworkNamespaceException(
-                                errno == LibC.EPERM ? NetworkNamespaceError.AccessDenied : NetworkNamespaceError.NotANamespace,
-                                Specification,
-                                "Cannot enter network namespace '" + Specification + "': " + LibC.ErrorText(errno) + (errno == LibC.EPERM ? " (entering another namespace needs root or CAP_SYS_ADMIN)." : "."));
+                            throw errno == LibC.EPERM
+                                ? new NetworkNamespaceException(NetworkNamespaceError.AccessDenied, Specification, "Cannot enter network namespace '" + Specification + "': permission denied (entering another namespace needs root or CAP_SYS_ADMIN).")
+                                : new NetworkNamespaceException(NetworkNamespaceError.NotANamespace, Specification, "'" + Path + "' is not a network namespace (" + LibC.ErrorText(errno) + "): expected a file under /run/netns or a /proc/<pid>/ns/net link.");
                         }
 
                         result = work();
@@ -137,19 +130,23 @@ namespace PortTools.Linux
             }
         }
 
-        private static string? NamespaceId(string link)
+        private static bool IsCurrentNamespace(int fd)
         {
-            int length = System.Text.Encoding.UTF8.GetByteCount(link);
-            byte* path = stackalloc byte[length + 1];
-            fixed (char* chars = link)
+            int current = LibC.Open("/proc/thread-self/ns/net", LibC.O_RDONLY);
+            if (current < 0)
             {
-                System.Text.Encoding.UTF8.GetBytes(chars, link.Length, path, length);
+                return false;
             }
 
-            path[length] = 0;
-            byte* buffer = stackalloc byte[128];
-            nint n = LibC.readlinkat(-100, path, buffer, 127);
-            return n <= 0 ? null : System.Text.Encoding.ASCII.GetString(buffer, (int)n);
+            try
+            {
+                (ulong, ulong)? mine = LibC.FileIdentity(current);
+                return mine is not null && mine == LibC.FileIdentity(fd);
+            }
+            finally
+            {
+                LibC.close(current);
+            }
         }
     }
 }

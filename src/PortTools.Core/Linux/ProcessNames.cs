@@ -4,7 +4,11 @@ using System.Text;
 
 namespace PortTools.Linux
 {
-    /// <summary>Process names as ps and Get-Process show them on Linux.</summary>
+    /// <summary>
+    /// Process names as ss, ps -o comm and top show them on Linux: the kernel's command name.
+    /// (.NET's Process.ProcessName prefers argv[0], which daemons such as nginx rewrite into
+    /// "nginx: master process ..."; the command name stays "nginx", which is what people filter on.)
+    /// </summary>
     internal static class ProcessNames
     {
         // The kernel truncates comm to TASK_COMM_LEN - 1 characters.
@@ -12,7 +16,7 @@ namespace PortTools.Linux
 
         /// <summary>
         /// /proc/[pid]/comm; when that is cut at 15 characters, the file name of argv[0] if it starts
-        /// with the same text (as .NET's Process.ProcessName does). Null if the process has exited.
+        /// with the same text. Null if the process has exited.
         /// </summary>
         public static string? Read(string procRoot, int pid)
         {

@@ -58,7 +58,16 @@ namespace PortTools
 
         /// <summary>A number converts to a one-port range.</summary>
         /// <param name="port">The port.</param>
-        public static implicit operator PortRange(int port) => new PortRange(port);
+        /// <exception cref="OverflowException">The number is not a port; the message says so plainly, as PowerShell shows it.</exception>
+        public static implicit operator PortRange(int port)
+        {
+            if (port < MinPort || port > MaxPort)
+            {
+                throw new OverflowException("Port " + port.ToString(CultureInfo.InvariantCulture) + " is out of range: a port is 0 to 65535.");
+            }
+
+            return new PortRange(port);
+        }
 
         /// <summary>Parses "80" or "8000-8100".</summary>
         /// <param name="text">The text.</param>

@@ -46,8 +46,8 @@ namespace PortTools.Commands
         [Parameter]
         public PortRange[]? RemotePort { get; set; }
 
-        /// <summary>Owning process ids; binds the Id of Get-Process objects from the pipeline.</summary>
-        [Parameter(ParameterSetName = WithProcessSet, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Owning process ids; binds numbers and the Id of Get-Process objects from the pipeline.</summary>
+        [Parameter(ParameterSetName = WithProcessSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Id", "OwningProcess", "Pid")]
         [ValidateRange(0, int.MaxValue)]
         public int[]? ProcessId { get; set; }

@@ -260,3 +260,33 @@ namespace PortTools.Tests.Linux
         }
     }
 }
+
+namespace PortTools.Tests.Linux
+{
+    public class UnprivilegedReadTests
+    {
+        [LinuxRootFact]
+        public void Without_root_other_users_sockets_have_no_owner_and_one_warning_says_so()
+        {
+            System.Net.IPAddress address = Loopback.NextAddress();
+            using var sockets = new SocketSet();
+            for (int i = 0; i < 3; i++)
+            {
+                System.Net.Sockets.Socket listener = sockets.Add(Loopback.Tcp());
+                listener.Bind(new System.Net.IPEndPoint(address, 0));
+                listener.Listen(1);
+            }
+
+            var lines = TestHost.Run(TestHost.NobodyUid, "read", "--local-address", address.ToString());
+            Assert.Equal("3", lines.Single(l => l.Key == "count").Value);
+            Assert.All(lines.Where(l => l.Key == "socket"), l => Assert.DoesNotContain("pid=", l.Value, StringComparison.Ordinal));
+            string warning = Assert.Single(lines, l => l.Key == "warning").Value;
+            Assert.StartsWith("The owning process of 3 socket(s) is not shown: they belong to other users", warning, StringComparison.Ordinal);
+
+            // As root, the same read names the owner and warns about nothing.
+            var asRoot = TestHost.Run(null, "read", "--local-address", address.ToString());
+            Assert.All(asRoot.Where(l => l.Key == "socket"), l => Assert.Contains("pid=" + Environment.ProcessId, l.Value, StringComparison.Ordinal));
+            Assert.DoesNotContain(asRoot, l => l.Key == "warning");
+        }
+    }
+}

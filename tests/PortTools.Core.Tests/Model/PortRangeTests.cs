@@ -44,6 +44,8 @@ namespace PortTools.Tests.Model
             Assert.Equal(1, range.Count);
             Assert.True(range.Contains(443));
             Assert.False(range.Contains(444));
+            OverflowException error = Assert.Throws<OverflowException>(() => { PortRange bad = 99999; });
+            Assert.Equal("Port 99999 is out of range: a port is 0 to 65535.", error.Message);
         }
 
         [Fact]

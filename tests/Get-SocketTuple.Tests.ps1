@@ -1,0 +1,158 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+Describe 'Get-SocketTuple' {
+    Context 'Module surface' {
+        It 'is exported with help that has at least three examples' {
+            $command = Get-Command -Name Get-SocketTuple -Module PortTools
+            $command.CommandType | Should -Be 'Cmdlet'
+            $help = Get-Help -Name Get-SocketTuple -Full
+            $help.Synopsis | Should -Not -BeNullOrEmpty
+            @($help.Examples.Example).Count | Should -BeGreaterOrEqual 3
+            foreach ($parameter in $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }) {
+                ($help.Parameters.Parameter | Where-Object Name -EQ $parameter).Description | Should -Not -BeNullOrEmpty -Because "-$parameter needs help"
+            }
+        }
+
+        It 'declares SocketTuple as its output type' {
+            (Get-Command Get-SocketTuple).OutputType.Name | Should -Be 'PortTools.SocketTuple'
+        }
+
+        It 'converts the canonical text to a SocketTuple and back' {
+            $socket = [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:8080 reuseport uid=1000'
+            $socket.State | Should -Be 'Listen'
+            $socket.LocalPort | Should -Be 8080
+            $socket.ReusePort | Should -BeTrue
+            $socket.ToString() | Should -Be 'tcp LISTEN 0.0.0.0:8080 reuseport uid=1000'
+        }
+
+        It 'rejects bad canonical text with a message naming the token' {
+            { [PortTools.SocketTuple]'tcp LISTN 0.0.0.0:80' } | Should -Throw -ExpectedMessage "*unknown state 'LISTN'*"
+        }
+    }
+
+    Context 'Live sockets on Linux' -Skip:(-not $OnLinux) {
+        BeforeAll {
+            $address = New-LoopbackAddress
+            $listener = New-TestSocket -Address $address -Listen
+            $port = $listener.LocalEndPoint.Port
+            $udp = New-TestSocket -Protocol Udp -Address $address
+        }
+
+        AfterAll {
+            $listener.Dispose()
+            $udp.Dispose()
+        }
+
+        It 'finds a listener with this process as its owner' {
+            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp
+            $found | Should -HaveCount 1
+            $found.PSObject.TypeNames[0] | Should -Be 'PortTools.SocketTuple'
+            $found.State | Should -Be 'Listen'
+            $found.LocalPort | Should -Be $port
+            $found.ProcessId | Should -Be $PID
+            $found.Local | Should -Be "$($address):$port"
+        }
+
+        It 'accepts ss spellings and enum names for -State' {
+            (Get-SocketTuple -LocalAddress $address -State LISTEN).LocalPort | Should -Be $port
+            (Get-SocketTuple -LocalAddress $address -State UNCONN).Protocol | Should -Be 'Udp'
+            (Get-SocketTuple -LocalAddress $address -State Unconnected, Listen) | Should -HaveCount 2
+        }
+
+        It 'filters by port range, CIDR prefix and listening' {
+            Get-SocketTuple -LocalAddress "$address/32" -LocalPort "$($port - 1)-$($port + 1)" -Protocol Tcp | Should -HaveCount 1
+            Get-SocketTuple -LocalAddress $address -Listening | Should -HaveCount 2
+            Get-SocketTuple -LocalAddress $address -RemotePort 1-65535 | Should -BeNullOrEmpty
+        }
+
+        It 'binds process ids from the pipeline by value and by property name' {
+            ($PID | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+            (Get-Process -Id $PID | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+            ([pscustomobject]@{ Id = $PID } | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+            ([pscustomobject]@{ OwningProcess = $PID } | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+        }
+
+        It 'writes nothing when the pipeline brings no process' {
+            @() | Get-SocketTuple | Should -BeNullOrEmpty
+        }
+
+        It 'matches process names with wildcards' {
+            $name = (Get-SocketTuple -LocalAddress $address -Protocol Tcp).ProcessName
+            Get-SocketTuple -LocalAddress $address -Protocol Tcp -ProcessName ($name.Substring(0, 2) + '*') | Should -HaveCount 1
+            Get-SocketTuple -LocalAddress $address -ProcessName 'no-such-process*' | Should -BeNullOrEmpty
+        }
+
+        It 'leaves owners out with -SkipProcess' {
+            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp -SkipProcess
+            $found.ProcessId | Should -BeNullOrEmpty
+            $found.Inode | Should -Not -BeNullOrEmpty
+        }
+
+        It 'shows Protocol, State, Local, Remote, ProcessId and ProcessName by default' {
+            $table = Get-SocketTuple -LocalAddress $address -Protocol Tcp | Format-Table | Out-String -Width 200
+            $table | Should -Match 'Protocol\s+State\s+Local\s+Remote\s+ProcessId\s+ProcessName'
+            $table | Should -Match ([regex]::Escape("$($address):$port"))
+        }
+
+        It 'round-trips a live socket through its text form' {
+            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp
+            $parsed = [PortTools.SocketTuple]::Parse($found.ToString())
+            $parsed.Local | Should -Be $found.Local
+            $parsed.ProcessId | Should -Be $found.ProcessId
+        }
+
+        It 'stops with one specific error for a namespace that does not exist' {
+            # Nothing else can be read, so the error is terminating; it still carries id, category and target.
+            $record = $null
+            try {
+                Get-SocketTuple -NetworkNamespace 'no-such-namespace'
+            }
+            catch {
+                $record = $_
+            }
+            $record | Should -Not -BeNullOrEmpty
+            $record.FullyQualifiedErrorId | Should -Be 'NetworkNamespaceNotFound,PortTools.Commands.GetSocketTupleCommand'
+            $record.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $record.TargetObject | Should -Be 'no-such-namespace'
+            $record.Exception.Message | Should -BeLike "*'no-such-namespace' was not found*"
+        }
+
+        It 'reads a namespace by process id' -Skip:(-not $IsRoot) {
+            (Get-SocketTuple -NetworkNamespace $PID -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+        }
+    }
+
+    Context 'Bad input' {
+        It 'names a reversed port range' {
+            { Get-SocketTuple -LocalPort '9000-80' } | Should -Throw -ExpectedMessage "*'9000-80' is reversed*"
+        }
+
+        It 'names a port out of range' {
+            { Get-SocketTuple -LocalPort 70000 } | Should -Throw -ExpectedMessage '*Port 70000 is out of range*'
+        }
+
+        It 'names a malformed CIDR prefix' {
+            { Get-SocketTuple -LocalAddress '10.0.0/8' } | Should -Throw -ExpectedMessage "*'10.0.0/8' is not an IP address or CIDR prefix*"
+        }
+
+        It 'names an unknown state' {
+            { Get-SocketTuple -State 'LISTN' } | Should -Throw -ExpectedMessage "*'LISTN' is not a socket state*"
+        }
+
+        It 'does not combine -SkipProcess with -ProcessName' {
+            { Get-SocketTuple -SkipProcess -ProcessName x } | Should -Throw -ErrorId 'AmbiguousParameterSet,PortTools.Commands.GetSocketTupleCommand'
+        }
+    }
+
+    Context 'Platforms without a reader yet' -Skip:($OnLinux) {
+        It 'says the platform is not supported' {
+            { Get-SocketTuple -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformNotSupported,PortTools.Commands.GetSocketTupleCommand'
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System;
+using System.Diagnostics;
+using PortTools.Linux;
+
+namespace PortTools.Tests.Support
+{
+    /// <summary>
+    /// A network namespace made for one test (ip netns add), with loopback up and a veth pair
+    /// (veth0 holds 192.0.2.1/24 and 2001:db8::1/64; the dummy driver is not in every kernel),
+    /// deleted on dispose. Sockets created inside <see cref="Run{T}"/> belong to it, so wildcard
+    /// binds stay off the host's interfaces.
+    /// </summary>
+    public sealed class TestNetworkNamespace : IDisposable
+    {
+        public TestNetworkNamespace()
+        {
+            Name = "pt-test-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N").Substring(0, 6);
+            Ip("netns", "add", Name);
+            Ip("-n", Name, "link", "set", "lo", "up");
+            Ip("-n", Name, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1");
+            Ip("-n", Name, "link", "set", "veth0", "up");
+            Ip("-n", Name, "link", "set", "veth1", "up");
+            Ip("-n", Name, "addr", "add", "192.0.2.1/24", "dev", "veth0");
+            Ip("-n", Name, "addr", "add", "2001:db8::1/64", "dev", "veth0", "nodad");
+        }
+
+        public string Name { get; }
+
+        public string Path => "/run/netns/" + Name;
+
+        /// <summary>Runs code on a thread inside the namespace (sockets it creates live there).</summary>
+        public T Run<T>(Func<T> work) => NetworkNamespace.Resolve(Name).Run(work);
+
+        public static void Ip(params string[] args)
+        {
+            using Process ip = Process.Start(new ProcessStartInfo("ip", args) { RedirectStandardError = true })!;
+            string error = ip.StandardError.ReadToEnd();
+            ip.WaitForExit();
+            if (ip.ExitCode != 0)
+            {
+                throw new InvalidOperationException("ip " + string.Join(" ", args) + " failed: " + error);
+            }
+        }
+
+        public void Dispose() => Ip("netns", "del", Name);
+    }
+}

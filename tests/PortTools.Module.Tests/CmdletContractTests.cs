@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Xml.Linq;
+using Xunit;
+
+namespace PortTools.Module.Tests
+{
+    /// <summary>The conventions every PortTools cmdlet keeps, checked on the compiled assembly.</summary>
+    public class CmdletContractTests
+    {
+        private static ModuleMetadata Module => ModuleMetadata.Instance;
+
+        public static IEnumerable<object[]> CmdletNames() => ModuleMetadata.Instance.Cmdlets.Select(c => new object[] { c.Name });
+
+        [Fact]
+        public void The_module_has_cmdlets()
+        {
+            Assert.Contains(Module.Cmdlets, c => c.Name == "Get-SocketTuple");
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Verbs_are_approved(string name)
+        {
+            Assert.Contains(Module.Cmdlet(name).Verb, Module.ApprovedVerbs());
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Nouns_are_singular_and_prefixed_by_nothing_but_the_domain(string name)
+        {
+            string noun = Module.Cmdlet(name).Noun;
+            Assert.True(!noun.EndsWith("s", StringComparison.Ordinal) || noun.EndsWith("ss", StringComparison.Ordinal) || noun.EndsWith("us", StringComparison.Ordinal), noun + " reads as a plural");
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Every_cmdlet_declares_what_it_outputs_and_the_type_has_a_table_view(string name)
+        {
+            CmdletMetadata cmdlet = Module.Cmdlet(name);
+            Assert.NotEmpty(cmdlet.OutputTypes);
+            ISet<string> views = FormatViews();
+            foreach (string type in cmdlet.OutputTypes.Where(t => t.StartsWith("PortTools.", StringComparison.Ordinal)))
+            {
+                Assert.Contains(type, views);
+                Assert.Contains("Deserialized." + type, views);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Parameter_sets_are_consistent(string name)
+        {
+            CmdletMetadata cmdlet = Module.Cmdlet(name);
+            IReadOnlyList<string> sets = cmdlet.ParameterSetNames();
+            if (sets.Count > 1)
+            {
+                Assert.Contains(cmdlet.DefaultParameterSet, sets);
+            }
+
+            foreach (string set in sets)
+            {
+                // Two parameters may not share a position within a set, or binding becomes ambiguous.
+                var positions = cmdlet.Parameters
+                    .Select(p => p.Sets.FirstOrDefault(s => s.Name == set || s.Name == ParameterMetadata.AllSets))
+                    .Where(s => s is not null && s.Position >= 0)
+                    .Select(s => s!.Position)
+                    .ToList();
+                Assert.Equal(positions.Count, positions.Distinct().Count());
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Integer_port_parameters_are_range_checked(string name)
+        {
+            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Name.EndsWith("Port", StringComparison.Ordinal) && p.ElementType.Name == "Int32"))
+            {
+                Assert.Equal((0L, 65535L), parameter.ValidateRange);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Pipeline_input_never_takes_a_bare_string_or_object_by_value(string name)
+        {
+            // A [string] or [object] parameter bound by value swallows objects meant for by-property binding.
+            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Sets.Any(s => s.ValueFromPipeline)))
+            {
+                Assert.DoesNotContain(parameter.ElementType.FullName, new[] { "System.String", "System.Object", "System.Management.Automation.PSObject" });
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Cmdlets_derive_from_the_base_that_handles_cancellation_and_errors(string name)
+        {
+            Assert.Equal("PortToolsCmdlet", Module.Cmdlet(name).Type.BaseType!.Name);
+        }
+
+        [Fact]
+        public void Get_SocketTuple_binds_process_ids_from_Get_Process_objects()
+        {
+            CmdletMetadata cmdlet = Module.Cmdlet("Get-SocketTuple");
+            ParameterMetadata processId = cmdlet.Parameter("ProcessId");
+            Assert.Contains("Id", processId.Aliases);
+            Assert.Contains(processId.Sets, s => s.ValueFromPipelineByPropertyName);
+            Assert.True(cmdlet.Parameter("ProcessName").SupportsWildcards);
+            Assert.Equal("ProcessNameCompleter", cmdlet.Parameter("ProcessName").Completer?.Name);
+            Assert.Equal("NetworkNamespaceCompleter", cmdlet.Parameter("NetworkNamespace").Completer?.Name);
+            Assert.True(cmdlet.Parameter("State").ElementType.IsEnum);
+            Assert.True(cmdlet.Parameter("Protocol").ElementType.IsEnum);
+            Assert.Contains("SocketStateTransformationAttribute", cmdlet.Parameter("State").AttributeNames);
+            Assert.Equal(new[] { "SkipProcess", "WithProcess" }, cmdlet.ParameterSetNames().OrderBy(s => s));
+            Assert.Equal(new[] { "PortTools.SocketTuple" }, cmdlet.OutputTypes);
+        }
+
+        [Fact]
+        public void The_manifest_exports_exactly_the_compiled_cmdlets()
+        {
+            Manifest manifest = Manifest.Load();
+            Assert.Equal(Module.Cmdlets.Select(c => c.Name).OrderBy(n => n), manifest.List("CmdletsToExport")!.OrderBy(n => n));
+            Assert.Empty(manifest.List("FunctionsToExport")!);
+            Assert.Empty(manifest.List("VariablesToExport")!);
+            Assert.Empty(manifest.List("AliasesToExport")!);
+        }
+
+        [Fact]
+        public void The_manifest_targets_Windows_PowerShell_and_PowerShell_7()
+        {
+            Manifest manifest = Manifest.Load();
+            Assert.Equal(new[] { "Desktop", "Core" }, manifest.List("CompatiblePSEditions"));
+            Assert.Equal("5.1", manifest.Scalar("PowerShellVersion"));
+            Assert.Equal("4.7.2", manifest.Scalar("DotNetFrameworkVersion"));
+            Assert.Equal("PortTools.dll", manifest.Scalar("RootModule"));
+            Assert.Equal(Module.ModuleAssembly.GetName().Version!.ToString(3), manifest.Scalar("ModuleVersion"));
+            foreach (string format in manifest.List("FormatsToProcess")!)
+            {
+                Assert.True(File.Exists(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", format)), format + " is listed but missing from module/");
+            }
+
+            Assert.Contains("PortTools.format.ps1xml", manifest.List("FormatsToProcess")!);
+        }
+
+        [Fact]
+        public void Both_assemblies_target_netstandard20_and_only_the_cmdlets_reference_PowerShell()
+        {
+            foreach (var assembly in new[] { Module.ModuleAssembly, Module.CoreAssembly })
+            {
+                string framework = (string)assembly.GetCustomAttributesData().Single(a => a.AttributeType.Name == "TargetFrameworkAttribute").ConstructorArguments[0].Value!;
+                Assert.Equal(".NETStandard,Version=v2.0", framework);
+            }
+
+            string[] coreReferences = Module.CoreAssembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+            Assert.DoesNotContain("System.Management.Automation", coreReferences);
+            Assert.All(coreReferences, r => Assert.True(r == "netstandard" || r.StartsWith("System.", StringComparison.Ordinal), r + " is a third-party runtime dependency"));
+            Assert.Contains("System.Management.Automation", Module.ModuleAssembly.GetReferencedAssemblies().Select(a => a.Name));
+        }
+
+        [Fact]
+        public void Every_format_view_selects_a_public_PortTools_type()
+        {
+            var types = Module.CoreAssembly.GetTypes().Concat(Module.ModuleAssembly.GetTypes()).Where(t => t.IsPublic).Select(t => t.FullName!).ToHashSet();
+            foreach (string view in FormatViews())
+            {
+                Assert.Contains(view.Replace("Deserialized.", string.Empty), types);
+            }
+        }
+
+        internal static ISet<string> FormatViews()
+        {
+            XDocument format = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.format.ps1xml"));
+            return format.Descendants("View")
+                .Where(v => v.Element("TableControl") is not null)
+                .SelectMany(v => v.Element("ViewSelectedBy")!.Elements("TypeName").Select(t => t.Value))
+                .ToHashSet(StringComparer.Ordinal);
+        }
+    }
+}
