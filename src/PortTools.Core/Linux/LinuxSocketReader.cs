@@ -164,7 +164,7 @@ namespace PortTools.Linux
                         list[k] = owner;
                     }
 
-                    owners = list;
+                    owners = SocketOwnerList.Wrap(list);
                 }
                 else if (ownerMap is not null && record.Inode != 0 && record.UserId != self && ownerMap.HiddenProcessCount > 0)
                 {

@@ -17,13 +17,11 @@ namespace PortTools
     /// </remarks>
     public sealed class SocketTuple : IEquatable<SocketTuple>
     {
-        private static readonly IReadOnlyList<SocketOwner> s_noOwners = Array.Empty<SocketOwner>();
-
         private readonly IPAddress _localAddress = IPAddress.Any;
         private readonly IPAddress? _remoteAddress;
         private readonly int _localPort;
         private readonly int _remotePort;
-        private readonly IReadOnlyList<SocketOwner> _processes = s_noOwners;
+        private readonly SocketOwnerList _processes = SocketOwnerList.Empty;
         private readonly bool? _ipv6Only;
 
         /// <summary>TCP or UDP.</summary>
@@ -63,11 +61,11 @@ namespace PortTools
         /// <summary>The socket's state.</summary>
         public SocketState State { get; init; }
 
-        /// <summary>Every process that holds the socket open, in process-id order of discovery; empty when unknown.</summary>
+        /// <summary>Every process that holds the socket open, first found first; empty when unknown.</summary>
         public IReadOnlyList<SocketOwner> Processes
         {
             get => _processes;
-            init => _processes = value ?? s_noOwners;
+            init => _processes = value is null || value.Count == 0 ? SocketOwnerList.Empty : value as SocketOwnerList ?? new SocketOwnerList(value);
         }
 
         /// <summary>The first owning process, or null when no owner is known (TIME-WAIT entries have none).</summary>

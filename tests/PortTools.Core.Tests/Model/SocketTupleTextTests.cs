@@ -194,3 +194,38 @@ namespace PortTools.Tests.Model
         }
     }
 }
+
+namespace PortTools.Tests.Model
+{
+    public class SocketOwnerListTests
+    {
+        [Theory]
+        [InlineData("")]
+        [InlineData("nginx (pid 812)")]
+        [InlineData("nginx (pid 812), nginx (pid 813)")]
+        [InlineData("pid 1, Web Content (pid 2)")]
+        [InlineData("odd (name) (pid 3)")]
+        public void The_text_that_Export_Csv_writes_reads_back(string text)
+        {
+            Assert.True(SocketOwnerList.TryParse(text, out SocketOwnerList? owners));
+            Assert.Equal(text, owners.ToString());
+        }
+
+        [Theory]
+        [InlineData("nginx")]
+        [InlineData("nginx (pid x)")]
+        [InlineData("(pid -1)")]
+        public void Anything_else_is_refused(string text)
+        {
+            Assert.False(SocketOwnerList.TryParse(text, out _));
+        }
+
+        [Fact]
+        public void Processes_always_holds_a_list_whose_text_parses()
+        {
+            var socket = new SocketTuple { Processes = new[] { new SocketOwner(812, "nginx"), new SocketOwner(813, null) } };
+            Assert.IsType<SocketOwnerList>(socket.Processes);
+            Assert.Equal("nginx (pid 812), pid 813", socket.Processes.ToString());
+        }
+    }
+}
