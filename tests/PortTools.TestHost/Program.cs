@@ -8,6 +8,7 @@ namespace PortTools.TestHost
     /// <summary>
     /// Commands (one per run; output is "key=value" lines the tests read):
     ///   read [--skip-process] [--local-address PREFIX]   read the live table as this user
+    ///   lab                                              drive real sockets from stdin (see Lab)
     /// </summary>
     public static class Program
     {
@@ -19,6 +20,7 @@ namespace PortTools.TestHost
                 return args.FirstOrDefault() switch
                 {
                     "read" => Read(args.Skip(1).ToArray()),
+                    "lab" => Lab.Run(),
                     _ => Usage(),
                 };
             }

@@ -22,6 +22,16 @@ namespace PortTools.Linux
         public const int CLONE_NEWNET = 0x40000000;
         public const int SOL_SOCKET = 1;
         public const int SO_RCVBUF = 8;
+        public const int SO_REUSEADDR = 2;
+        public const int SO_REUSEPORT = 15;
+        public const int SO_BINDTODEVICE = 25;
+        public const int SO_BROADCAST = 6;
+        public const int SO_LINGER = 13;
+        public const int IPPROTO_IP = 0;
+        public const int IPPROTO_IPV6 = 41;
+        public const int IP_FREEBIND = 15;
+        public const int IPV6_V6ONLY = 26;
+        public const int EADDRINUSE = 98;
         public const int EINTR = 4;
         public const int ENOENT = 2;
         public const int ESRCH = 3;
@@ -42,6 +52,18 @@ namespace PortTools.Linux
 
         [DllImport(Lib, SetLastError = true)]
         public static extern int close(int fd);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int bind(int fd, byte* address, uint length);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int listen(int fd, int backlog);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int getsockname(int fd, byte* address, uint* length);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int setsockopt(int fd, int level, int name, byte* value, uint length);
 
         [DllImport(Lib, SetLastError = true)]
         public static extern int open(byte* path, int flags);

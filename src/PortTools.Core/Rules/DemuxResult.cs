@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+
+namespace PortTools
+{
+    /// <summary>Which socket an incoming packet reaches, the candidates the kernel weighed, and why.</summary>
+    public sealed class DemuxResult
+    {
+        private static readonly IReadOnlyList<SocketTuple> s_none = Array.Empty<SocketTuple>();
+        private static readonly IReadOnlyList<DemuxCandidate> s_noCandidates = Array.Empty<DemuxCandidate>();
+
+        /// <summary>TCP or UDP.</summary>
+        public TransportProtocol Protocol { get; init; }
+
+        /// <summary>The sender.</summary>
+        public IPEndPoint Source { get; init; } = new IPEndPoint(IPAddress.Any, 0);
+
+        /// <summary>The destination.</summary>
+        public IPEndPoint Destination { get; init; } = new IPEndPoint(IPAddress.Any, 0);
+
+        /// <summary>Delivered, Refused (TCP RST) or PortUnreachable (ICMP).</summary>
+        public DemuxOutcome Outcome { get; init; }
+
+        /// <summary>The socket that receives it, when exactly one is determined; null for a SO_REUSEPORT group (see Sockets).</summary>
+        public SocketTuple? Socket { get; init; }
+
+        /// <summary>Every socket that may receive it: the one socket, the members of the SO_REUSEPORT group the kernel hashes over, or every receiver of a multicast or broadcast datagram.</summary>
+        public IReadOnlyList<SocketTuple> Sockets { get; init; } = s_none;
+
+        /// <summary>The sockets the lookup considered, with their scores, in the order the kernel walked them.</summary>
+        public IReadOnlyList<DemuxCandidate> Candidates { get; init; } = s_noCandidates;
+
+        /// <summary>The decision in sentences.</summary>
+        public string Reason { get; init; } = string.Empty;
+
+        /// <summary>The OS whose rules decided.</summary>
+        public TargetOS TargetOS { get; init; }
+
+        /// <summary>Where the packet came from in the input, such as a CSV line; null for live questions.</summary>
+        public string? ComputerName { get; init; }
+
+        /// <summary>"tcp 198.51.100.7:40000 -> 192.168.1.10:8080: Delivered".</summary>
+        public override string ToString() =>
+            (Protocol == TransportProtocol.Tcp ? "tcp " : "udp ") + IPAddressText.FormatEndpoint(Source.Address, Source.Port) + " -> " + IPAddressText.FormatEndpoint(Destination.Address, Destination.Port) + ": " + Outcome;
+    }
+
+    /// <summary>A socket the delivery lookup weighed.</summary>
+    public sealed class DemuxCandidate
+    {
+        internal DemuxCandidate(SocketTuple socket, int score, string stage, string note)
+        {
+            Socket = socket;
+            Score = score;
+            Stage = stage;
+            Note = note;
+        }
+
+        /// <summary>The socket.</summary>
+        public SocketTuple Socket { get; }
+
+        /// <summary>Its score in that stage (higher wins; -1 when it did not match).</summary>
+        public int Score { get; }
+
+        /// <summary>The lookup stage: established, listener pass 1 (exact address), listener pass 2 (wildcard), unconnected, multicast.</summary>
+        public string Stage { get; }
+
+        /// <summary>Why it scored as it did, or why it was passed over.</summary>
+        public string Note { get; }
+
+        /// <summary>"12 tcp LISTEN 0.0.0.0:80 (pass 2: wildcard)".</summary>
+        public override string ToString() => Score + " " + Socket + " (" + Stage + ")";
+    }
+}

@@ -1,0 +1,524 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortTools.Rules.Linux
+{
+    /// <summary>
+    /// Linux bind() and listen() (kernel-rules.md 1A; net/ipv4/af_inet.c __inet_bind,
+    /// net/ipv6/af_inet6.c __inet6_bind, net/ipv4/inet_connection_sock.c inet_csk_get_port and
+    /// inet_bind_conflict, net/ipv4/udp.c udp_lib_get_port and udp_lib_lport_inuse[2]).
+    /// The checks run in the kernel's order, so the first failing one names the error.
+    /// </summary>
+    internal static class LinuxBindRules
+    {
+        // udp_lib_get_port switches to the port+address hash when a port's slot holds more than this.
+        private const int UdpPrimarySlotLimit = 10;
+
+        public static BindDecision Decide(SocketIndex index, BindRequest request)
+        {
+            HostFacts facts = index.Facts;
+            IndexedSocket proposed = Propose(request, facts);
+
+            // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
+            if (request.Interface is not null && !facts.HasInterface(request.Interface))
+            {
+                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
+            }
+
+            BindDecision? early = request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
+            if (early is not null)
+            {
+                return early;
+            }
+
+            if (request.Port == 0)
+            {
+                return EphemeralPort(index, proposed, request);
+            }
+
+            // With -Listen, listen() runs the same conflict check again (inet_csk_listen_start); the
+            // pair rule looks only at the holder's state, so against an unchanged table it answers as
+            // bind() did. Sequences (bind A, bind B, listen A, listen B) go through DecideListen.
+            BindDecision decision = request.Protocol == TransportProtocol.Tcp ? TcpConflicts(index, proposed, atListen: false) : UdpConflicts(index, proposed);
+            if (request.Listen && request.Protocol == TransportProtocol.Udp)
+            {
+                decision.Notes.Add("listen() applies to TCP only; it was not checked for UDP");
+            }
+
+            return AddFlagNotes(decision, index);
+        }
+
+        /// <summary>listen() on a socket of the table: the conflict check again, with the socket in LISTEN.</summary>
+        public static BindDecision DecideListen(SocketIndex index, IndexedSocket socket)
+        {
+            IndexedSocket listening = new IndexedSocket(socket.Socket.Copy(state: SocketState.Listen), socket.Position, index.Facts);
+            return TcpConflicts(index, listening, atListen: true, exclude: socket);
+        }
+
+        private static BindDecision? Ipv4Prechecks(IndexedSocket proposed, BindRequest request, HostFacts facts)
+        {
+            // 1. The address: 0.0.0.0, local, multicast or broadcast; else EADDRNOTAVAIL unless nonlocal binds are allowed.
+            IPAddress address = request.Address;
+            if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
+            {
+                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+            }
+
+            // 2. Then the privileged port check (__inet_bind checks the address first).
+            return PrivilegedPort(proposed, request, facts);
+        }
+
+        private static BindDecision? Ipv6Prechecks(IndexedSocket proposed, BindRequest request, HostFacts facts)
+        {
+            IPAddress address = request.Address;
+            Ip16 bytes = proposed.Local;
+            if (!bytes.IsV4Mapped && bytes.IsMulticast && request.Protocol == TransportProtocol.Tcp)
+            {
+                return Fail(proposed, BindErrorKind.InvalidArgument, "linux.einval.multicast-stream", "a TCP socket cannot bind the IPv6 multicast address " + address);
+            }
+
+            // __inet6_bind checks the privileged port before the address.
+            BindDecision? privileged = PrivilegedPort(proposed, request, facts);
+            if (privileged is not null)
+            {
+                return privileged;
+            }
+
+            if (bytes.IsV4Mapped)
+            {
+                if (proposed.V6Only)
+                {
+                    return Fail(proposed, BindErrorKind.InvalidArgument, "linux.einval.mapped-v6only", "an IPV6_V6ONLY socket cannot bind the v4-mapped address " + address);
+                }
+
+                if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
+                {
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                }
+
+                return null;
+            }
+
+            if (bytes.IsZero)
+            {
+                return null;
+            }
+
+            if (bytes.NeedsScope && address.ScopeId == 0 && request.Interface is null)
+            {
+                return Fail(proposed, BindErrorKind.InvalidArgument, "linux.einval.no-scope", "the " + (bytes.IsMulticast ? "link-scope multicast" : "link-local") + " address " + address + " needs a scope (" + address + "%eth0) or a bound device");
+            }
+
+            if (!bytes.IsMulticast && !facts.NonLocalBindV6 && !request.FreeBind)
+            {
+                if (!facts.IsLocal(address))
+                {
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                }
+
+                // ipv6_chk_addr with the bound device: a host- or link-scope address must be on that
+                // very device; a global address may be on any.
+                if (request.Interface is not null && (bytes.IsLoopbackV6 || bytes.IsLinkLocal) && !facts.IsOnInterface(address, request.Interface))
+                {
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-on-device", address + " is not on " + request.Interface + ", the device the socket is bound to (a " + (bytes.IsLoopbackV6 ? "host" : "link") + "-scope address must be on the bound device)");
+                }
+            }
+
+            return null;
+        }
+
+        private static BindDecision? PrivilegedPort(IndexedSocket proposed, BindRequest request, HostFacts facts)
+        {
+            if (request.Port != 0 && request.Port < facts.UnprivilegedPortStart && !(request.Privileged ?? facts.Privileged))
+            {
+                return Fail(proposed, BindErrorKind.AccessDenied, "linux.eacces.privileged-port", string.Format(
+                    CultureInfo.InvariantCulture,
+                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which uid {2} does not have",
+                    request.Port,
+                    facts.UnprivilegedPortStart,
+                    request.UserId ?? facts.UserId));
+            }
+
+            return null;
+        }
+
+        private static bool IsValidIpv4(IPAddress address, HostFacts facts)
+        {
+            byte[] bytes = address.GetAddressBytes();
+            bool any = bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0;
+            bool multicast = (bytes[0] & 0xF0) == 0xE0;
+            return any || multicast || facts.IsLocal(address) || facts.IsBroadcast(address);
+        }
+
+        /// <summary>
+        /// TCP: for every socket on the port that passes the device filter and overlaps, S may coexist
+        /// only if R1 (SO_REUSEADDR on both, the holder not listening) or R2 (SO_REUSEPORT on both,
+        /// the holder in TIME-WAIT or of the same uid) holds. Every conflict is listed.
+        /// </summary>
+        private static BindDecision TcpConflicts(SocketIndex index, IndexedSocket proposed, bool atListen, IndexedSocket? exclude = null)
+        {
+            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
+            List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Tcp, proposed.Port);
+            if (bucket is null || (exclude is not null && bucket.Count == 1 && bucket[0] == exclude))
+            {
+                return decision;
+            }
+
+            // inet_csk_get_port's fast paths come before the slow check and can admit a bind it would refuse.
+            BindBucketCache? cache = index.TcpBucketCache(proposed.Port);
+            bool reuse = proposed.ReuseAddress && !atListen;
+            string? fastPath = cache is null ? null
+                : cache.FastReuse > 0 && reuse ? "fastreuse"
+                : cache.ReusePortMatch(proposed) ? "fastreuseport"
+                : null;
+
+            foreach (IndexedSocket holder in bucket)
+            {
+                if (holder == exclude || !DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+                {
+                    continue;
+                }
+
+                bool r1 = proposed.ReuseAddress && holder.ReuseAddress && holder.State != SocketState.Listen;
+                bool r2 = proposed.ReusePort && holder.ReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
+                if (!r1 && !r2)
+                {
+                    decision.Conflicts.Add((holder, TcpCause(proposed, holder)));
+                }
+            }
+
+            if (fastPath is not null)
+            {
+                if (decision.Conflicts.Count > 0)
+                {
+                    var admitted = new BindDecision(proposed, BindErrorKind.None, "linux.tcp.fast-path-" + fastPath, atListen);
+                    admitted.Notes.Add("the port's bind bucket admitted it from its " + fastPath + " cache without checking every socket, although "
+                        + BindExplanation.Why(proposed, decision.Conflicts[0].Socket, decision.Conflicts[0].Cause)
+                        + " (inet_csk_get_port: the cache was last set by a socket whose own options let it share the port)");
+                    return admitted;
+                }
+
+                return decision;
+            }
+
+            return decision.Conflicts.Count == 0
+                ? decision
+                : Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Tcp));
+        }
+
+        private static ConflictCause TcpCause(IndexedSocket proposed, IndexedSocket holder)
+        {
+            if (proposed.ReusePort && holder.ReusePort)
+            {
+                return ConflictCause.ReusePortOtherUser;
+            }
+
+            if (proposed.ReuseAddress && holder.ReuseAddress)
+            {
+                return ConflictCause.ReuseAddressVersusListener;
+            }
+
+            if (proposed.ReuseAddress)
+            {
+                return ConflictCause.ReuseAddressNotOnBoth;
+            }
+
+            return proposed.ReusePort ? ConflictCause.ReusePortNotOnBoth : ConflictCause.NoSharingOption;
+        }
+
+        /// <summary>
+        /// UDP: udp_lib_lport_inuse walks the port's primary chain (newest first, AF_INET6
+        /// SO_REUSEPORT sockets last) and the first one that
+        /// overlaps (and does not share SO_REUSEADDR with S) decides: a SO_REUSEPORT match of the same
+        /// uid lets the bind through at once, anything else fails it. With more than ten sockets on the
+        /// port, udp_lib_lport_inuse2 looks only at S's own address and at the wildcard.
+        /// </summary>
+        private static BindDecision UdpConflicts(SocketIndex index, IndexedSocket proposed)
+        {
+            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok");
+            List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Udp, proposed.Port);
+            if (bucket is null)
+            {
+                return decision;
+            }
+
+            // Since 2024 the shortcut is taken only for a specific address (inet_use_hash2_on_bind);
+            // a wildcard bind scans every socket on the port.
+            IndexedSocket? decider;
+            if (bucket.Count > UdpPrimarySlotLimit && !proposed.ChainAddress.IsZero)
+            {
+                decider = FirstUdpOverlap(index.UdpChain(proposed.Port, proposed.ChainAddress), proposed);
+                if (decider is null && !proposed.ChainAddress.IsZero)
+                {
+                    decider = FirstUdpOverlap(index.UdpChain(proposed.Port, default), proposed);
+                }
+
+                if (decider is null && IsSpecificWithOthers(bucket, proposed))
+                {
+                    decision.Notes.Add("with more than " + UdpPrimarySlotLimit + " sockets on the port, the kernel compares only sockets on the same address and on the wildcard");
+                }
+            }
+            else
+            {
+                decider = FirstUdpOverlap(index.UdpPrimaryChain(proposed.Port), proposed);
+            }
+
+            if (decider is null)
+            {
+                return decision;
+            }
+
+            if (UdpReusePortMatch(proposed, decider))
+            {
+                if (HasOtherUdpConflict(bucket, proposed, decider))
+                {
+                    decision.Notes.Add("the kernel met " + decider.Socket.Local + " first, which shares the port through SO_REUSEPORT, and stopped looking: order decided");
+                }
+
+                return decision;
+            }
+
+            decision.Conflicts.Add((decider, UdpCause(proposed, decider)));
+            return Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Udp));
+        }
+
+        private static IndexedSocket? FirstUdpOverlap(List<IndexedSocket>? chain, IndexedSocket proposed)
+        {
+            if (chain is null)
+            {
+                return null;
+            }
+
+            foreach (IndexedSocket holder in chain)
+            {
+                if (UdpCandidate(holder, proposed))
+                {
+                    return holder;
+                }
+            }
+
+            return null;
+        }
+
+        private static bool UdpCandidate(IndexedSocket holder, IndexedSocket proposed) =>
+            holder.Port == proposed.Port && !(holder.ReuseAddress && proposed.ReuseAddress) && DevicesMayConflict(proposed, holder) && Overlap(proposed, holder);
+
+        private static bool UdpReusePortMatch(IndexedSocket proposed, IndexedSocket holder) =>
+            proposed.ReusePort && holder.ReusePort && proposed.Uid == holder.Uid;
+
+        private static bool HasOtherUdpConflict(List<IndexedSocket> bucket, IndexedSocket proposed, IndexedSocket decider)
+        {
+            foreach (IndexedSocket holder in bucket)
+            {
+                if (holder != decider && UdpCandidate(holder, proposed) && !UdpReusePortMatch(proposed, holder))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsSpecificWithOthers(List<IndexedSocket> bucket, IndexedSocket proposed)
+        {
+            foreach (IndexedSocket holder in bucket)
+            {
+                if (UdpCandidate(holder, proposed) && !UdpReusePortMatch(proposed, holder))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static ConflictCause UdpCause(IndexedSocket proposed, IndexedSocket holder)
+        {
+            if (proposed.ReusePort && holder.ReusePort)
+            {
+                return ConflictCause.ReusePortOtherUser;
+            }
+
+            if (proposed.ReuseAddress)
+            {
+                return ConflictCause.ReuseAddressNotOnBoth;
+            }
+
+            return proposed.ReusePort ? ConflictCause.ReusePortNotOnBoth : ConflictCause.NoSharingOption;
+        }
+
+        /// <summary>
+        /// Port 0 (1C): TCP (inet_csk_find_open_port) takes a port on which no overlapping socket
+        /// exists at all; UDP (udp_lib_get_port) one the normal sharing rules allow. Reserved ports are
+        /// skipped. Which free port the kernel takes is random, so the answer is the range and the count.
+        /// </summary>
+        private static BindDecision EphemeralPort(SocketIndex index, IndexedSocket proposed, BindRequest request)
+        {
+            HostFacts facts = index.Facts;
+            PortRange range = facts.EphemeralPortRange;
+            int free = 0;
+            for (int port = range.Start; port <= range.End; port++)
+            {
+                if (facts.IsReserved(port))
+                {
+                    continue;
+                }
+
+                IndexedSocket probe = new IndexedSocket(proposed.Socket.Copy(localPort: port), -1, facts);
+                bool usable = request.Protocol == TransportProtocol.Tcp ? !AnyOverlap(index, probe) : UdpConflicts(index, probe).Success;
+                if (usable)
+                {
+                    free++;
+                }
+            }
+
+            int total = range.Count;
+            string ranges = range + (facts.ReservedPorts.Count > 0 ? " less ip_local_reserved_ports" : string.Empty);
+            if (free == 0)
+            {
+                return Fail(proposed, BindErrorKind.AddressInUse, "linux.port0.exhausted", string.Format(
+                    CultureInfo.InvariantCulture,
+                    "port 0 asks the kernel for a free port from net.ipv4.ip_local_port_range ({0}), and none of its {1} ports is free for this address",
+                    ranges,
+                    total));
+            }
+
+            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.port0");
+            decision.Detail = string.Format(
+                CultureInfo.InvariantCulture,
+                "port 0 asks the kernel for a free port from net.ipv4.ip_local_port_range ({0}); {1} of its {2} ports are free for this address{3}",
+                ranges,
+                free,
+                total,
+                request.Protocol == TransportProtocol.Tcp ? " (for TCP, a port counts as free only when no socket overlaps it at all)" : string.Empty);
+            return decision;
+        }
+
+        private static bool AnyOverlap(SocketIndex index, IndexedSocket probe)
+        {
+            List<IndexedSocket>? bucket = index.BindBucket(probe.Protocol, probe.Port);
+            if (bucket is null)
+            {
+                return false;
+            }
+
+            foreach (IndexedSocket holder in bucket)
+            {
+                if (DevicesMayConflict(probe, holder) && Overlap(probe, holder))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Sockets bound to two different devices never conflict.</summary>
+        internal static bool DevicesMayConflict(IndexedSocket a, IndexedSocket b) =>
+            a.Device is null || b.Device is null || string.Equals(a.Device, b.Device, StringComparison.Ordinal);
+
+        /// <summary>inet_rcv_saddr_equal with wildcards matching on both sides: the address overlap of kernel-rules.md 1A.</summary>
+        internal static bool Overlap(IndexedSocket s, IndexedSocket e) => RcvSaddrEqual(s, e, true, true);
+
+        /// <summary>
+        /// ipv6_rcv_saddr_equal / ipv4_rcv_saddr_equal (net/ipv4/inet_connection_sock.c), read from the
+        /// kernel's code path for the first socket's family; each side's wildcard counts only when
+        /// its flag says so (sk_reuseport_match lets only the cached side's wildcard match).
+        /// </summary>
+        internal static bool RcvSaddrEqual(IndexedSocket first, IndexedSocket second, bool matchFirstWildcard, bool matchSecondWildcard)
+        {
+            if (!first.Inet6)
+            {
+                return Ipv4Equal(first.V4, second.V4, second.V6Only, matchFirstWildcard, matchSecondWildcard);
+            }
+
+            bool firstMapped = first.Class == AddressClass.V4;
+            bool secondMapped = second.Class == AddressClass.V4; // AF_INET sockets have no v6 address: "mapped"
+            if (firstMapped && secondMapped)
+            {
+                return Ipv4Equal(first.V4, second.V4, second.V6Only, matchFirstWildcard, matchSecondWildcard);
+            }
+
+            bool firstAny = first.Class == AddressClass.Any6;
+            bool secondAny = second.Class == AddressClass.Any6;
+            if (firstAny && secondAny)
+            {
+                return true;
+            }
+
+            if (secondAny && matchSecondWildcard && !(second.V6Only && firstMapped))
+            {
+                return true;
+            }
+
+            if (firstAny && matchFirstWildcard && !(first.V6Only && secondMapped))
+            {
+                return true;
+            }
+
+            return second.Inet6 && first.Local.Equals(second.Local);
+        }
+
+        private static bool Ipv4Equal(uint first, uint second, bool secondV6Only, bool matchFirstWildcard, bool matchSecondWildcard) =>
+            !secondV6Only && (first == second || (matchFirstWildcard && first == 0) || (matchSecondWildcard && second == 0));
+
+        private static IndexedSocket Propose(BindRequest request, HostFacts facts)
+        {
+            bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
+            var socket = new SocketTuple
+            {
+                Protocol = request.Protocol,
+                State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
+                LocalAddress = request.Address,
+                LocalPort = request.Port,
+                ReuseAddress = request.ReuseAddress,
+                ReusePort = request.ReusePort,
+                IPv6Only = inet6 ? request.IPv6Only ?? facts.BindV6Only : null,
+                BoundInterface = request.Interface,
+                UserId = request.UserId ?? facts.UserId,
+            };
+            return new IndexedSocket(socket, -1, facts);
+        }
+
+        private static BindDecision Fail(IndexedSocket proposed, BindErrorKind error, string rule, string detail) =>
+            new BindDecision(proposed, error, rule) { Detail = detail };
+
+        private static BindDecision Rename(BindDecision decision, BindErrorKind error, string rule)
+        {
+            var renamed = new BindDecision(decision.Proposed, error, rule, decision.AtListen) { Detail = decision.Detail };
+            renamed.Conflicts.AddRange(decision.Conflicts);
+            renamed.Notes.AddRange(decision.Notes);
+            return renamed;
+        }
+
+        private static string RuleName(ConflictCause cause, TransportProtocol protocol)
+        {
+            string prefix = protocol == TransportProtocol.Tcp ? "linux.tcp." : "linux.udp.";
+            return prefix + cause switch
+            {
+                ConflictCause.ReuseAddressVersusListener => "reuseaddr-vs-listener",
+                ConflictCause.ReuseAddressNotOnBoth => "reuseaddr-not-on-both",
+                ConflictCause.ReusePortNotOnBoth => "reuseport-not-on-both",
+                ConflictCause.ReusePortOtherUser => "reuseport-other-user",
+                _ => "in-use",
+            };
+        }
+
+        private static BindDecision AddFlagNotes(BindDecision decision, SocketIndex index)
+        {
+            if (decision.Success && index.Order == SocketTableOrder.KernelOrder)
+            {
+                List<IndexedSocket>? bucket = index.BindBucket(decision.Proposed.Protocol, decision.Proposed.Port);
+                if (bucket is not null && bucket.Exists(h => !h.FlagsKnown && Overlap(decision.Proposed, h)))
+                {
+                    decision.Notes.Add("sockets on this port have SO_REUSEADDR and SO_REUSEPORT that a Linux socket table does not show; they were taken as off");
+                }
+            }
+
+            return decision;
+        }
+    }
+}

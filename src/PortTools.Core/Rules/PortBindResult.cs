@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+
+namespace PortTools
+{
+    /// <summary>Whether a bind (and listen) would succeed, which sockets stand in the way, and why.</summary>
+    public sealed class PortBindResult
+    {
+        private static readonly IReadOnlyList<SocketTuple> s_none = Array.Empty<SocketTuple>();
+
+        /// <summary>TCP or UDP.</summary>
+        public TransportProtocol Protocol { get; init; }
+
+        /// <summary>The address that was (or would be) bound.</summary>
+        public IPAddress Address { get; init; } = IPAddress.Any;
+
+        /// <summary>The port asked for (0: the kernel picks).</summary>
+        public int Port { get; init; }
+
+        /// <summary>Whether bind() (and listen(), when asked) succeed.</summary>
+        public bool CanBind { get; init; }
+
+        /// <summary>The error name the OS gives, such as EADDRINUSE or WSAEADDRINUSE; null on success.</summary>
+        public string? Error { get; init; }
+
+        /// <summary>The error number (errno, or the Winsock code); null on success.</summary>
+        public int? ErrorCode { get; init; }
+
+        /// <summary>Every socket that conflicts, oldest first.</summary>
+        public IReadOnlyList<SocketTuple> Conflicts { get; init; } = s_none;
+
+        /// <summary>The decision in a sentence, naming the rule that decided it.</summary>
+        public string Reason { get; init; } = string.Empty;
+
+        /// <summary>A short stable name of the rule that decided, such as linux.tcp.reuseaddr-vs-listener.</summary>
+        public string Rule { get; init; } = string.Empty;
+
+        /// <summary>Probed (a real bind on this host) or Simulated (the rule engine alone).</summary>
+        public BindCheckMethod Method { get; init; }
+
+        /// <summary>The OS whose rules decided.</summary>
+        public TargetOS TargetOS { get; init; }
+
+        /// <summary>
+        /// When probed: the error the rule engine predicted, if it differs from what the kernel
+        /// answered (null when they agree). Such a disagreement is always reported, never hidden.
+        /// </summary>
+        public string? PredictedError { get; init; }
+
+        /// <summary>The options the bind was checked with, as text: "reuseaddr reuseport v6only dev=eth0 listen".</summary>
+        public string Options { get; init; } = string.Empty;
+
+        /// <summary>The host name or the PSComputerName the socket table came from, when known.</summary>
+        public string? ComputerName { get; init; }
+
+        /// <summary>"0.0.0.0:8080/tcp: EADDRINUSE".</summary>
+        public override string ToString() =>
+            IPAddressText.FormatEndpoint(Address, Port) + "/" + (Protocol == TransportProtocol.Tcp ? "tcp" : "udp") + ": " + (CanBind ? "ok" : Error);
+    }
+}

@@ -1,0 +1,542 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortTools
+{
+    /// <summary>How the order of a socket table is to be read.</summary>
+    public enum SocketTableOrder
+    {
+        /// <summary>
+        /// Bind order, oldest first: the order of a hand-written what-if table. The engine derives the
+        /// kernel's hash-chain orders from it (new sockets go to the head of a chain).
+        /// </summary>
+        BindOrder,
+
+        /// <summary>
+        /// The order a live Linux table comes in: inet_diag dumps each chain as the kernel walks it
+        /// (listeners per lhash2 bucket, UDP sockets per port slot, newest first).
+        /// </summary>
+        KernelOrder,
+    }
+
+    /// <summary>
+    /// A socket table indexed for the rule engines: O(1) average lookups by (protocol, port) for bind
+    /// checks and listener/UDP lookups, and by exact 4-tuple for established sockets. Building it is
+    /// linear in the table. Each socket is normalized once: its address class, effective options,
+    /// its place in the kernel's hash chains and its SO_REUSEPORT group.
+    /// </summary>
+    public sealed class SocketIndex
+    {
+        private readonly List<IndexedSocket> _entries;
+        private readonly Dictionary<int, List<IndexedSocket>> _byPort = new Dictionary<int, List<IndexedSocket>>();
+        private readonly Dictionary<FourTuple, IndexedSocket> _established = new Dictionary<FourTuple, IndexedSocket>();
+        private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
+        private readonly Dictionary<ChainKey, List<IndexedSocket>> _udpChains = new Dictionary<ChainKey, List<IndexedSocket>>();
+        private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
+        private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
+        private readonly Dictionary<int, BindBucketCache> _tcpBucketCaches;
+
+        private SocketIndex(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order, IReadOnlyList<BindEvent>? history)
+        {
+            Facts = facts;
+            Order = order;
+            _entries = new List<IndexedSocket>(table.Count);
+            for (int i = 0; i < table.Count; i++)
+            {
+                SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
+                _entries.Add(new IndexedSocket(socket, i, facts));
+            }
+
+            // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
+            IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
+            for (int i = 0; i < bindOrder.Count; i++)
+            {
+                IndexedSocket entry = bindOrder[i];
+                entry.BindSequence = i;
+                if (entry.InBindBucket)
+                {
+                    Bucket(entry.Protocol, entry.Port).Add(entry);
+                }
+
+                if (entry.InEstablishedHash)
+                {
+                    var key = new FourTuple(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
+                    if (!_established.ContainsKey(key))
+                    {
+                        _established.Add(key, entry);
+                    }
+                }
+            }
+
+            BuildListenerChains(order);
+            BuildUdpChains(bindOrder);
+            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? _entries : bindOrder, order);
+            _tcpBucketCaches = BindBucketCache.Replay(bindOrder, history, facts);
+        }
+
+        /// <summary>The host facts the table was indexed with.</summary>
+        public HostFacts Facts { get; }
+
+        /// <summary>How the table's order was read.</summary>
+        public SocketTableOrder Order { get; }
+
+        /// <summary>The number of sockets.</summary>
+        public int Count => _entries.Count;
+
+        internal IReadOnlyList<IndexedSocket> Entries => _entries;
+
+        /// <summary>Indexes a table.</summary>
+        /// <param name="table">The sockets; for <see cref="SocketTableOrder.BindOrder"/>, oldest first.</param>
+        /// <param name="facts">The host facts (the default IPV6_V6ONLY among them).</param>
+        /// <param name="order">How to read the table's order.</param>
+        /// <returns>The index.</returns>
+        public static SocketIndex Build(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order = SocketTableOrder.BindOrder)
+        {
+            if (table is null)
+            {
+                throw new ArgumentNullException(nameof(table));
+            }
+
+            return new SocketIndex(table, facts ?? throw new ArgumentNullException(nameof(facts)), order, null);
+        }
+
+        /// <summary>Indexes a table whose bind()/listen() history is known exactly (simulations that replay operations).</summary>
+        internal static SocketIndex Build(IReadOnlyList<SocketTuple> table, HostFacts facts, IReadOnlyList<BindEvent> history) =>
+            new SocketIndex(table, facts, SocketTableOrder.BindOrder, history);
+
+        /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
+        internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;
+
+        /// <summary>The sockets that hold (protocol, port) in the bind table, in bind order: TIME-WAIT entries included, half-open requests not.</summary>
+        internal List<IndexedSocket>? BindBucket(TransportProtocol protocol, int port) =>
+            _byPort.TryGetValue(PortKey(protocol, port), out List<IndexedSocket>? bucket) ? bucket : null;
+
+        internal IndexedSocket? Established(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
+            _established.TryGetValue(new FourTuple(protocol, local, localPort, remote, remotePort), out IndexedSocket? entry) ? entry : null;
+
+        /// <summary>TCP listeners of one lhash2 bucket (port, address; :: and 0.0.0.0 share one), in the order the kernel walks them.</summary>
+        internal List<IndexedSocket>? ListenerChain(int port, Ip16 address) =>
+            _listenerChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
+
+        /// <summary>UDP sockets of one hash2 slot (port, address), in the order the kernel walks them.</summary>
+        internal List<IndexedSocket>? UdpChain(int port, Ip16 address) =>
+            _udpChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
+
+        /// <summary>The UDP sockets of a port in the order udp_lib_lport_inuse walks them (the primary hash chain).</summary>
+        internal List<IndexedSocket>? UdpPrimaryChain(int port) =>
+            _udpPrimaryChains.TryGetValue(port, out List<IndexedSocket>? chain) ? chain : null;
+
+        internal IReadOnlyList<IndexedSocket> GroupMembers(int group) => _groups[group];
+
+        private List<IndexedSocket> Bucket(TransportProtocol protocol, int port)
+        {
+            int key = PortKey(protocol, port);
+            if (!_byPort.TryGetValue(key, out List<IndexedSocket>? bucket))
+            {
+                bucket = new List<IndexedSocket>(2);
+                _byPort.Add(key, bucket);
+            }
+
+            return bucket;
+        }
+
+        private static int PortKey(TransportProtocol protocol, int port) => (protocol == TransportProtocol.Tcp ? 0 : 0x10000) | port;
+
+        /// <summary>
+        /// Rebuilds UDP bind order from a dump, which walks each port's primary chain: the head part
+        /// (newest first) reversed, then the AF_INET6 SO_REUSEPORT tail (oldest first). How the two
+        /// parts interleaved in time is not recorded, and no chain order depends on it.
+        /// </summary>
+        private static IReadOnlyList<IndexedSocket> UdpBindOrder(List<IndexedSocket> entries)
+        {
+            var result = new List<IndexedSocket>(entries);
+            var perPort = new Dictionary<int, List<int>>();
+            for (int i = 0; i < entries.Count; i++)
+            {
+                if (entries[i].Protocol == TransportProtocol.Udp)
+                {
+                    if (!perPort.TryGetValue(entries[i].Port, out List<int>? positions))
+                    {
+                        positions = new List<int>();
+                        perPort.Add(entries[i].Port, positions);
+                    }
+
+                    positions.Add(i);
+                }
+            }
+
+            foreach (List<int> positions in perPort.Values)
+            {
+                var head = new List<IndexedSocket>();
+                var tail = new List<IndexedSocket>();
+                foreach (int position in positions)
+                {
+                    (entries[position].Inet6 && entries[position].ReusePort ? tail : head).Add(entries[position]);
+                }
+
+                head.Reverse();
+                head.AddRange(tail);
+                for (int k = 0; k < positions.Count; k++)
+                {
+                    result[positions[k]] = head[k];
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>
+        /// The primary chain of each UDP port (sk_add_node_rcu): a socket goes to the head, except an
+        /// AF_INET6 SO_REUSEPORT socket, which goes to the tail. A live dump already lists it in walk order.
+        /// </summary>
+        private void BuildUdpPrimaryChains(IReadOnlyList<IndexedSocket> sockets, SocketTableOrder order)
+        {
+            foreach (IndexedSocket entry in sockets)
+            {
+                if (entry.Protocol != TransportProtocol.Udp)
+                {
+                    continue;
+                }
+
+                if (!_udpPrimaryChains.TryGetValue(entry.Port, out List<IndexedSocket>? chain))
+                {
+                    chain = new List<IndexedSocket>(1);
+                    _udpPrimaryChains.Add(entry.Port, chain);
+                }
+
+                if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
+                {
+                    chain.Add(entry);
+                }
+                else
+                {
+                    chain.Insert(0, entry);
+                }
+            }
+        }
+
+        /// <summary>
+        /// lhash2 chains (net/ipv4/inet_hashtables.c __inet_hash): a listener goes to the head of its
+        /// bucket, except an AF_INET6 SO_REUSEPORT listener, which goes to the tail. SO_REUSEPORT
+        /// groups form at listen() (inet_reuseport_add_sock): same family, IPV6_V6ONLY, device, uid
+        /// and exact address as an earlier listener with SO_REUSEPORT.
+        /// </summary>
+        private void BuildListenerChains(SocketTableOrder order)
+        {
+            foreach (IndexedSocket entry in _entries)
+            {
+                if (!entry.IsListener)
+                {
+                    continue;
+                }
+
+                var key = new ChainKey(entry.Port, entry.ChainAddress);
+                if (!_listenerChains.TryGetValue(key, out List<IndexedSocket>? chain))
+                {
+                    chain = new List<IndexedSocket>(1);
+                    _listenerChains.Add(key, chain);
+                }
+
+                if (entry.ReusePort)
+                {
+                    JoinOrCreateGroup(entry, chain);
+                }
+
+                // A live table lists each chain already in walk order.
+                if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
+                {
+                    chain.Add(entry);
+                }
+                else
+                {
+                    chain.Insert(0, entry);
+                }
+            }
+        }
+
+        /// <summary>
+        /// UDP hash2 chains (net/ipv4/udp.c udp_lib_get_port): head insertion, AF_INET6 SO_REUSEPORT
+        /// sockets at the tail; connect() on a wildcard-bound socket rehashes it to the head of its new
+        /// slot. Groups form at bind() against the port's sockets (udp_reuseport_add_sock).
+        /// </summary>
+        private void BuildUdpChains(IReadOnlyList<IndexedSocket> bindOrder)
+        {
+            var latecomers = new List<IndexedSocket>();
+            foreach (IndexedSocket entry in bindOrder)
+            {
+                if (entry.Protocol != TransportProtocol.Udp)
+                {
+                    continue;
+                }
+
+                var key = new ChainKey(entry.Port, entry.ChainAddress);
+                if (!_udpChains.TryGetValue(key, out List<IndexedSocket>? chain))
+                {
+                    chain = new List<IndexedSocket>(1);
+                    _udpChains.Add(key, chain);
+                }
+
+                if (entry.ReusePort)
+                {
+                    JoinOrCreateGroup(entry, BindBucket(TransportProtocol.Udp, entry.Port)!);
+                }
+
+                if (entry.Inet6 && entry.ReusePort)
+                {
+                    chain.Add(entry);
+                }
+                else
+                {
+                    chain.Insert(0, entry);
+                }
+
+                if (entry.HasPeer)
+                {
+                    latecomers.Add(entry);
+                }
+            }
+
+            // Connected sockets were (most likely) connected after the binds: each moved to its slot's head.
+            foreach (IndexedSocket entry in latecomers)
+            {
+                List<IndexedSocket> chain = _udpChains[new ChainKey(entry.Port, entry.ChainAddress)];
+                chain.Remove(entry);
+                chain.Insert(0, entry);
+            }
+        }
+
+        private void JoinOrCreateGroup(IndexedSocket entry, List<IndexedSocket> candidates)
+        {
+            foreach (IndexedSocket other in candidates)
+            {
+                if (other != entry && other.Group >= 0 && other.ReusePort && other.Protocol == entry.Protocol && other.Inet6 == entry.Inet6
+                    && other.V6Only == entry.V6Only && string.Equals(other.Device, entry.Device, StringComparison.Ordinal)
+                    && other.Port == entry.Port && other.Local.Equals(entry.Local) && other.Uid == entry.Uid
+                    && (entry.Protocol == TransportProtocol.Udp || other.IsListener))
+                {
+                    entry.Group = other.Group;
+                    _groups[other.Group].Add(entry);
+                    return;
+                }
+            }
+
+            entry.Group = _groups.Count;
+            _groups.Add(new List<IndexedSocket> { entry });
+        }
+
+        private readonly struct ChainKey : IEquatable<ChainKey>
+        {
+            private readonly int _port;
+            private readonly Ip16 _address;
+
+            public ChainKey(int port, Ip16 address)
+            {
+                _port = port;
+                _address = address;
+            }
+
+            public bool Equals(ChainKey other) => other._port == _port && other._address.Equals(_address);
+
+            public override bool Equals(object? obj) => obj is ChainKey other && Equals(other);
+
+            public override int GetHashCode() => _address.GetHashCode() ^ (_port * 397);
+        }
+
+        private readonly struct FourTuple : IEquatable<FourTuple>
+        {
+            private readonly Ip16 _local;
+            private readonly Ip16 _remote;
+            private readonly int _ports;
+
+            public FourTuple(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                _local = local;
+                _remote = remote;
+                _ports = (localPort << 16) | remotePort;
+                _ports ^= protocol == TransportProtocol.Udp ? int.MinValue : 0;
+            }
+
+            public bool Equals(FourTuple other) => other._ports == _ports && other._local.Equals(_local) && other._remote.Equals(_remote);
+
+            public override bool Equals(object? obj) => obj is FourTuple other && Equals(other);
+
+            public override int GetHashCode() => _ports ^ (_local.GetHashCode() * 31) ^ (_remote.GetHashCode() * 17);
+        }
+    }
+
+    /// <summary>The address classes of kernel-rules.md 1A: V4(a) (AF_INET, or AF_INET6 v4-mapped), ANY6 (::) and SPEC6.</summary>
+    internal enum AddressClass
+    {
+        V4,
+        Any6,
+        Spec6,
+    }
+
+    /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
+    internal sealed class IndexedSocket
+    {
+        public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
+        {
+            Socket = socket;
+            Position = position;
+            Protocol = socket.Protocol;
+            Inet6 = socket.AddressFamily == AddressFamily.InterNetworkV6;
+            Local = Ip16.From(socket.LocalAddress);
+            Port = socket.LocalPort;
+            State = socket.State;
+            Class = Classify(Inet6, Local);
+
+            // A specific, non-mapped IPv6 bind sets IPV6_V6ONLY in the kernel (__inet6_bind).
+            V6Only = Inet6 && (Class == AddressClass.Spec6 || (socket.IPv6Only ?? facts.BindV6Only));
+            V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || socket.IPv6Only.HasValue;
+            ReuseAddress = socket.ReuseAddress ?? false;
+            ReusePort = socket.ReusePort ?? false;
+            FlagsKnown = socket.ReuseAddress.HasValue && socket.ReusePort.HasValue;
+            UidKnown = socket.UserId.HasValue;
+            Uid = socket.UserId ?? facts.UserId;
+            Device = socket.BoundInterface;
+            HasPeer = socket.HasRemote;
+            Remote = HasPeer ? Ip16.From(socket.RemoteAddress) : default;
+            RemotePort = socket.RemotePort;
+            ChainAddress = Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
+        }
+
+        public SocketTuple Socket { get; }
+
+        /// <summary>Position in the table as given.</summary>
+        public int Position { get; }
+
+        /// <summary>Position in bind order (oldest first), derived from the table order.</summary>
+        public int BindSequence { get; set; }
+
+        public TransportProtocol Protocol { get; }
+
+        /// <summary>AF_INET6.</summary>
+        public bool Inet6 { get; }
+
+        public AddressClass Class { get; }
+
+        /// <summary>The local address, IPv4 as v4-mapped.</summary>
+        public Ip16 Local { get; }
+
+        /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address.</summary>
+        public Ip16 ChainAddress { get; }
+
+        public int Port { get; }
+
+        public SocketState State { get; }
+
+        public bool V6Only { get; }
+
+        public bool V6OnlyKnown { get; }
+
+        public bool ReuseAddress { get; }
+
+        public bool ReusePort { get; }
+
+        /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT were known (Linux live tables do not expose them).</summary>
+        public bool FlagsKnown { get; }
+
+        public long Uid { get; }
+
+        public bool UidKnown { get; }
+
+        public string? Device { get; }
+
+        public bool HasPeer { get; }
+
+        public Ip16 Remote { get; }
+
+        public int RemotePort { get; }
+
+        /// <summary>The SO_REUSEPORT group, or -1.</summary>
+        public int Group { get; set; } = -1;
+
+        public bool IsListener => Protocol == TransportProtocol.Tcp && State == SocketState.Listen;
+
+        /// <summary>TCP sockets in the established hash: every state but LISTEN and the unhashed ones.</summary>
+        public bool InEstablishedHash => Protocol == TransportProtocol.Tcp
+            ? State is not (SocketState.Listen or SocketState.Bound or SocketState.Closed or SocketState.Unknown)
+            : State == SocketState.Connected;
+
+        /// <summary>Owners of the port in the bind table: half-open requests (SYN-RECV) are not.</summary>
+        public bool InBindBucket => State != SocketState.SynReceived || Protocol == TransportProtocol.Udp;
+
+        /// <summary>The IPv4 address as the kernel's sk_rcv_saddr for IPv4 matching: the mapped part, 0 for ::.</summary>
+        public uint V4 => Class switch
+        {
+            AddressClass.V4 => Local.V4,
+            AddressClass.Any6 => 0,
+            _ => 0x0600007F, // 127.0.0.6 (LOOPBACK4_IPV6): a specific IPv6 socket never matches IPv4
+        };
+
+        public static AddressClass Classify(bool inet6, Ip16 address)
+        {
+            if (!inet6 || address.IsV4Mapped)
+            {
+                return AddressClass.V4;
+            }
+
+            return address.IsZero ? AddressClass.Any6 : AddressClass.Spec6;
+        }
+
+        public override string ToString() => Socket.ToString();
+    }
+
+    /// <summary>A 16-byte address with IPv4 held v4-mapped, comparable and hashable without allocation.</summary>
+    internal readonly struct Ip16 : IEquatable<Ip16>
+    {
+        private const ulong MappedPrefix = 0x0000FFFF00000000UL;
+
+        public Ip16(ulong high, ulong low)
+        {
+            High = high;
+            Low = low;
+        }
+
+        public ulong High { get; }
+
+        public ulong Low { get; }
+
+        public bool IsZero => High == 0 && Low == 0;
+
+        public bool IsV4Mapped => High == 0 && (Low & 0xFFFFFFFF00000000UL) == MappedPrefix;
+
+        /// <summary>The IPv4 address in network byte order as a little-endian word (first octet lowest), as IPAddress(long) takes it.</summary>
+        public uint V4 => IsV4Mapped ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)Low) : 0;
+
+        public bool IsLinkLocal => (High >> 54) == (0xFE80UL >> 6);
+
+        public bool IsMulticast => IsV4Mapped ? (V4 & 0xF0) == 0xE0 : (High >> 56) == 0xFF;
+
+        public bool IsLoopbackV6 => High == 0 && Low == 1;
+
+        /// <summary>
+        /// __ipv6_addr_needs_scope_id: link-local unicast, and multicast of interface-local (ff01)
+        /// or link-local (ff02) scope.
+        /// </summary>
+        public bool NeedsScope => !IsV4Mapped && (IsLinkLocal || ((High >> 56) == 0xFF && ((High >> 48) & 0xF) is 1 or 2));
+
+        public static Ip16 From(IPAddress address)
+        {
+            byte[] bytes = address.GetAddressBytes();
+            if (bytes.Length == 4)
+            {
+                return FromV4(bytes);
+            }
+
+            return new Ip16(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes), System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(8)));
+        }
+
+        public static Ip16 FromV4(ReadOnlySpan<byte> v4) =>
+            new Ip16(0, MappedPrefix | System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(v4));
+
+        public bool Equals(Ip16 other) => other.High == High && other.Low == Low;
+
+        public override bool Equals(object? obj) => obj is Ip16 other && Equals(other);
+
+        public override int GetHashCode() => (High ^ (Low * 0x9E3779B97F4A7C15UL)).GetHashCode();
+    }
+}

@@ -1,0 +1,24 @@
+namespace PortTools
+{
+    /// <summary>Copies of a socket with a field changed, for simulations that move a socket through states.</summary>
+    internal static class SocketTupleCopies
+    {
+        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null) => new SocketTuple
+        {
+            Protocol = socket.Protocol,
+            State = state ?? socket.State,
+            LocalAddress = localAddress ?? socket.LocalAddress,
+            LocalPort = localPort ?? socket.LocalPort,
+            RemoteAddress = remoteAddress ?? socket.RemoteAddress,
+            RemotePort = remotePort ?? socket.RemotePort,
+            ReuseAddress = socket.ReuseAddress,
+            ReusePort = socket.ReusePort,
+            IPv6Only = socket.IPv6Only,
+            BoundInterface = socket.BoundInterface,
+            UserId = socket.UserId,
+            Processes = socket.Processes,
+            Inode = socket.Inode,
+            Source = socket.Source,
+        };
+    }
+}

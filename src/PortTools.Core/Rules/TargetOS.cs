@@ -1,0 +1,54 @@
+namespace PortTools
+{
+    /// <summary>The operating system whose bind and delivery rules a simulation follows.</summary>
+    public enum TargetOS
+    {
+        /// <summary>Linux (kernel-rules.md section 1).</summary>
+        Linux,
+
+        /// <summary>Windows (section 2).</summary>
+        Windows,
+
+        /// <summary>FreeBSD (section 3).</summary>
+        FreeBSD,
+
+        /// <summary>macOS (section 4).</summary>
+        MacOS,
+    }
+
+    /// <summary>How a bind answer was reached.</summary>
+    public enum BindCheckMethod
+    {
+        /// <summary>A real bind (and listen) on this host, explained by the rule engine against the live table.</summary>
+        Probed,
+
+        /// <summary>The rule engine alone, against a given socket table and host facts.</summary>
+        Simulated,
+    }
+
+    /// <summary>What happens to an incoming packet.</summary>
+    public enum DemuxOutcome
+    {
+        /// <summary>A socket (or a SO_REUSEPORT group, or every matching socket for multicast) receives it.</summary>
+        Delivered,
+
+        /// <summary>TCP: no socket takes the segment; the kernel answers with a RST.</summary>
+        Refused,
+
+        /// <summary>UDP: no socket takes the datagram; the kernel answers with ICMP port unreachable.</summary>
+        PortUnreachable,
+
+        /// <summary>UDP multicast or broadcast that no socket takes: dropped without any answer (no ICMP error is ever sent for these).</summary>
+        Dropped,
+    }
+
+    /// <summary>The kind of TCP segment that arrives.</summary>
+    public enum TcpSegmentKind
+    {
+        /// <summary>A SYN opening a connection (the default question: who accepts it?).</summary>
+        Syn,
+
+        /// <summary>Any other segment of a connection (ACK, data, FIN).</summary>
+        Other,
+    }
+}
