@@ -105,6 +105,14 @@ namespace PortTools
                 ports.Add(socket.LocalPort);
             }
 
+            // Held ports per pool, counted once: connect() can use none of them for any destination.
+            var held = new Dictionary<(TransportProtocol, AddressFamily), int>();
+            foreach (KeyValuePair<(TransportProtocol Protocol, AddressFamily Family), HashSet<int>> pool in poolPorts)
+            {
+                EphemeralPortRange range = host.GetEphemeralRange(pool.Key.Protocol, pool.Key.Family);
+                held[pool.Key] = heldPorts[pool.Key.Protocol].Count(p => range.Contains(p) && range.FindReservation(p) is null && !pool.Value.Contains(p));
+            }
+
             var rows = new List<EphemeralPortUsage>(groups.Count);
             foreach (KeyValuePair<(TransportProtocol Protocol, IPAddress Local, IPAddress Remote, int RemotePort), Group> pair in groups)
             {
@@ -112,7 +120,6 @@ namespace PortTools
                 EphemeralPortRange range = host.GetEphemeralRange(protocol, local.AddressFamily);
                 SourcePortPool pool = PoolOf(host.OS, protocol);
                 HashSet<int> taken = poolPorts[(protocol, local.AddressFamily)];
-                int held = heldPorts[protocol].Count(p => range.Contains(p) && range.FindReservation(p) is null && !taken.Contains(p));
                 int poolInUse = pool == SourcePortPool.PerDestination ? pair.Value.Ports.Count : taken.Count;
                 rows.Add(new EphemeralPortUsage(
                     host.OS,
@@ -126,7 +133,7 @@ namespace PortTools
                     pair.Value.Other,
                     pool,
                     poolInUse,
-                    held,
+                    held[(protocol, local.AddressFamily)],
                     range.UsableCount,
                     range.TimeWaitSeconds,
                     nearExhaustionPercent,
