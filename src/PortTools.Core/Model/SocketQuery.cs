@@ -19,6 +19,12 @@ namespace PortTools
         /// <summary>Keep only listening TCP sockets and unconnected UDP sockets (ss -l).</summary>
         public bool ListeningOnly { get; set; }
 
+        /// <summary>
+        /// Exposures to keep; null or empty for all. Only listening TCP and unconnected UDP sockets
+        /// have an exposure, so setting this keeps only those.
+        /// </summary>
+        public IReadOnlyCollection<Exposure>? Exposures { get; set; }
+
         /// <summary>Local addresses or prefixes to keep.</summary>
         public IReadOnlyList<AddressPrefix>? LocalAddresses { get; set; }
 
@@ -56,14 +62,30 @@ namespace PortTools
                 return false;
             }
 
+            // Sockets without an exposure can never match an exposure filter; rejecting them here
+            // also keeps their states out of the netlink state mask.
+            if (Exposures is { Count: > 0 } && !ExposureClassifier.CanHaveExposure(protocol, state))
+            {
+                return false;
+            }
+
             return States is not { Count: > 0 } || Contains(States, state);
         }
 
+        /// <summary>
+        /// The filters on raw endpoints, the exposure among them (it is a function of the local
+        /// address). Callers check <see cref="WantsState"/> first, which already dropped the states
+        /// that have no exposure.
+        /// </summary>
         internal bool WantsEndpoints(ReadOnlySpan<byte> local, int localPort, ReadOnlySpan<byte> remote, int remotePort) =>
             PortMatches(LocalPorts, localPort)
             && PortMatches(RemotePorts, remotePort)
             && AddressMatches(LocalAddresses, local)
-            && AddressMatches(RemoteAddresses, remote);
+            && AddressMatches(RemoteAddresses, remote)
+            && ExposureMatches(local);
+
+        private bool ExposureMatches(ReadOnlySpan<byte> local) =>
+            Exposures is not { Count: > 0 } || Contains(Exposures, ExposureClassifier.Classify(local));
 
         internal bool WantsOwners(IReadOnlyList<SocketOwner> owners)
         {

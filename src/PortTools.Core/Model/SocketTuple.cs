@@ -111,6 +111,14 @@ namespace PortTools
         /// <summary>The remote endpoint as text, or "*:*" when there is no peer.</summary>
         public string Remote => HasRemote ? IPAddressText.FormatEndpoint(RemoteAddress, _remotePort) : "*:*";
 
+        /// <summary>
+        /// Who can reach the socket, judged from its local address: AllInterfaces, Public, Private,
+        /// LinkLocal or Loopback, ordered most exposed first so sorting by it reads as an audit. Null
+        /// for sockets that do not wait for traffic from anyone: everything but listening TCP and
+        /// unconnected UDP sockets. Computed; not part of the text form or equality.
+        /// </summary>
+        public Exposure? Exposure => ExposureClassifier.ForSocket(this);
+
         /// <summary>Whether the socket has a peer.</summary>
         internal bool HasRemote => _remotePort != 0 || (_remoteAddress is not null && !IPAddressText.IsWildcard(_remoteAddress));
 

@@ -1,21 +1,5 @@
 namespace PortTools
 {
-    /// <summary>The operating system whose bind and delivery rules a simulation follows.</summary>
-    public enum TargetOS
-    {
-        /// <summary>Linux (kernel-rules.md section 1).</summary>
-        Linux,
-
-        /// <summary>Windows (section 2).</summary>
-        Windows,
-
-        /// <summary>FreeBSD (section 3).</summary>
-        FreeBSD,
-
-        /// <summary>macOS (section 4).</summary>
-        MacOS,
-    }
-
     /// <summary>How a bind answer was reached.</summary>
     public enum BindCheckMethod
     {

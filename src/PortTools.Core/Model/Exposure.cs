@@ -1,0 +1,30 @@
+namespace PortTools
+{
+    /// <summary>
+    /// Who can reach a listening socket, judged from the local address it is bound to. The values
+    /// are ordered for an audit, most exposed first, so sorting sockets by Exposure lists wildcard
+    /// and public listeners at the top. Only listening TCP sockets and unconnected UDP sockets have
+    /// one; see <see cref="ExposureClassifier"/> for the address rules.
+    /// </summary>
+    public enum Exposure
+    {
+        /// <summary>
+        /// Bound to 0.0.0.0 or :: (the wildcard): reachable on every interface, including ones
+        /// added later. On Linux an IPv6 socket on :: with IPV6_V6ONLY off (the default,
+        /// net.ipv6.bindv6only=0) also takes IPv4 traffic.
+        /// </summary>
+        AllInterfaces,
+
+        /// <summary>Bound to a globally routable address: reachable from wherever routing and firewalls allow.</summary>
+        Public,
+
+        /// <summary>Bound to a private address (RFC 1918, ULA fc00::/7, CGNAT 100.64.0.0/10): reachable within that network.</summary>
+        Private,
+
+        /// <summary>Bound to a link-local address (169.254.0.0/16, fe80::/10): reachable only from the same link.</summary>
+        LinkLocal,
+
+        /// <summary>Bound to a loopback address (127.0.0.0/8, ::1): reachable only from this host.</summary>
+        Loopback,
+    }
+}

@@ -1,0 +1,249 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortTools
+{
+    /// <summary>
+    /// Will the clients on this host run out of source ports? Groups outbound connections by
+    /// (protocol, local address, remote address, remote port) and sets each group against the
+    /// capacity the OS gives it. A pure function of a socket table and the host facts.
+    /// </summary>
+    /// <remarks>
+    /// A socket counts as outbound when it is connected (any TCP state but LISTEN and BOUND; a
+    /// connected UDP socket), its local port lies in the ephemeral range of its protocol and family
+    /// outside any reservation, and it is not an accepted child of a local listener on that port (a
+    /// listener on the wildcard address owns every local address). Listeners and other bound sockets
+    /// whose port lies in the range hold it for every destination: connect() skips ports that bind()
+    /// took (Linux: bind buckets with fastreuse >= 0, kernel-rules 1C), so they reduce every capacity.
+    /// </remarks>
+    public static class EphemeralPortUsageAnalyzer
+    {
+        /// <summary>The utilization, in percent, past which a destination is flagged.</summary>
+        public const double DefaultNearExhaustionPercent = 80;
+
+        /// <summary>Groups the outbound sockets and measures each group, most used first.</summary>
+        /// <param name="sockets">A socket table: live, or read from text.</param>
+        /// <param name="host">The host's ephemeral ranges and OS; the OS decides how source ports are shared.</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <returns>One row per destination and local address, by utilization then ports in use, highest first.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        {
+            if (sockets is null)
+            {
+                throw new ArgumentNullException(nameof(sockets));
+            }
+
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
+
+            if (double.IsNaN(nearExhaustionPercent) || nearExhaustionPercent < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(nearExhaustionPercent), nearExhaustionPercent, "The warning threshold is a percentage, 0 or more.");
+            }
+
+            var table = sockets.Where(s => s is not null).ToList();
+
+            // Sockets that wait for connections own their port on the addresses they are bound to.
+            var listeners = new Dictionary<(TransportProtocol, int), List<IPAddress>>();
+            var heldPorts = new Dictionary<TransportProtocol, HashSet<int>>
+            {
+                [TransportProtocol.Tcp] = new HashSet<int>(),
+                [TransportProtocol.Udp] = new HashSet<int>(),
+            };
+            foreach (SocketTuple socket in table)
+            {
+                if (IsLocalBind(socket))
+                {
+                    heldPorts[socket.Protocol].Add(socket.LocalPort);
+                    if (socket.State != SocketState.Bound)
+                    {
+                        if (!listeners.TryGetValue((socket.Protocol, socket.LocalPort), out List<IPAddress>? addresses))
+                        {
+                            addresses = new List<IPAddress>();
+                            listeners[(socket.Protocol, socket.LocalPort)] = addresses;
+                        }
+
+                        addresses.Add(socket.LocalAddress);
+                    }
+                }
+            }
+
+            var groups = new Dictionary<(TransportProtocol Protocol, IPAddress Local, IPAddress Remote, int RemotePort), Group>();
+            var poolPorts = new Dictionary<(TransportProtocol, AddressFamily), HashSet<int>>();
+            foreach (SocketTuple socket in table)
+            {
+                if (!IsConnection(socket) || IsAcceptedChild(socket, listeners))
+                {
+                    continue;
+                }
+
+                EphemeralPortRange range = host.GetEphemeralRange(socket.Protocol, socket.AddressFamily);
+                if (!range.Contains(socket.LocalPort) || range.FindReservation(socket.LocalPort) is not null)
+                {
+                    continue; // bound explicitly, not taken from the pool
+                }
+
+                var key = (socket.Protocol, socket.LocalAddress, socket.RemoteAddress, socket.RemotePort);
+                if (!groups.TryGetValue(key, out Group? group))
+                {
+                    group = new Group();
+                    groups[key] = group;
+                }
+
+                group.Add(socket);
+                if (!poolPorts.TryGetValue((socket.Protocol, socket.AddressFamily), out HashSet<int>? ports))
+                {
+                    ports = new HashSet<int>();
+                    poolPorts[(socket.Protocol, socket.AddressFamily)] = ports;
+                }
+
+                ports.Add(socket.LocalPort);
+            }
+
+            // Held ports per pool, counted once: connect() can use none of them for any destination.
+            var held = new Dictionary<(TransportProtocol, AddressFamily), int>();
+            foreach (KeyValuePair<(TransportProtocol Protocol, AddressFamily Family), HashSet<int>> pool in poolPorts)
+            {
+                EphemeralPortRange range = host.GetEphemeralRange(pool.Key.Protocol, pool.Key.Family);
+                held[pool.Key] = heldPorts[pool.Key.Protocol].Count(p => range.Contains(p) && range.FindReservation(p) is null && !pool.Value.Contains(p));
+            }
+
+            var rows = new List<EphemeralPortUsage>(groups.Count);
+            foreach (KeyValuePair<(TransportProtocol Protocol, IPAddress Local, IPAddress Remote, int RemotePort), Group> pair in groups)
+            {
+                (TransportProtocol protocol, IPAddress local, IPAddress remote, int remotePort) = pair.Key;
+                EphemeralPortRange range = host.GetEphemeralRange(protocol, local.AddressFamily);
+                SourcePortPool pool = PoolOf(host.OS, protocol);
+                HashSet<int> taken = poolPorts[(protocol, local.AddressFamily)];
+                int poolInUse = pool == SourcePortPool.PerDestination ? pair.Value.Ports.Count : taken.Count;
+                rows.Add(new EphemeralPortUsage(
+                    host.OS,
+                    protocol,
+                    local,
+                    remote,
+                    remotePort,
+                    pair.Value.Ports.Count,
+                    pair.Value.Established,
+                    pair.Value.TimeWait,
+                    pair.Value.Other,
+                    pool,
+                    poolInUse,
+                    held[(protocol, local.AddressFamily)],
+                    range.UsableCount,
+                    range.TimeWaitSeconds,
+                    nearExhaustionPercent,
+                    RuleOf(host.OS, protocol)));
+            }
+
+            return rows
+                .OrderByDescending(r => r.UtilizationPercent)
+                .ThenByDescending(r => r.InUse)
+                .ThenBy(r => r.Protocol)
+                .ThenBy(r => r.LocalAddress.ToString(), StringComparer.Ordinal)
+                .ThenBy(r => r.Destination, StringComparer.Ordinal)
+                .ToArray();
+        }
+
+        /// <summary>How an OS shares source ports for a protocol (kernel-rules 1C, 3C, 4C and table row 25).</summary>
+        /// <param name="os">The OS.</param>
+        /// <param name="protocol">TCP or UDP.</param>
+        /// <returns>The pool kind.</returns>
+        public static SourcePortPool PoolOf(TargetOS os, TransportProtocol protocol) =>
+            protocol == TransportProtocol.Tcp && (os == TargetOS.Linux || os == TargetOS.FreeBSD) ? SourcePortPool.PerDestination : SourcePortPool.Shared;
+
+        /// <summary>The rule behind <see cref="PoolOf"/>, as a sentence naming its spec section.</summary>
+        /// <param name="os">The OS.</param>
+        /// <param name="protocol">TCP or UDP.</param>
+        /// <returns>The sentence.</returns>
+        public static string RuleOf(TargetOS os, TransportProtocol protocol)
+        {
+            if (protocol == TransportProtocol.Udp)
+            {
+                return os == TargetOS.Linux
+                    ? "Linux UDP: an automatically bound port must not be in use by any other socket (udp_lib_get_port, kernel-rules 1C), so all destinations share one pool. UDP has no TIME_WAIT: a port is free when its socket closes."
+                    : os + " UDP: an automatically bound port is treated as exclusive, as on Linux (kernel-rules 1C; not confirmed for " + os + "), so all destinations share one pool. UDP has no TIME_WAIT.";
+            }
+
+            return os switch
+            {
+                TargetOS.Linux => "Linux TCP: connect() reuses a source port toward a different destination when the 4-tuple stays unique (__inet_hash_connect, kernel-rules 1C, row 25), so each destination has the usable range to itself. TIME_WAIT counts as in use, though tcp_tw_reuse may take some over.",
+                TargetOS.FreeBSD => "FreeBSD TCP: connect() may reuse a source port toward a different peer (in_pcb_lport_dest, kernel-rules 3C, row 25), so each destination has the usable range to itself.",
+                TargetOS.MacOS => "macOS TCP: connect()'s implicit bind looks the port up with the wildcard address, so a port in use toward any destination is unavailable (kernel-rules 4C, row 25); all destinations share one pool.",
+                _ => "Windows TCP: whether connect() shares a source port across destinations is UNVERIFIED (kernel-rules row 25), so all destinations are counted against one shared pool, the cautious reading.",
+            };
+        }
+
+        /// <summary>Listeners, unconnected UDP sockets and bound-only TCP sockets: they hold their port for every destination.</summary>
+        private static bool IsLocalBind(SocketTuple socket) => socket.Protocol == TransportProtocol.Tcp
+            ? socket.State is SocketState.Listen or SocketState.Bound
+            : socket.State == SocketState.Unconnected;
+
+        private static bool IsConnection(SocketTuple socket)
+        {
+            if (!socket.HasRemote)
+            {
+                return false;
+            }
+
+            return socket.Protocol == TransportProtocol.Udp
+                ? socket.State == SocketState.Connected
+                : socket.State is not (SocketState.Listen or SocketState.Bound or SocketState.Closed or SocketState.Unknown or SocketState.Unconnected or SocketState.Connected);
+        }
+
+        /// <summary>A connection on a port where a local socket listens is the server's side of an inbound connection.</summary>
+        private static bool IsAcceptedChild(SocketTuple socket, Dictionary<(TransportProtocol, int), List<IPAddress>> listeners)
+        {
+            if (!listeners.TryGetValue((socket.Protocol, socket.LocalPort), out List<IPAddress>? addresses))
+            {
+                return false;
+            }
+
+            IPAddress local = Unmap(socket.LocalAddress);
+            foreach (IPAddress address in addresses)
+            {
+                if (IPAddressText.IsWildcard(address) || Unmap(address).Equals(local))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static IPAddress Unmap(IPAddress address) => IPAddressText.IsV4Mapped(address) ? address.MapToIPv4() : address;
+
+        private sealed class Group
+        {
+            public HashSet<int> Ports { get; } = new HashSet<int>();
+
+            public int Established { get; private set; }
+
+            public int TimeWait { get; private set; }
+
+            public int Other { get; private set; }
+
+            public void Add(SocketTuple socket)
+            {
+                Ports.Add(socket.LocalPort);
+                switch (socket.State)
+                {
+                    case SocketState.Established:
+                    case SocketState.Connected:
+                        Established++;
+                        break;
+                    case SocketState.TimeWait:
+                        TimeWait++;
+                        break;
+                    default:
+                        Other++;
+                        break;
+                }
+            }
+        }
+    }
+}

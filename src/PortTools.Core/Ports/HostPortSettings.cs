@@ -1,0 +1,166 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net.Sockets;
+
+namespace PortTools
+{
+    /// <summary>
+    /// The port facts of one host, read once (or given by the user) and then passed to the pure
+    /// computations: its ephemeral ranges per protocol and family, which ports need privilege to
+    /// bind, and whether this process has that privilege. Build it with <see cref="LinuxPortSettings"/>,
+    /// <see cref="WindowsPortSettings"/>, <see cref="SysctlPortSettings"/>, <see cref="Defaults"/> or
+    /// <see cref="ReadCurrent"/>.
+    /// </summary>
+    public sealed class HostPortSettings
+    {
+        private static readonly (TransportProtocol Protocol, AddressFamily Family)[] s_slots =
+        {
+            (TransportProtocol.Tcp, AddressFamily.InterNetwork),
+            (TransportProtocol.Tcp, AddressFamily.InterNetworkV6),
+            (TransportProtocol.Udp, AddressFamily.InterNetwork),
+            (TransportProtocol.Udp, AddressFamily.InterNetworkV6),
+        };
+
+        /// <summary>Creates the settings. Ranges missing for a protocol and family get the OS default, with a note saying so.</summary>
+        /// <param name="os">The OS whose rules apply.</param>
+        /// <param name="ephemeralRanges">Up to one range per protocol and address family.</param>
+        /// <param name="privilegedPorts">Ports whose bind needs privilege (on macOS only for specific addresses); null when none do.</param>
+        /// <param name="privilegedPortsSource">Where that came from, such as "net.ipv4.ip_unprivileged_port_start = 1024".</param>
+        /// <param name="hasBindPrivilege">Whether this process may bind privileged ports (Linux: CAP_NET_BIND_SERVICE; BSDs: root); null when unknown.</param>
+        /// <param name="notes">What was defaulted and why.</param>
+        /// <exception cref="ArgumentException">Two ranges for one protocol and family, or one for another OS.</exception>
+        public HostPortSettings(TargetOS os, IEnumerable<EphemeralPortRange> ephemeralRanges, PortRange? privilegedPorts, string privilegedPortsSource, bool? hasBindPrivilege, IEnumerable<string>? notes = null)
+        {
+            var given = (ephemeralRanges ?? throw new ArgumentNullException(nameof(ephemeralRanges))).ToList();
+            var allNotes = new List<string>(notes ?? Array.Empty<string>());
+            var ranges = new List<EphemeralPortRange>(4);
+            foreach ((TransportProtocol protocol, AddressFamily family) in s_slots)
+            {
+                var matching = given.Where(r => r.Protocol == protocol && r.AddressFamily == family).ToList();
+                if (matching.Count > 1)
+                {
+                    throw new ArgumentException("Two ephemeral ranges were given for " + Describe(protocol, family) + ".", nameof(ephemeralRanges));
+                }
+
+                if (matching.Count == 1 && matching[0].OS != os)
+                {
+                    throw new ArgumentException("The " + Describe(protocol, family) + " range is for " + matching[0].OS + ", not " + os + ".", nameof(ephemeralRanges));
+                }
+
+                if (matching.Count == 1)
+                {
+                    ranges.Add(matching[0]);
+                }
+                else
+                {
+                    ranges.Add(DefaultRange(os, protocol, family, "not given"));
+                    allNotes.Add("No " + Describe(protocol, family) + " ephemeral range was given; the " + os + " default is used.");
+                }
+            }
+
+            OS = os;
+            EphemeralRanges = ranges;
+            PrivilegedPorts = privilegedPorts;
+            PrivilegedPortsSource = privilegedPortsSource ?? string.Empty;
+            HasBindPrivilege = hasBindPrivilege;
+            Notes = allNotes;
+        }
+
+        /// <summary>The OS whose rules apply.</summary>
+        public TargetOS OS { get; }
+
+        /// <summary>One range per protocol and family: TCP IPv4, TCP IPv6, UDP IPv4, UDP IPv6.</summary>
+        public IReadOnlyList<EphemeralPortRange> EphemeralRanges { get; }
+
+        /// <summary>
+        /// Ports whose bind needs privilege: Linux 1 to ip_unprivileged_port_start - 1; FreeBSD
+        /// reservedlow to reservedhigh; macOS 1-1023, for specific addresses only; null on Windows,
+        /// which has none. Port 0 never needs privilege: it asks for an ephemeral port.
+        /// </summary>
+        public PortRange? PrivilegedPorts { get; }
+
+        /// <summary>Where <see cref="PrivilegedPorts"/> came from.</summary>
+        public string PrivilegedPortsSource { get; }
+
+        /// <summary>Whether this process may bind privileged ports (Linux: CAP_NET_BIND_SERVICE in CapEff; BSDs: root); null when unknown.</summary>
+        public bool? HasBindPrivilege { get; }
+
+        /// <summary>What could not be read and was defaulted, and why; empty when everything was read.</summary>
+        public IReadOnlyList<string> Notes { get; }
+
+        /// <summary>The documented defaults of an OS, for what-if questions or when the host cannot be read.</summary>
+        /// <param name="os">The OS.</param>
+        /// <returns>The settings, with a note saying they are defaults.</returns>
+        public static HostPortSettings Defaults(TargetOS os) => DefaultsBecause(os, "documented " + os + " defaults, not read from a host");
+
+        /// <summary>
+        /// Reads this host: on Linux from /proc (see <see cref="LinuxPortSettings.Read"/>). Elsewhere the
+        /// facts come from commands the caller runs (netsh on Windows, sysctl on macOS and FreeBSD), so
+        /// this returns the OS defaults with a note saying how to read the real values.
+        /// </summary>
+        /// <returns>The settings.</returns>
+        public static HostPortSettings ReadCurrent()
+        {
+            TargetOS os = TargetOSInfo.Current;
+            return os switch
+            {
+                TargetOS.Linux => LinuxPortSettings.Read("/"),
+                TargetOS.Windows => DefaultsBecause(os, "this host's settings were not read: pass the output of 'netsh int ipv4|ipv6 show dynamicport tcp|udp' and 'show excludedportrange' to WindowsPortSettings"),
+                _ => DefaultsBecause(os, "this host's settings were not read: pass the output of 'sysctl net.inet.ip.portrange net.inet.tcp.msl' to SysctlPortSettings"),
+            };
+        }
+
+        /// <summary>The range for a protocol and family. A v4-mapped IPv6 socket uses the IPv6 range.</summary>
+        /// <param name="protocol">TCP or UDP.</param>
+        /// <param name="addressFamily">InterNetwork or InterNetworkV6.</param>
+        /// <returns>The range.</returns>
+        public EphemeralPortRange GetEphemeralRange(TransportProtocol protocol, AddressFamily addressFamily)
+        {
+            foreach (EphemeralPortRange range in EphemeralRanges)
+            {
+                if (range.Protocol == protocol && range.AddressFamily == addressFamily)
+                {
+                    return range;
+                }
+            }
+
+            throw new ArgumentOutOfRangeException(nameof(addressFamily), addressFamily, "The address family is InterNetwork or InterNetworkV6.");
+        }
+
+        internal static string Describe(TransportProtocol protocol, AddressFamily family) =>
+            (protocol == TransportProtocol.Tcp ? "TCP" : "UDP") + " " + (family == AddressFamily.InterNetwork ? "IPv4" : "IPv6");
+
+        /// <summary>The documented default range of an OS (kernel-rules 1C, 2C, 3C, 4C).</summary>
+        internal static (int Start, int End) DefaultRangeBounds(TargetOS os) => os switch
+        {
+            TargetOS.Linux => (32768, 60999),
+            TargetOS.FreeBSD => (10000, 65535),
+            _ => (49152, 65535),
+        };
+
+        internal static EphemeralPortRange DefaultRange(TargetOS os, TransportProtocol protocol, AddressFamily family, string why)
+        {
+            (int start, int end) = DefaultRangeBounds(os);
+            (int seconds, string timeWaitSource) = protocol == TransportProtocol.Udp ? (0, TimeWait.UdpSource) : TimeWait.Default(os);
+            string source = string.Format(CultureInfo.InvariantCulture, "default for {0}: {1}-{2} ({3})", os, start, end, why);
+            return new EphemeralPortRange(os, protocol, family, start, end, null, seconds, source, timeWaitSource);
+        }
+
+        internal static (PortRange? Ports, string Source) DefaultPrivilegedPorts(TargetOS os) => os switch
+        {
+            TargetOS.Linux => (new PortRange(1, 1023), "default net.ipv4.ip_unprivileged_port_start = 1024"),
+            TargetOS.FreeBSD => (new PortRange(0, 1023), "default net.inet.ip.portrange.reservedlow-reservedhigh = 0-1023"),
+            TargetOS.MacOS => (new PortRange(1, 1023), "macOS reserves ports below 1024 for specific-address binds"),
+            _ => (null, "Windows has no privileged ports"),
+        };
+
+        private static HostPortSettings DefaultsBecause(TargetOS os, string why)
+        {
+            (PortRange? privileged, string privilegedSource) = DefaultPrivilegedPorts(os);
+            EphemeralPortRange[] ranges = s_slots.Select(slot => DefaultRange(os, slot.Protocol, slot.Family, why)).ToArray();
+            return new HostPortSettings(os, ranges, privileged, privilegedSource, null, new[] { "Using " + why + "." });
+        }
+    }
+}
