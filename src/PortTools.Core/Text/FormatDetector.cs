@@ -84,10 +84,23 @@ namespace PortTools.Text
             return Detection.Unknown;
         }
 
-        private static bool LooksLikeCsvHeader(ReadOnlySpan<char> text) =>
-            (text.IndexOf(',') > 0 || text.IndexOf(';') > 0 || text.IndexOf('\t') > 0)
-            && text.IndexOf("LocalPort".AsSpan(), StringComparison.OrdinalIgnoreCase) >= 0
-            && (text.IndexOf("LocalAddress".AsSpan(), StringComparison.OrdinalIgnoreCase) >= 0 || text.IndexOf("\"Local\"".AsSpan(), StringComparison.OrdinalIgnoreCase) >= 0);
+        /// <summary>A header row naming the columns ExportRecords needs, in quotes or not, split by ',', ';' or a tab.</summary>
+        private static bool LooksLikeCsvHeader(ReadOnlySpan<char> text)
+        {
+            int delimiter = text.IndexOfAny(',', ';', '\t');
+            if (delimiter <= 0)
+            {
+                return false;
+            }
+
+            var names = new System.Collections.Generic.HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (string field in text.ToString().Split(text[delimiter]))
+            {
+                names.Add(field.Trim().Trim('"'));
+            }
+
+            return ExportRecords.Classify(names.Contains) != ExportKind.Unknown;
+        }
 
         private static bool DetectHeader(ReadOnlySpan<char> text, out SocketTableFormat format)
         {

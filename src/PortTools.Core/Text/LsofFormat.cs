@@ -45,31 +45,29 @@ namespace PortTools.Text
                 return;
             }
 
-            // COMMAND may hold spaces: the PID is the first all-digit token after it.
+            // TYPE (IPv4 or IPv6) anchors the line: COMMAND may hold spaces and TID, TASKCMD or USER may be
+            // absent, but PID is the first number after COMMAND and before TYPE.
             var tokens = new TokenReader(text);
-            tokens.Next(out _);
+            int pidStart = -1;
+            int pidLength = 0;
+            int index = 0;
             ReadOnlySpan<char> token;
-            int commandEnd = tokens.Position;
-            while (tokens.Next(out token) && !Digits.IsAll(token))
-            {
-                commandEnd = tokens.Position;
-            }
-
-            if (!Digits.TryParseInt(token, out int pid))
-            {
-                Context.Fail(lineNumber, line, "expected COMMAND then PID (a number), found no PID");
-                return;
-            }
-
-            ReadOnlySpan<char> command = TokenReader.Trim(text.Slice(0, commandEnd));
             ReadOnlySpan<char> type = default;
             while (tokens.Next(out token))
             {
-                if (token.SequenceEqual("IPv4".AsSpan()) || token.SequenceEqual("IPv6".AsSpan()))
+                if (index > 0 && (token.SequenceEqual("IPv4".AsSpan()) || token.SequenceEqual("IPv6".AsSpan())))
                 {
                     type = token;
                     break;
                 }
+
+                if (index > 0 && pidStart < 0 && Digits.IsAll(token))
+                {
+                    pidStart = tokens.Position - token.Length;
+                    pidLength = token.Length;
+                }
+
+                index++;
             }
 
             if (type.IsEmpty)
@@ -78,6 +76,13 @@ namespace PortTools.Text
                 return;
             }
 
+            if (pidStart < 0 || !Digits.TryParseInt(text.Slice(pidStart, pidLength), out int pid))
+            {
+                Context.Fail(lineNumber, line, "expected COMMAND then PID (a number) before TYPE, found no PID");
+                return;
+            }
+
+            ReadOnlySpan<char> command = TokenReader.Trim(text.Slice(0, pidStart));
             tokens.Next(out ReadOnlySpan<char> device);
             tokens.Next(out ReadOnlySpan<char> node);
             if (!IsNode(node))

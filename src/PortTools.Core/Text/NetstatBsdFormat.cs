@@ -333,18 +333,18 @@ namespace PortTools.Text
             }
 
             bool isV6 = host.IndexOf(':') >= 0;
+            if (isV6 && narrow && host.Length == 16)
+            {
+                address = null;
+                error = "the " + which + " address " + Quote(host) + " may be cut short: netstat cuts hosts to 16 characters unless run with -W (FreeBSD) or -l (macOS)";
+                return false;
+            }
+
             if (kind != HostKind.Address || (family == 4 && isV6) || (family == 6 && !isV6))
             {
                 address = null;
                 error = "bad " + which + " address " + Quote(host) + ": expected " + (family == 4 ? "an IPv4" : family == 6 ? "an IPv6" : "an") + " address or *"
                     + (host.Length > 0 && char.IsLetter(host[host.Length - 1]) && !isV6 ? " (host names need netstat -n)" : string.Empty);
-                return false;
-            }
-
-            if (isV6 && narrow && host.Length == 16)
-            {
-                address = null;
-                error = "the " + which + " address " + Quote(host) + " may be cut short: netstat cuts hosts to 16 characters unless run with -W (FreeBSD) or -l (macOS)";
                 return false;
             }
 

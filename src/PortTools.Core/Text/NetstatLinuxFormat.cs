@@ -293,6 +293,12 @@ namespace PortTools.Text
             }
 
             ReadOnlySpan<char> host = text.Slice(0, colon);
+            if (ipv6 && text.Length == 23 && host.IndexOf(':') >= 0)
+            {
+                error = "the " + which + " endpoint " + Quote(text) + " may be cut short: netstat shortens endpoints longer than 22 characters unless run with -W (--wide)";
+                return false;
+            }
+
             HostKind kind = AddressText.TryParseHost(host, Context, out address, out _);
             if (kind == HostKind.Address && ipv6 && address!.AddressFamily == AddressFamily.InterNetwork)
             {
@@ -309,13 +315,6 @@ namespace PortTools.Text
                 address = null;
                 error = "bad " + which + " address " + Quote(host) + ": expected " + (ipv6 ? "an IPv6" : "an IPv4") + " address"
                     + (host.Length > 0 && char.IsLetter(host[host.Length - 1]) && host.IndexOf(':') < 0 ? " (host names need netstat -n)" : string.Empty);
-                return false;
-            }
-
-            if (ipv6 && text.Length == 23 && host.IndexOf(':') >= 0)
-            {
-                error = "the " + which + " endpoint " + Quote(text) + " may be cut short: netstat shortens endpoints longer than 22 characters unless run with -W (--wide)";
-                address = null;
                 return false;
             }
 
