@@ -147,7 +147,8 @@ namespace PortTools.Text
         /// <summary>
         /// MSFT_NetTCPConnection.State: Closed 1, Listen 2, SynSent 3, SynReceived 4, Established 5,
         /// FinWait1 6, FinWait2 7, CloseWait 8, Closing 9, LastAck 10, TimeWait 11, DeleteTCB 12
-        /// ("MSFT_NetTCPConnection class", Microsoft TCP/IP WMI v2 provider, learn.microsoft.com), and
+        /// ("MSFT_NetTCPConnection class", property State, Microsoft TCP/IP WMI v2 provider:
+        /// https://learn.microsoft.com/windows/win32/fwp/wmi/nettcpipprov/msft-nettcpconnection), and
         /// Bound 100: Get-NetTCPConnection -State accepts Bound (its help page lists it), but the class
         /// page does not give its number; 100 is the value the NetTCPIP module reports.
         /// </summary>
@@ -289,6 +290,20 @@ namespace PortTools.Text
                 return true;
             }
 
+            // Selected properties without the endpoint string: an IPAddress object as ConvertTo-Json writes
+            // it, with IPAddressToString (Windows PowerShell 5.1) or, for IPv4, the Address number.
+            if (addressValue?.Kind == JsonKind.Object && record.Get(which) is null && TryAddressObject(addressValue, out address))
+            {
+                if (portValue is null || !PortRange.TryParsePort(portValue.Text ?? string.Empty, out port))
+                {
+                    error = which + "Port: expected a port from 0 to 65535, found " + Describe(portValue);
+                    address = null;
+                    return false;
+                }
+
+                return true;
+            }
+
             JsonValue? endpoint = record.Get(which);
             if (endpoint?.Kind == JsonKind.String && endpoint.Text!.Length > 0)
             {
@@ -313,6 +328,24 @@ namespace PortTools.Text
             }
 
             return true;
+        }
+
+        private static bool TryAddressObject(JsonValue value, [NotNullWhen(true)] out IPAddress? address)
+        {
+            address = null;
+            if (value["IPAddressToString"]?.Text is string text && IPAddressText.TryParse(text, out address))
+            {
+                return true;
+            }
+
+            if (value["AddressFamily"]?.Text is "2" or "InterNetwork" && value["Address"]?.Kind == JsonKind.Number
+                && long.TryParse(value["Address"]!.Text, NumberStyles.None, CultureInfo.InvariantCulture, out long number) && number <= uint.MaxValue)
+            {
+                address = new IPAddress(number); // IPAddress.Address: the first octet in the lowest byte
+                return true;
+            }
+
+            return false;
         }
 
         private static bool TryOwners(IFieldRecord record, out IReadOnlyList<SocketOwner> owners, [NotNullWhen(false)] out string? error)

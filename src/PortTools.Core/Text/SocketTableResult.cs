@@ -43,12 +43,14 @@ namespace PortTools
         /// <summary>For an error, what was wrong and what was expected; for a skipped line, why it was skipped.</summary>
         public string? Message { get; }
 
+        private string Number => LineNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
         /// <summary>"line 12: socket tcp LISTEN ...", "line 3: skipped (header)" or "line 7: error ...".</summary>
         public override string ToString() => Kind switch
         {
-            SocketTableResultKind.Socket => "line " + LineNumber + ": " + Socket,
-            SocketTableResultKind.Skipped => "line " + LineNumber + ": skipped (" + Message + ")",
-            _ => "line " + LineNumber + ": " + Message,
+            SocketTableResultKind.Socket => "line " + Number + ": " + Socket,
+            SocketTableResultKind.Skipped => "line " + Number + ": skipped (" + Message + ")",
+            _ => "line " + Number + ": " + Message,
         };
     }
 }

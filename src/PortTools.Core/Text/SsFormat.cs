@@ -22,7 +22,8 @@ namespace PortTools.Text
     /// the options, or is inferred: a TCP-only state (LISTEN, TIME-WAIT...) means TCP, an UNCONN before
     /// any of those means UDP (ss lists bound-inactive TCP sockets, printed UNCONN by iproute2 6.8 and
     /// later, after the others). ESTAB lines seen before the protocol is known are held, up to 1024, and
-    /// read as TCP if nothing decides.</para>
+    /// read as TCP if nothing decides. So <c>ss -tanB</c> (bound-inactive sockets only, all UNCONN) needs
+    /// the protocol option: its text cannot be told from <c>ss -uan</c>.</para>
     /// </remarks>
     internal sealed class SsFormat : TableFormat
     {

@@ -74,6 +74,14 @@ namespace PortTools.Tests.Text
 
             string json = "[{\"Protocol\":\"Tcp\",\"Local\":\"127.0.0.1:5000\",\"State\":\"Bound\",\"Exposure\":{\"Level\":\"Local\"},\"Processes\":[]}]";
             Assert.Equal("tcp BOUND 127.0.0.1:5000", Assert.Single(ParseRun.Of(json).AssertNoErrors().Sockets).ToString());
+
+            // Select-Object of a few properties: the owner from ProcessId and ProcessName, the address from its object.
+            csv = "\"Protocol\",\"LocalAddress\",\"LocalPort\",\"State\",\"ProcessId\",\"ProcessName\"\n\"Tcp\",\"10.0.0.1\",\"22\",\"Listen\",\"900\",\"sshd\"";
+            Assert.Equal("tcp LISTEN 10.0.0.1:22 pid=900 process=sshd", Assert.Single(ParseRun.Of(csv).AssertNoErrors().Sockets).ToString());
+            json = "{\"Protocol\":6,\"LocalAddress\":{\"AddressFamily\":2,\"Address\":16777343},\"LocalPort\":22,\"State\":10}";
+            Assert.Equal("tcp LISTEN 127.0.0.1:22", Assert.Single(ParseRun.Of(json).AssertNoErrors().Sockets).ToString());
+            json = "{\"Protocol\":6,\"LocalAddress\":{\"AddressFamily\":23,\"IPAddressToString\":\"::1\"},\"LocalPort\":22,\"State\":10}";
+            Assert.Equal("tcp LISTEN [::1]:22", Assert.Single(ParseRun.Of(json).AssertNoErrors().Sockets).ToString());
         }
 
         [Fact]
