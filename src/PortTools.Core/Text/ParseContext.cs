@@ -1,0 +1,174 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net;
+using System.Threading;
+using PortTools.Linux;
+
+namespace PortTools.Text
+{
+    /// <summary>
+    /// What every format reader writes to: the result queue, the line counters, and the caches that
+    /// keep one IPAddress, name and owner object per distinct value instead of one per line.
+    /// </summary>
+    internal sealed class ParseContext
+    {
+        // The address cache is replaced after this many lookups, so a long file with many distinct
+        // peers keeps memory flat instead of growing with the file.
+        private const int AddressLookupsPerCache = 1 << 16;
+
+        private readonly Queue<SocketTableResult> _results = new Queue<SocketTableResult>();
+        private readonly Dictionary<int, SocketOwner> _owners = new Dictionary<int, SocketOwner>();
+        private readonly char[] _sourceBuffer = new char[48];
+        private AddressCache _addresses = new AddressCache();
+        private int _addressLookups;
+        private int _sourcePrefixLength;
+
+        public ParseContext(SocketTableParserOptions options, CancellationToken cancellation)
+        {
+            Options = options;
+            Cancellation = cancellation;
+        }
+
+        public SocketTableParserOptions Options { get; }
+
+        public CancellationToken Cancellation { get; }
+
+        public StringPool Names { get; } = new StringPool();
+
+        public SocketTableFormat Format { get; private set; }
+
+        public long LinesParsed { get; private set; }
+
+        public long LinesSkipped { get; private set; }
+
+        public long LinesFailed { get; private set; }
+
+        public long Sockets { get; private set; }
+
+        public long OtherProtocolLines { get; private set; }
+
+        public int Pending => _results.Count;
+
+        public void SetFormat(SocketTableFormat format)
+        {
+            Format = format;
+            string prefix = SourceName(format) + ":";
+            prefix.CopyTo(0, _sourceBuffer, 0, prefix.Length);
+            _sourcePrefixLength = prefix.Length;
+        }
+
+        public static string SourceName(SocketTableFormat format) => format switch
+        {
+            SocketTableFormat.Canonical => "canonical",
+            SocketTableFormat.Ss => "ss",
+            SocketTableFormat.NetstatLinux => "netstat-linux",
+            SocketTableFormat.NetstatWindows => "netstat-windows",
+            SocketTableFormat.NetstatBsd => "netstat-bsd",
+            SocketTableFormat.ProcNet => "proc-net",
+            SocketTableFormat.Lsof => "lsof",
+            SocketTableFormat.LsofFields => "lsof-fields",
+            SocketTableFormat.Csv => "csv",
+            SocketTableFormat.Json => "json",
+            _ => "text",
+        };
+
+        /// <summary>"ss:12": one string per socket, built without intermediate strings.</summary>
+        public string Source(long lineNumber)
+        {
+            int length = _sourcePrefixLength;
+            Span<char> digits = stackalloc char[20];
+            int count = 0;
+            do
+            {
+                digits[count++] = (char)('0' + (int)(lineNumber % 10));
+                lineNumber /= 10;
+            }
+            while (lineNumber > 0);
+
+            while (count > 0)
+            {
+                _sourceBuffer[length++] = digits[--count];
+            }
+
+            return new string(_sourceBuffer, 0, length);
+        }
+
+        /// <summary>One IPAddress object per distinct address (and link-local scope).</summary>
+        public IPAddress Address(ReadOnlySpan<byte> bytes, uint scopeId = 0)
+        {
+            if (++_addressLookups > AddressLookupsPerCache)
+            {
+                _addresses = new AddressCache();
+                _addressLookups = 0;
+            }
+
+            return _addresses.Get(bytes, scopeId);
+        }
+
+        /// <summary>One owner object per process id and name.</summary>
+        public SocketOwner Owner(int processId, string? processName)
+        {
+            if (_owners.TryGetValue(processId, out SocketOwner? owner) && ReferenceEquals(owner.ProcessName, processName))
+            {
+                return owner;
+            }
+
+            owner = new SocketOwner(processId, processName);
+            if (_owners.Count < 65536)
+            {
+                _owners[processId] = owner;
+            }
+
+            return owner;
+        }
+
+        public void Emit(SocketTuple socket, long lineNumber, string line)
+        {
+            Sockets++;
+            _results.Enqueue(new SocketTableResult(SocketTableResultKind.Socket, lineNumber, line, socket, null));
+        }
+
+        /// <summary>Counts lines that belong to a socket record (emitted now or later).</summary>
+        public void Parsed(int lines = 1) => LinesParsed += lines;
+
+        public void Skip(long lineNumber, string line, string reason, int lines = 1)
+        {
+            LinesSkipped += lines;
+            _results.Enqueue(new SocketTableResult(SocketTableResultKind.Skipped, lineNumber, line, null, reason));
+        }
+
+        /// <summary>Skips a line that describes a socket of another kind (unix, raw, sctp...).</summary>
+        public void SkipOtherProtocol(long lineNumber, string line, string kind, int lines = 1)
+        {
+            OtherProtocolLines += lines;
+            Skip(lineNumber, line, "not a TCP or UDP socket: " + kind, lines);
+        }
+
+        /// <summary>Reports an error for a record; <paramref name="lines"/> counts the lines it spans.</summary>
+        public void Fail(long lineNumber, string line, string message, int lines = 1)
+        {
+            LinesFailed += lines;
+            _results.Enqueue(new SocketTableResult(SocketTableResultKind.Error, lineNumber, line, null, message));
+        }
+
+        /// <summary>Counts more lines of a record whose error was already reported.</summary>
+        public void FailedLines(int lines) => LinesFailed += lines;
+
+        public bool TryDequeue(out SocketTableResult result)
+        {
+            if (_results.Count > 0)
+            {
+                result = _results.Dequeue();
+                return true;
+            }
+
+            result = default;
+            return false;
+        }
+
+        public static string Quote(ReadOnlySpan<char> token) => "'" + token.ToString() + "'";
+
+        public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+}
