@@ -36,12 +36,15 @@ Describe 'Get-SocketTuple' {
         }
     }
 
-    Context 'Live sockets on Linux' -Skip:(-not $OnLinux) {
+    Context 'Live sockets' {
         BeforeAll {
-            $address = New-LoopbackAddress
+            # Linux treats all of 127.0.0.0/8 as local; macOS configures only 127.0.0.1.
+            $address = if ($OnLinux) { New-LoopbackAddress } else { [System.Net.IPAddress]::Loopback }
             $listener = New-TestSocket -Address $address -Listen
             $port = $listener.LocalEndPoint.Port
-            $udp = New-TestSocket -Protocol Udp -Address $address
+            $udp = New-TestSocket -Protocol Udp -Address $address -Port 0
+            $udpPort = $udp.LocalEndPoint.Port
+            $ours = @($port, $udpPort)
         }
 
         AfterAll {
@@ -50,7 +53,7 @@ Describe 'Get-SocketTuple' {
         }
 
         It 'finds a listener with this process as its owner' {
-            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp
+            $found = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp
             $found | Should -HaveCount 1
             $found.PSObject.TypeNames[0] | Should -Be 'PortTools.SocketTuple'
             $found.State | Should -Be 'Listen'
@@ -60,22 +63,22 @@ Describe 'Get-SocketTuple' {
         }
 
         It 'accepts ss spellings and enum names for -State' {
-            (Get-SocketTuple -LocalAddress $address -State LISTEN).LocalPort | Should -Be $port
-            (Get-SocketTuple -LocalAddress $address -State UNCONN).Protocol | Should -Be 'Udp'
-            (Get-SocketTuple -LocalAddress $address -State Unconnected, Listen) | Should -HaveCount 2
+            (Get-SocketTuple -LocalAddress $address -LocalPort $port -State LISTEN).LocalPort | Should -Be $port
+            (Get-SocketTuple -LocalAddress $address -LocalPort $udpPort -State UNCONN).Protocol | Should -Be 'Udp'
+            (Get-SocketTuple -LocalAddress $address -LocalPort $ours -State Unconnected, Listen) | Should -HaveCount 2
         }
 
         It 'filters by port range, CIDR prefix and listening' {
             Get-SocketTuple -LocalAddress "$address/32" -LocalPort "$($port - 1)-$($port + 1)" -Protocol Tcp | Should -HaveCount 1
-            Get-SocketTuple -LocalAddress $address -Listening | Should -HaveCount 2
-            Get-SocketTuple -LocalAddress $address -RemotePort 1-65535 | Should -BeNullOrEmpty
+            Get-SocketTuple -LocalAddress $address -LocalPort $ours -Listening | Should -HaveCount 2
+            Get-SocketTuple -LocalAddress $address -LocalPort $ours -RemotePort 1-65535 | Should -BeNullOrEmpty
         }
 
         It 'binds process ids from the pipeline by value and by property name' {
-            ($PID | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
-            (Get-Process -Id $PID | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
-            ([pscustomobject]@{ Id = $PID } | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
-            ([pscustomobject]@{ OwningProcess = $PID } | Get-SocketTuple -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+            ($PID | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+            (Get-Process -Id $PID | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+            ([pscustomobject]@{ Id = $PID } | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+            ([pscustomobject]@{ OwningProcess = $PID } | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
         }
 
         It 'writes nothing when the pipeline brings no process' {
@@ -83,31 +86,40 @@ Describe 'Get-SocketTuple' {
         }
 
         It 'matches process names with wildcards' {
-            $name = (Get-SocketTuple -LocalAddress $address -Protocol Tcp).ProcessName
-            Get-SocketTuple -LocalAddress $address -Protocol Tcp -ProcessName ($name.Substring(0, 2) + '*') | Should -HaveCount 1
-            Get-SocketTuple -LocalAddress $address -ProcessName 'no-such-process*' | Should -BeNullOrEmpty
+            $name = (Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).ProcessName
+            Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -ProcessName ($name.Substring(0, 2) + '*') | Should -HaveCount 1
+            Get-SocketTuple -LocalAddress $address -LocalPort $port -ProcessName 'no-such-process*' | Should -BeNullOrEmpty
         }
 
         It 'leaves owners out with -SkipProcess' {
-            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp -SkipProcess
+            $found = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -SkipProcess
             $found.ProcessId | Should -BeNullOrEmpty
-            $found.Inode | Should -Not -BeNullOrEmpty
+        }
+
+        It 'reports the socket inode on Linux' -Skip:(-not $OnLinux) {
+            (Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -SkipProcess).Inode | Should -Not -BeNullOrEmpty
+        }
+
+        It 'classifies the exposure of a loopback listener and filters on it' {
+            (Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).Exposure | Should -Be 'Loopback'
+            Get-SocketTuple -LocalAddress $address -LocalPort $port -Exposure Loopback | Should -HaveCount 1
+            Get-SocketTuple -LocalAddress $address -LocalPort $port -Exposure AllInterfaces, Public | Should -BeNullOrEmpty
         }
 
         It 'shows Protocol, State, Local, Remote, ProcessId and ProcessName by default' {
-            $table = Get-SocketTuple -LocalAddress $address -Protocol Tcp | Format-Table | Out-String -Width 200
+            $table = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp | Format-Table | Out-String -Width 200
             $table | Should -Match 'Protocol\s+State\s+Local\s+Remote\s+ProcessId\s+ProcessName'
             $table | Should -Match ([regex]::Escape("$($address):$port"))
         }
 
         It 'round-trips a live socket through its text form' {
-            $found = Get-SocketTuple -LocalAddress $address -Protocol Tcp
+            $found = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp
             $parsed = [PortTools.SocketTuple]::Parse($found.ToString())
             $parsed.Local | Should -Be $found.Local
             $parsed.ProcessId | Should -Be $found.ProcessId
         }
 
-        It 'stops with one specific error for a namespace that does not exist' {
+        It 'stops with one specific error for a namespace that does not exist' -Skip:(-not $OnLinux) {
             # Nothing else can be read, so the error is terminating; it still carries id, category and target.
             $record = $null
             try {
@@ -124,7 +136,7 @@ Describe 'Get-SocketTuple' {
         }
 
         It 'reads a namespace by process id' -Skip:(-not $IsRoot) {
-            (Get-SocketTuple -NetworkNamespace $PID -LocalAddress $address -Protocol Tcp).LocalPort | Should -Be $port
+            (Get-SocketTuple -NetworkNamespace $PID -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
         }
     }
 
@@ -150,9 +162,9 @@ Describe 'Get-SocketTuple' {
         }
     }
 
-    Context 'Platforms without a reader yet' -Skip:($OnLinux) {
-        It 'says the platform is not supported' {
-            { Get-SocketTuple -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformNotSupported,PortTools.Commands.GetSocketTupleCommand'
+    Context 'Network namespaces elsewhere' -Skip:($OnLinux) {
+        It 'says network namespaces exist only on Linux' {
+            { Get-SocketTuple -NetworkNamespace blue -ErrorAction Stop } | Should -Throw -ErrorId 'PlatformNotSupported,PortTools.Commands.GetSocketTupleCommand'
         }
     }
 }

@@ -20,12 +20,15 @@ namespace PortTools.Benchmarks
             {
                 case "enumerate":
                     return EnumerationBenchmark.Run(options);
+                case "rules":
+                    return RulesBenchmark.Run(options);
                 case "read-once":
                     return EnumerationBenchmark.ReadOnce(options);
                 case "parse":
                     return ParseBenchmark.Run(options);
                 default:
                     Console.WriteLine("suites: enumerate [--pairs 1000,10000,100000] [--rounds 5] [--ss-p-max 100000]");
+                    Console.WriteLine("        rules [--sockets 1000000] [--decisions 2000000]   (rule engine: index build, decisions per second)");
                     Console.WriteLine("        read-once [--no-owners] [--empty]   (child mode: one read, prints peak memory)");
                     Console.WriteLine("        parse [--lines 100000,1000000] [--rounds 5]   (ss -tanp text through SocketTableParser: lines/s, peak RSS)");
                     return suite == "help" ? 0 : 2;

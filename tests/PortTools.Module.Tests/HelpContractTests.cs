@@ -63,7 +63,8 @@ namespace PortTools.Module.Tests
         [Fact]
         public void The_shipped_MAML_is_generated_from_the_help_and_the_cmdlets()
         {
-            string expected = MamlWriter.Write(Module.Cmdlets.Select(c => (c, HelpSource.Load(c.Name))));
+            // Cmdlets without markdown are left out here; the tests above fail for them by name.
+            string expected = MamlWriter.Write(Module.Cmdlets.Where(c => File.Exists(Path.Combine(HelpSource.DirectoryPath, c.Name + ".md"))).Select(c => (c, HelpSource.Load(c.Name))));
             if (Environment.GetEnvironmentVariable("PORTTOOLS_UPDATE_HELP") == "1")
             {
                 File.WriteAllText(MamlPath, expected);

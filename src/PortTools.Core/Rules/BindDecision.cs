@@ -248,7 +248,7 @@ namespace PortTools
                     ? "without SO_REUSEADDR (holder not listening) or SO_REUSEPORT (same user) on both sockets, a port is not shared"
                     : "without SO_REUSEADDR or SO_REUSEPORT (same user) on both sockets, a port is not shared",
             });
-            if (!holder.FlagsKnown && cause != ConflictCause.NoSharingOption && cause != ConflictCause.ReusePortOtherUser)
+            if (!holder.FlagsKnown && cause is ConflictCause.ReuseAddressNotOnBoth or ConflictCause.ReusePortNotOnBoth)
             {
                 text.Append(" (the holder's SO_REUSEADDR and SO_REUSEPORT are not in the socket table and are taken as off)");
             }

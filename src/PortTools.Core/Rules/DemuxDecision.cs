@@ -154,6 +154,20 @@ namespace PortTools
                     break;
             }
 
+            if (decision.Outcome is DemuxOutcome.Refused or DemuxOutcome.PortUnreachable or DemuxOutcome.Dropped)
+            {
+                // Name what was passed over, so "refused" says why the sockets on that port did not match.
+                int named = 0;
+                foreach (var candidate in decision.Candidates)
+                {
+                    if (candidate.Score < 0 && named < 3)
+                    {
+                        text.Append(named == 0 ? ". Passed over: " : "; ").Append(Describe(candidate.Socket)).Append(" (").Append(NoteText(candidate.Note, candidate.Socket, request)).Append(')');
+                        named++;
+                    }
+                }
+            }
+
             foreach (string note in decision.Notes)
             {
                 text.Append(". ").Append(note);

@@ -216,7 +216,8 @@ namespace PortTools.Rules.Linux
                 return ConflictCause.ReusePortOtherUser;
             }
 
-            if (proposed.ReuseAddress && holder.ReuseAddress)
+            // A listening holder refuses SO_REUSEADDR whatever its own options: that is the reason to give.
+            if (proposed.ReuseAddress && (holder.ReuseAddress || holder.State == SocketState.Listen))
             {
                 return ConflictCause.ReuseAddressVersusListener;
             }

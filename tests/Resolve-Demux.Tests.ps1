@@ -1,0 +1,115 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+Describe 'Resolve-Demux' {
+    Context 'Module surface' {
+        It 'has help with examples and declares its output' {
+            @((Get-Help -Name Resolve-Demux -Full).Examples.Example).Count | Should -BeGreaterOrEqual 3
+            (Get-Command Resolve-Demux).OutputType.Name | Should -Be 'PortTools.DemuxResult'
+        }
+    }
+
+    Context 'The Linux lookup against a table' {
+        It 'prefers the listener bound to the destination address over the wildcard' {
+            $result = Resolve-Demux -Protocol Tcp -Source 198.51.100.7:40000 -Destination 192.168.1.10:8080 -SocketTable 'tcp LISTEN 0.0.0.0:8080', 'tcp LISTEN 192.168.1.10:8080' -TargetOS Linux
+            $result.PSObject.TypeNames[0] | Should -Be 'PortTools.DemuxResult'
+            $result.Outcome | Should -Be 'Delivered'
+            $result.Socket.Local | Should -Be '192.168.1.10:8080'
+        }
+
+        It 'takes protocol, source and destination by position' {
+            (Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.1:8080 -SocketTable 'tcp LISTEN 0.0.0.0:8080' -TargetOS Linux).Socket.Local | Should -Be '0.0.0.0:8080'
+        }
+
+        It 'refuses IPv4 at an IPV6_V6ONLY listener and says why' {
+            $result = Resolve-Demux Tcp 192.0.2.7:40000 192.0.2.1:22 -SocketTable 'tcp LISTEN [::]:22 v6only' -TargetOS Linux
+            $result.Outcome | Should -Be 'Refused'
+            $result.Reason | Should -BeLike '*IPV6_V6ONLY*'
+            (Resolve-Demux Tcp 192.0.2.7:40000 192.0.2.1:22 -SocketTable 'tcp LISTEN *:22' -TargetOS Linux).Outcome | Should -Be 'Delivered'
+        }
+
+        It 'names every member of a SO_REUSEPORT group instead of guessing one' {
+            $result = Resolve-Demux Tcp 203.0.113.5:50000 10.0.0.5:443 -SocketTable 'tcp LISTEN 0.0.0.0:443 reuseport uid=33 pid=1', 'tcp LISTEN 0.0.0.0:443 reuseport uid=33 pid=2' -TargetOS Linux
+            $result.Outcome | Should -Be 'Delivered'
+            $result.Socket | Should -BeNullOrEmpty
+            @($result.Sockets).Count | Should -Be 2
+        }
+
+        It 'gives a connected UDP socket its own peer and the rest to the unconnected one' {
+            $table = 'udp UNCONN 0.0.0.0:53 reuseaddr pid=700', 'udp ESTAB 10.0.0.1:53 10.0.0.9:5000 reuseaddr pid=701'
+            (Resolve-Demux Udp 10.0.0.9:5000 10.0.0.1:53 -SocketTable $table -TargetOS Linux).Socket.ProcessId | Should -Be 701
+            (Resolve-Demux Udp 10.0.0.8:5000 10.0.0.1:53 -SocketTable $table -TargetOS Linux).Socket.ProcessId | Should -Be 700
+        }
+
+        It 'answers an unreachable UDP port and a refused TCP port' {
+            (Resolve-Demux Udp 10.0.0.8:5000 10.0.0.1:54 -SocketTable 'udp UNCONN 0.0.0.0:53' -TargetOS Linux).Outcome | Should -Be 'PortUnreachable'
+            (Resolve-Demux Tcp 10.0.0.8:5000 10.0.0.1:81 -SocketTable 'tcp LISTEN 0.0.0.0:80' -TargetOS Linux).Outcome | Should -Be 'Refused'
+        }
+    }
+
+    Context 'Pipeline input' {
+        It 'resolves CSV rows by property name, one error for a bad row, the others still answered' {
+            $csv = @(
+                'Protocol,SourceAddress,SourcePort,DestinationAddress,DestinationPort'
+                'Tcp,203.0.113.9,51000,10.0.0.1,80'
+                'Tcp,203.0.113.9,51001,::1,80'
+                'Udp,203.0.113.9,51002,10.0.0.1,53'
+            ) | ConvertFrom-Csv
+            $errors = $null
+            $results = $csv | Resolve-Demux -SocketTable 'tcp LISTEN 0.0.0.0:80', 'udp UNCONN 0.0.0.0:53' -TargetOS Linux -ErrorVariable errors -ErrorAction SilentlyContinue
+            $results | Should -HaveCount 2
+            $results[0].Outcome | Should -Be 'Delivered'
+            $results[1].Protocol | Should -Be 'Udp'
+            $errors | Should -HaveCount 1
+            $errors[0].FullyQualifiedErrorId | Should -Be 'InvalidPacket,PortTools.Commands.ResolveDemuxCommand'
+            $errors[0].Exception.Message | Should -BeLike '*different address families*'
+        }
+
+        It 'takes objects with Source and Destination properties' {
+            $packet = [pscustomobject]@{ Protocol = 'Tcp'; Source = '198.51.100.7:40000'; Destination = '10.0.0.1:80' }
+            ($packet | Resolve-Demux -SocketTable 'tcp LISTEN 0.0.0.0:80' -TargetOS Linux).Outcome | Should -Be 'Delivered'
+        }
+
+        It 'takes deserialized sockets as a table and keeps where they came from' {
+            $socket = [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:80 pid=812 process=nginx'
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($socket))
+            $copy.PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
+            $result = Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.1:80 -SocketTable $copy -TargetOS Linux
+            $result.Socket.ProcessName | Should -Be 'nginx'
+            $result.ComputerName | Should -Be 'web01'
+        }
+    }
+
+    Context 'Bad input' {
+        It 'names a malformed endpoint' {
+            { Resolve-Demux Tcp 1.2.3:4 10.0.0.1:80 -SocketTable @() } | Should -Throw -ExpectedMessage "*'1.2.3:4' is not an endpoint*"
+        }
+
+        It 'needs a table to follow another OS''s rules' -Skip:(-not $OnLinux) {
+            { Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.1:80 -TargetOS Windows } | Should -Throw -ErrorId 'TargetOSNeedsSocketTable,PortTools.Commands.ResolveDemuxCommand'
+        }
+    }
+
+    Context 'The live table on Linux' -Skip:(-not $OnLinux) {
+        BeforeAll {
+            $address = New-LoopbackAddress
+            $listener = New-TestSocket -Address $address -Listen
+            $port = $listener.LocalEndPoint.Port
+        }
+
+        AfterAll {
+            $listener.Dispose()
+        }
+
+        It 'finds this process''s listener for a SYN to its address' {
+            $result = Resolve-Demux Tcp "$($address):40000" "$($address):$port"
+            $result.Outcome | Should -Be 'Delivered'
+            $result.Socket.ProcessId | Should -Be $PID
+        }
+    }
+}
