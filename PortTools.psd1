@@ -13,7 +13,13 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('PortTools.format.ps1xml')
     CmdletsToExport        = @(
+        'ConvertFrom-SocketTable'
+        'Get-EphemeralPortRange'
+        'Get-PortInfo'
         'Get-SocketTuple'
+        'Measure-EphemeralPortUsage'
+        'Resolve-Demux'
+        'Test-PortBind'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

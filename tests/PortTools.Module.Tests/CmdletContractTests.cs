@@ -84,13 +84,64 @@ namespace PortTools.Module.Tests
 
         [Theory]
         [MemberData(nameof(CmdletNames))]
-        public void Pipeline_input_never_takes_a_bare_string_or_object_by_value(string name)
+        public void Pipeline_input_by_value_never_swallows_objects_meant_for_property_binding(string name)
         {
-            // A [string] or [object] parameter bound by value swallows objects meant for by-property binding.
-            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Sets.Any(s => s.ValueFromPipeline)))
+            // A [string], [object] or [psobject] parameter bound by value takes every object, so no
+            // by-property-name parameter of the same set could ever bind: such a catch-all must stand alone.
+            CmdletMetadata cmdlet = Module.Cmdlet(name);
+            foreach (ParameterMetadata parameter in cmdlet.Parameters.Where(p => p.Sets.Any(s => s.ValueFromPipeline)))
             {
-                Assert.DoesNotContain(parameter.ElementType.FullName, new[] { "System.String", "System.Object", "System.Management.Automation.PSObject" });
+                if (parameter.ElementType.FullName is not ("System.String" or "System.Object" or "System.Management.Automation.PSObject"))
+                {
+                    continue;
+                }
+
+                foreach (ParameterSetMembership set in parameter.Sets.Where(s => s.ValueFromPipeline))
+                {
+                    var byName = cmdlet.Parameters.Where(p => p != parameter && p.Sets.Any(s => s.ValueFromPipelineByPropertyName && (s.Name == set.Name || s.Name == ParameterMetadata.AllSets || set.Name == ParameterMetadata.AllSets))).Select(p => p.Name).ToArray();
+                    Assert.True(byName.Length == 0, name + " -" + parameter.Name + " takes anything by value, so " + string.Join(", ", byName) + " could never bind by property name");
+                }
             }
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
+        public void Parameters_that_take_sockets_accept_any_object(string name)
+        {
+            // Deserialized sockets (remoting, jobs, Import-Clixml), CSV rows and JSON objects are property
+            // bags, not SocketTuples: a SocketTuple-typed parameter would refuse them before PortTools saw them.
+            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Name is "SocketTable" || (p.Name == "InputObject" && name is "ConvertFrom-SocketTable" or "Measure-EphemeralPortUsage")))
+            {
+                Assert.Equal("System.Management.Automation.PSObject", parameter.ElementType.FullName);
+            }
+
+            Assert.DoesNotContain(Module.Cmdlet(name).Parameters, p => p.ElementType.FullName == "PortTools.SocketTuple");
+        }
+
+        [Fact]
+        public void Cmdlets_that_reason_over_tables_take_a_socket_table()
+        {
+            foreach (string name in new[] { "Test-PortBind", "Resolve-Demux" })
+            {
+                Assert.Equal("PSObject[]", Module.Cmdlet(name).Parameter("SocketTable").TypeDisplayName);
+            }
+
+            CmdletMetadata demux = Module.Cmdlet("Resolve-Demux");
+            Assert.Equal(new[] { "Address", "Endpoint" }, demux.ParameterSetNames().OrderBy(s => s));
+            foreach (string property in new[] { "Protocol", "SourceAddress", "SourcePort", "DestinationAddress", "DestinationPort", "Source", "Destination" })
+            {
+                Assert.Contains(demux.Parameter(property).Sets, s => s.ValueFromPipelineByPropertyName);
+            }
+
+            CmdletMetadata bind = Module.Cmdlet("Test-PortBind");
+            Assert.Contains("LocalPort", bind.Parameter("Port").Aliases);
+            Assert.Contains(bind.Parameter("Port").Sets, s => s.ValueFromPipeline && s.ValueFromPipelineByPropertyName);
+            Assert.Equal(new[] { "PortTools.PortBindResult", "System.Boolean" }, bind.OutputTypes.OrderBy(t => t));
+            Assert.Equal("InterfaceCompleter", bind.Parameter("Interface").Completer?.Name);
+            Assert.Equal("ServiceNameCompleter", Module.Cmdlet("Get-PortInfo").Parameter("Service").Completer?.Name);
+            Assert.True(Module.Cmdlet("Get-PortInfo").Parameter("Service").SupportsWildcards);
+            Assert.True(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").ElementType.IsEnum);
+            Assert.DoesNotContain(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").Sets, s => s.ValueFromPipelineByPropertyName);
         }
 
         [Theory]

@@ -105,6 +105,9 @@ namespace PortTools
         /// <summary>Where the object came from: Live, or a text format and line number. Not part of equality.</summary>
         public string? Source { get; init; }
 
+        /// <summary>The computer the socket was read on, when it came from elsewhere (PSComputerName of remoting results). Not part of equality.</summary>
+        public string? ComputerName { get; init; }
+
         /// <summary>The local endpoint as text, "0.0.0.0:8080" or "[::1]:53".</summary>
         public string Local => IPAddressText.FormatEndpoint(_localAddress, _localPort);
 

@@ -65,6 +65,45 @@ namespace PortTools
         /// <summary>The OS whose rules apply.</summary>
         public TargetOS OS { get; }
 
+        /// <summary>A copy with some facts replaced, for what-if questions; everything not given is kept.</summary>
+        /// <param name="localAddresses">The host's addresses (replaces the interfaces' addresses).</param>
+        /// <param name="unprivilegedPortStart">Ports below it need privilege.</param>
+        /// <param name="ephemeralPortRange">The ephemeral range.</param>
+        /// <param name="userId">The user binding.</param>
+        /// <param name="privileged">Whether that user may bind privileged ports.</param>
+        /// <param name="os">Another OS's rules (its defaults apply where this host's values are OS-specific).</param>
+        /// <returns>The new facts.</returns>
+        public HostFacts With(IEnumerable<IPAddress>? localAddresses = null, int? unprivilegedPortStart = null, PortRange? ephemeralPortRange = null, long? userId = null, bool? privileged = null, TargetOS? os = null)
+        {
+            TargetOS target = os ?? OS;
+            bool sameOs = target == OS;
+            HostFacts copy = localAddresses is not null
+                ? new HostFacts(target, localAddresses, InterfacesKnown ? _interfaces : null, _broadcastAddresses)
+                : new HostFacts(target, _localAddresses, InterfacesKnown ? _interfaces : null, _broadcastAddresses, _addressOwners.GroupBy(p => p.Value).Select(g => new KeyValuePair<string, IEnumerable<IPAddress>>(g.Key, g.Select(p => p.Key))));
+            return new HostFacts(copy, target)
+            {
+                UnprivilegedPortStart = unprivilegedPortStart ?? (sameOs ? UnprivilegedPortStart : copy.UnprivilegedPortStart),
+                EphemeralPortRange = ephemeralPortRange ?? (sameOs ? EphemeralPortRange : copy.EphemeralPortRange),
+                ReservedPorts = sameOs ? ReservedPorts : Array.Empty<PortRange>(),
+                BindV6Only = sameOs ? BindV6Only : target != TargetOS.Linux && target != TargetOS.MacOS,
+                NonLocalBind = NonLocalBind,
+                NonLocalBindV6 = NonLocalBindV6,
+                UserId = userId ?? UserId,
+                Privileged = privileged ?? Privileged,
+            };
+        }
+
+        private HostFacts(HostFacts source, TargetOS os)
+        {
+            OS = os;
+            _localAddresses = source._localAddresses;
+            _unscopedLocal = source._unscopedLocal;
+            _broadcastAddresses = source._broadcastAddresses;
+            _interfaces = source._interfaces;
+            _addressOwners = source._addressOwners;
+            InterfacesKnown = source.InterfacesKnown;
+        }
+
         /// <summary>Addresses configured on the host.</summary>
         public IReadOnlyCollection<IPAddress> LocalAddresses => _localAddresses;
 

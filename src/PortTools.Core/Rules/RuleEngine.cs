@@ -33,7 +33,7 @@ namespace PortTools
             string? invalid = request.Validate();
             if (invalid is not null)
             {
-                throw new ArgumentException(invalid, nameof(request));
+                throw new ArgumentException(invalid);
             }
 
             return DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);

@@ -3,7 +3,7 @@ namespace PortTools
     /// <summary>Copies of a socket with a field changed, for simulations that move a socket through states.</summary>
     internal static class SocketTupleCopies
     {
-        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null) => new SocketTuple
+        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null) => new SocketTuple
         {
             Protocol = socket.Protocol,
             State = state ?? socket.State,
@@ -19,6 +19,9 @@ namespace PortTools
             Processes = socket.Processes,
             Inode = socket.Inode,
             Source = socket.Source,
+            ComputerName = computerName ?? socket.ComputerName,
+            ReceiveQueue = socket.ReceiveQueue,
+            SendQueue = socket.SendQueue,
         };
     }
 }

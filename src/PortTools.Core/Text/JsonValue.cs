@@ -46,6 +46,12 @@ namespace PortTools.Text
 
         public static JsonValue String(string text) => new JsonValue(JsonKind.String, text, null, null);
 
+        public static JsonValue Number(string text) => new JsonValue(JsonKind.Number, text, null, null);
+
+        public static JsonValue Array(List<JsonValue> items) => new JsonValue(JsonKind.Array, null, items, null);
+
+        public static JsonValue Object(Dictionary<string, JsonValue> properties) => new JsonValue(JsonKind.Object, null, null, properties);
+
         public JsonValue? this[string name] => Properties is not null && Properties.TryGetValue(name, out JsonValue? value) ? value : null;
 
         /// <summary>Parses one JSON text; on failure says what was expected and at which offset.</summary>

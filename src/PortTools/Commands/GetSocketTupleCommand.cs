@@ -62,6 +62,10 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = SkipProcessSet, Mandatory = true)]
         public SwitchParameter SkipProcess { get; set; }
 
+        /// <summary>Only listening and unconnected sockets with this exposure: AllInterfaces, Public, Private, LinkLocal, Loopback.</summary>
+        [Parameter]
+        public Exposure[]? Exposure { get; set; }
+
         /// <summary>Read another network namespace (Linux): a name, a namespace file path, or a process id.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
@@ -104,6 +108,7 @@ namespace PortTools.Commands
                 ProcessIds = processIds is null ? null : new HashSet<int>(processIds),
                 ProcessNameMatch = NameMatcher(ProcessName),
                 IncludeProcesses = !SkipProcess.IsPresent,
+                Exposures = Exposure,
                 NetworkNamespace = NetworkNamespace,
             };
 

@@ -60,3 +60,59 @@ namespace PortTools.Commands
             Completion.From(HostNetwork.NamedNetworkNamespaces(), wordToComplete);
     }
 }
+
+namespace PortTools.Commands
+{
+    /// <summary>Completes -Interface with this host's interfaces.</summary>
+    internal sealed class InterfaceCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var names = new List<string>();
+            try
+            {
+                foreach (System.Net.NetworkInformation.NetworkInterface adapter in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                {
+                    names.Add(adapter.Name);
+                }
+            }
+            catch (System.Net.NetworkInformation.NetworkInformationException)
+            {
+                // no completion rather than an error at the prompt
+            }
+
+            return Completion.From(names, wordToComplete);
+        }
+    }
+
+    /// <summary>Completes address parameters with this host's addresses.</summary>
+    internal sealed class LocalAddressCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var addresses = new List<string> { "0.0.0.0", "::" };
+            try
+            {
+                foreach (System.Net.NetworkInformation.NetworkInterface adapter in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+                {
+                    foreach (System.Net.NetworkInformation.UnicastIPAddressInformation unicast in adapter.GetIPProperties().UnicastAddresses)
+                    {
+                        addresses.Add(unicast.Address.ToString());
+                    }
+                }
+            }
+            catch (System.Net.NetworkInformation.NetworkInformationException)
+            {
+            }
+
+            return Completion.From(addresses, wordToComplete, a => a);
+        }
+    }
+
+    /// <summary>Completes -Service with the service names PortTools knows.</summary>
+    internal sealed class ServiceNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+            Completion.From(ServiceTable.Embedded.Names, wordToComplete);
+    }
+}

@@ -1,0 +1,141 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Threading;
+using PortTools.Text;
+
+namespace PortTools
+{
+    /// <summary>
+    /// Turns whatever stands for a socket into a SocketTuple: the object itself, its canonical text,
+    /// or an object whose properties carry one. The last covers a Deserialized.PortTools.SocketTuple
+    /// (from Invoke-Command, Start-Job or Import-Clixml), an Import-Csv row of Export-Csv output and a
+    /// ConvertFrom-Json object, which all hold the same property names. The caller supplies how to read
+    /// an object's properties, so this stays free of PowerShell.
+    /// </summary>
+    public static class SocketTupleConverter
+    {
+        private const int MaxDepth = 4;
+
+        /// <summary>Converts one value.</summary>
+        /// <param name="value">A SocketTuple, a string in the canonical form, or a property bag.</param>
+        /// <param name="properties">
+        /// Reads an object's properties as name/value pairs, or returns null when the object is not a
+        /// property bag (a primitive or an unknown type). Values may be strings, numbers, booleans,
+        /// enums, IP addresses, collections, or further property bags.
+        /// </param>
+        /// <param name="socket">The socket.</param>
+        /// <param name="error">What was wrong with the value, naming it.</param>
+        /// <returns>Whether the value converted.</returns>
+        public static bool TryConvert(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        {
+            socket = null;
+            switch (value)
+            {
+                case null:
+                    error = "a socket table entry is empty (null)";
+                    return false;
+                case SocketTuple tuple:
+                    socket = tuple;
+                    error = null;
+                    return true;
+                case string text:
+                    return SocketTupleText.TryParse(text, out socket, out error);
+            }
+
+            IEnumerable<KeyValuePair<string, object?>>? bag = properties(value);
+            if (bag is null)
+            {
+                // Anything else: its text may be the canonical form (a deserialized object keeps its ToString()).
+                string text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
+                if (SocketTupleText.TryParse(text, out socket, out error))
+                {
+                    return true;
+                }
+
+                error = "'" + text + "' is neither a SocketTuple, its text form (such as 'tcp LISTEN 0.0.0.0:8080'), nor an object with the properties of one";
+                return false;
+            }
+
+            var fields = new Dictionary<string, JsonValue>(StringComparer.OrdinalIgnoreCase);
+            foreach (KeyValuePair<string, object?> pair in bag)
+            {
+                fields[pair.Key] = ToJson(pair.Value, properties, 1);
+            }
+
+            var record = new Record(fields);
+            string source = fields.TryGetValue("Source", out JsonValue? given) && given.Kind == JsonKind.String ? given.Text! : "Object";
+            ExportKind kind = ExportRecords.Classify(fields.ContainsKey);
+            if (kind == ExportKind.Unknown)
+            {
+                error = "an object with the properties " + string.Join(", ", fields.Keys) + " does not describe a socket: expected Protocol and Local (or LocalAddress and LocalPort)";
+                return false;
+            }
+
+            if (!ExportRecords.TryMap(record, kind, null, new ParseContext(new SocketTableParserOptions(), CancellationToken.None), source, out SocketTuple? mapped, out error))
+            {
+                return false;
+            }
+
+            string? computer = Text(fields, "PSComputerName") ?? Text(fields, "ComputerName");
+            socket = computer is null ? mapped : mapped.Copy(computerName: computer);
+            return true;
+        }
+
+        private static string? Text(Dictionary<string, JsonValue> fields, string name) =>
+            fields.TryGetValue(name, out JsonValue? value) && value.Kind == JsonKind.String && value.Text!.Length > 0 ? value.Text : null;
+
+        private static JsonValue ToJson(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, int depth)
+        {
+            switch (value)
+            {
+                case null:
+                    return JsonValue.Null;
+                case string text:
+                    return JsonValue.String(text);
+                case bool flag:
+                    return flag ? JsonValue.True : JsonValue.False;
+                case Enum name:
+                    return JsonValue.String(name.ToString());
+                case IPAddress address:
+                    return JsonValue.String(address.ToString());
+                case sbyte or byte or short or ushort or int or uint or long or ulong:
+                    return JsonValue.Number(Convert.ToString(value, CultureInfo.InvariantCulture)!);
+                case IEnumerable items when depth < MaxDepth:
+                    var list = new List<JsonValue>();
+                    foreach (object? item in items)
+                    {
+                        list.Add(ToJson(item, properties, depth + 1));
+                    }
+
+                    return JsonValue.Array(list);
+            }
+
+            IEnumerable<KeyValuePair<string, object?>>? bag = depth < MaxDepth ? properties(value) : null;
+            if (bag is null)
+            {
+                return JsonValue.String(Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty);
+            }
+
+            var fields = new Dictionary<string, JsonValue>(StringComparer.OrdinalIgnoreCase);
+            foreach (KeyValuePair<string, object?> pair in bag)
+            {
+                fields[pair.Key] = ToJson(pair.Value, properties, depth + 1);
+            }
+
+            return JsonValue.Object(fields);
+        }
+
+        private sealed class Record : IFieldRecord
+        {
+            private readonly Dictionary<string, JsonValue> _fields;
+
+            public Record(Dictionary<string, JsonValue> fields) => _fields = fields;
+
+            public JsonValue? Get(string name) => _fields.TryGetValue(name, out JsonValue? value) ? value : null;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.IO;
+using System.Management.Automation;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// ConvertFrom-SocketTable: sockets from text other tools wrote (ss, netstat, lsof, /proc/net,
+    /// PowerShell exports) and from objects that carry sockets (Import-Csv, ConvertFrom-Json,
+    /// deserialized remoting results). Lines stream through the parser; nothing is held whole.
+    /// </summary>
+    [Cmdlet(VerbsData.ConvertFrom, "SocketTable", DefaultParameterSetName = InputSet)]
+    [OutputType(typeof(SocketTuple))]
+    public sealed class ConvertFromSocketTableCommand : PortToolsCmdlet
+    {
+        private const string InputSet = "InputObject";
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+        private const string LineErrorId = "SocketTableLineNotParsed";
+
+        private SocketTableParser? _parser;
+        private readonly Stopwatch _progressClock = Stopwatch.StartNew();
+        private int _objects;
+
+        /// <summary>Lines of text (for example from Get-Content), or objects that carry sockets.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputSet)]
+        [AllowEmptyString]
+        [AllowNull]
+        public PSObject?[] InputObject { get; set; } = Array.Empty<PSObject?>();
+
+        /// <summary>Files to read, with wildcards.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+        [SupportsWildcards]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        /// <summary>Files to read, taken literally.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+        [Alias("PSPath", "LP")]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+        /// <summary>The text format; Auto (the default) detects it from the header or the shape of the lines.</summary>
+        [Parameter]
+        public SocketTableFormat Format { get; set; } = SocketTableFormat.Auto;
+
+        /// <summary>The protocol, for formats whose lines do not say (a /proc/net file, ss -tan without the Netid column).</summary>
+        [Parameter]
+        public TransportProtocol? Protocol { get; set; }
+
+        /// <summary>The byte order of the host that wrote /proc/net text (LittleEndian unless it came from a big-endian machine).</summary>
+        [Parameter]
+        public ProcNetByteOrder ProcNetByteOrder { get; set; } = ProcNetByteOrder.LittleEndian;
+
+        /// <inheritdoc/>
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName != InputSet)
+            {
+                foreach (string path in ResolvePaths())
+                {
+                    ReadFile(path);
+                }
+
+                return;
+            }
+
+            foreach (PSObject? item in InputObject)
+            {
+                object? value = PowerShellObjects.Unwrap(item);
+                switch (value)
+                {
+                    case null:
+                        continue;
+                    case string line:
+                        Parser().Add(line);
+                        Drain(null);
+                        break;
+                    default:
+                        // An object that is (or carries) a socket passes through the converter, not the text parser.
+                        if (SocketTupleConverter.TryConvert(value, PowerShellObjects.Properties, out SocketTuple? socket, out string? error))
+                        {
+                            WriteObject(socket);
+                        }
+                        else
+                        {
+                            WriteError(new ErrorRecord(new ArgumentException("Input object " + (_objects + 1) + " is not a socket: " + error + "."), "InputObjectNotASocket", ErrorCategory.InvalidData, item));
+                        }
+
+                        _objects++;
+                        break;
+                }
+            }
+        }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing()
+        {
+            if (_parser is null)
+            {
+                return;
+            }
+
+            _parser.Complete();
+            Drain(null);
+            WriteVerbose("Pipeline input: " + _parser.Summary + ".");
+        }
+
+        private SocketTableParser Parser() => _parser ??= new SocketTableParser(Options(), CancellationToken);
+
+        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Protocol, ProcNetByteOrder = ProcNetByteOrder };
+
+        private void ReadFile(string path)
+        {
+            var parser = new SocketTableParser(Options(), CancellationToken);
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024, FileOptions.SequentialScan);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                WriteError(new ErrorRecord(exception, "SocketTableFileUnreadable", exception is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, path));
+                return;
+            }
+
+            var progress = new ProgressRecord(1, "ConvertFrom-SocketTable", "Reading " + path);
+            using (stream)
+            using (var reader = new StreamReader(stream))
+            {
+                try
+                {
+                    foreach (SocketTableResult result in parser.ReadAll(reader))
+                    {
+                        Write(result, path);
+                        if (_progressClock.ElapsedMilliseconds > 500 && stream.Length > 0)
+                        {
+                            progress.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
+                            WriteProgress(progress);
+                            _progressClock.Restart();
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            WriteVerbose(path + ": " + parser.Summary + ".");
+        }
+
+        private void Drain(string? path)
+        {
+            while (_parser!.TryRead(out SocketTableResult result))
+            {
+                Write(result, path);
+            }
+        }
+
+        private void Write(SocketTableResult result, string? path)
+        {
+            switch (result.Kind)
+            {
+                case SocketTableResultKind.Socket:
+                    WriteObject(result.Socket);
+                    break;
+                case SocketTableResultKind.Error:
+                    string where = (path is null ? string.Empty : path + ", ") + "line " + result.LineNumber;
+                    var exception = new FormatException(where + " ('" + result.Line + "') was not understood: " + result.Message);
+                    WriteError(new ErrorRecord(exception, LineErrorId, ErrorCategory.InvalidData, result.Line));
+                    break;
+            }
+        }
+
+        private IEnumerable<string> ResolvePaths()
+        {
+            if (ParameterSetName == LiteralPathSet)
+            {
+                foreach (string path in LiteralPath)
+                {
+                    yield return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                }
+
+                yield break;
+            }
+
+            foreach (string pattern in Path)
+            {
+                Collection<string>? resolved = null;
+                try
+                {
+                    resolved = GetResolvedProviderPathFromPSPath(pattern, out ProviderInfo provider);
+                }
+                catch (ItemNotFoundException exception)
+                {
+                    WriteError(new ErrorRecord(exception, "SocketTableFileNotFound", ErrorCategory.ObjectNotFound, pattern));
+                }
+
+                if (resolved is null)
+                {
+                    continue;
+                }
+
+                foreach (string path in resolved)
+                {
+                    yield return path;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using System.Net.Sockets;
+
+namespace PortTools.Commands
+{
+    /// <summary>Get-EphemeralPortRange: the source ports the OS picks from, per protocol and address family, with reserved ports and TIME-WAIT.</summary>
+    [Cmdlet(VerbsCommon.Get, "EphemeralPortRange")]
+    [OutputType(typeof(EphemeralPortRange))]
+    public sealed class GetEphemeralPortRangeCommand : PortToolsCmdlet
+    {
+        /// <summary>TCP, UDP, or both (the default).</summary>
+        [Parameter(Position = 0)]
+        public TransportProtocol[]? Protocol { get; set; }
+
+        /// <summary>InterNetwork (IPv4), InterNetworkV6, or both (the default).</summary>
+        [Parameter]
+        [ValidateSet("InterNetwork", "InterNetworkV6")]
+        public AddressFamily[]? AddressFamily { get; set; }
+
+        /// <summary>Another OS's documented defaults instead of this host's settings.</summary>
+        [Parameter]
+        public TargetOS? TargetOS { get; set; }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing()
+        {
+            HostPortSettings settings = TargetOS is TargetOS os ? HostPortSettings.Defaults(os) : HostPortSettings.ReadCurrent();
+            foreach (string note in settings.Notes)
+            {
+                if (TargetOS is null)
+                {
+                    WriteWarning(note);
+                }
+                else
+                {
+                    WriteVerbose(note);
+                }
+            }
+
+            foreach (EphemeralPortRange range in settings.EphemeralRanges)
+            {
+                if ((Protocol is not { Length: > 0 } || Protocol.Contains(range.Protocol)) && (AddressFamily is not { Length: > 0 } || AddressFamily.Contains(range.AddressFamily)))
+                {
+                    WriteObject(range);
+                }
+            }
+        }
+    }
+}

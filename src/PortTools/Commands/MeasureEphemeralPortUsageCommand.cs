@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// Measure-EphemeralPortUsage: outbound connections grouped by destination, against the source
+    /// ports the OS can use for each, with utilization and the rate of new connections it sustains.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Measure, "EphemeralPortUsage")]
+    [OutputType(typeof(EphemeralPortUsage))]
+    public sealed class MeasureEphemeralPortUsageCommand : PortToolsCmdlet
+    {
+        private readonly List<SocketTuple> _sockets = new List<SocketTuple>();
+
+        /// <summary>Sockets to measure (from Get-SocketTuple, ConvertFrom-SocketTable, remoting, Import-Csv); this host's live table when nothing is piped.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        [AllowNull]
+        public PSObject?[]? InputObject { get; set; }
+
+        /// <summary>The utilization in percent from which a destination is flagged and a warning written (default 80).</summary>
+        [Parameter]
+        [ValidateRange(1, 100)]
+        public double Threshold { get; set; } = EphemeralPortUsageAnalyzer.DefaultNearExhaustionPercent;
+
+        /// <summary>Measure against another OS's documented defaults (for tables read on other hosts).</summary>
+        [Parameter]
+        public TargetOS? TargetOS { get; set; }
+
+        /// <inheritdoc/>
+        protected override void ProcessRecord()
+        {
+            if (InputObject is not null)
+            {
+                _sockets.AddRange(SocketTableInput.Convert(InputObject, WriteError));
+            }
+        }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing()
+        {
+            if (!MyInvocation.ExpectingInput)
+            {
+                try
+                {
+                    SocketTableReadResult live = LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken);
+                    _sockets.AddRange(live.Sockets);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception exception) when (exception is not PipelineStoppedException)
+                {
+                    ThrowCoreError(exception, "SocketTableReadFailed", null);
+                    return;
+                }
+            }
+
+            HostPortSettings settings = TargetOS is TargetOS os ? HostPortSettings.Defaults(os) : HostPortSettings.ReadCurrent();
+            foreach (string note in settings.Notes)
+            {
+                WriteVerbose(note);
+            }
+
+            foreach (EphemeralPortUsage usage in EphemeralPortUsageAnalyzer.Analyze(_sockets, settings, Threshold))
+            {
+                if (usage.NearExhaustion)
+                {
+                    WriteWarning(string.Format(
+                        CultureInfo.InvariantCulture,
+                        "{0} connections to {1} from {2} use {3:0.#}% of the {4} source ports available for that destination.",
+                        usage.Protocol.ToString().ToUpperInvariant(),
+                        usage.Destination,
+                        usage.LocalAddress,
+                        usage.UtilizationPercent,
+                        usage.Capacity));
+                }
+
+                WriteObject(usage);
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// Test-PortBind: would bind() (and listen()) succeed? On the live host by a real trial bind
+    /// explained by the rule engine; with -SocketTable by the rule engine alone.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "PortBind", DefaultParameterSetName = ProbeSet)]
+    [OutputType(typeof(PortBindResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestPortBindCommand : PortToolsCmdlet
+    {
+        private const string ProbeSet = "Probe";
+        private const string SimulateSet = "Simulate";
+
+        private SocketIndex? _index;
+        private string? _computerName;
+
+        /// <summary>The ports to check; 0 asks whether the kernel can pick one.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("LocalPort")]
+        [ValidateRange(0, 65535)]
+        public int[] Port { get; set; } = Array.Empty<int>();
+
+        /// <summary>The address to bind; 0.0.0.0 by default. An IPv6 address makes an IPv6 socket.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
+        [ValidateNotNull]
+        public IPAddress Address { get; set; } = IPAddress.Any;
+
+        /// <summary>TCP (the default) or UDP.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public TransportProtocol Protocol { get; set; } = TransportProtocol.Tcp;
+
+        /// <summary>Set SO_REUSEADDR.</summary>
+        [Parameter]
+        public SwitchParameter ReuseAddress { get; set; }
+
+        /// <summary>Set SO_REUSEPORT.</summary>
+        [Parameter]
+        public SwitchParameter ReusePort { get; set; }
+
+        /// <summary>Set IPV6_V6ONLY (IPv6 addresses only).</summary>
+        [Parameter]
+        public SwitchParameter IPv6Only { get; set; }
+
+        /// <summary>Bind to this device (SO_BINDTODEVICE).</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(InterfaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? Interface { get; set; }
+
+        /// <summary>Also call listen() (TCP), which checks conflicts again.</summary>
+        [Parameter]
+        public SwitchParameter Listen { get; set; }
+
+        /// <summary>Write only $true or $false per port.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        /// <summary>Simulate against this table instead of binding on this host: SocketTuples, their text form, or objects that carry them.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
+        [AllowEmptyCollection]
+        public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
+
+        /// <summary>The simulated host's addresses (default: this host's).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
+        public IPAddress[]? LocalAddress { get; set; }
+
+        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: this host's).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateRange(0, 65536)]
+        public int UnprivilegedPortStart { get; set; }
+
+        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: this host's).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public PortRange EphemeralPortRange { get; set; }
+
+        /// <summary>The simulated user id that binds (default: this process's).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateRange(0L, 4294967295L)]
+        public long UserId { get; set; }
+
+        /// <summary>Whether the simulated user may bind privileged ports (default: this process's privilege).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter Privileged { get; set; }
+
+        /// <inheritdoc/>
+        protected override void BeginProcessing()
+        {
+            HostFactsReading host = LiveHost.ReadFacts();
+            foreach (string note in host.Notes)
+            {
+                WriteVerbose(note);
+            }
+
+            if (ParameterSetName == SimulateSet)
+            {
+                List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
+                _computerName = SocketTableInput.CommonComputerName(table);
+                HostFacts facts = host.Facts.With(
+                    LocalAddress,
+                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                    Bound(nameof(UserId)) ? UserId : null,
+                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null);
+                _index = SocketIndex.Build(table, facts, SocketTableOrder.BindOrder);
+                return;
+            }
+
+            try
+            {
+                SocketTableReadResult live = LiveSocketTable.Read(new SocketQuery(), CancellationToken);
+                foreach (string warning in live.Warnings)
+                {
+                    WriteWarning(warning);
+                }
+
+                _index = SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception exception) when (exception is not PipelineStoppedException)
+            {
+                ThrowCoreError(exception, "SocketTableReadFailed", null);
+            }
+        }
+
+        /// <inheritdoc/>
+        protected override void ProcessRecord()
+        {
+            if (_index is null)
+            {
+                return;
+            }
+
+            if (IPv6Only.IsPresent && Address.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                WriteError(new ErrorRecord(new ArgumentException("-IPv6Only applies to IPv6 addresses, but " + Address + " is IPv4."), "IPv6OnlyNeedsIPv6Address", ErrorCategory.InvalidArgument, Address));
+                return;
+            }
+
+            foreach (int port in Port)
+            {
+                if (CancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                var request = new BindRequest
+                {
+                    Protocol = Protocol,
+                    Address = Address,
+                    Port = port,
+                    ReuseAddress = ReuseAddress.IsPresent,
+                    ReusePort = ReusePort.IsPresent,
+                    IPv6Only = Address.AddressFamily == AddressFamily.InterNetworkV6 && IPv6Only.IsPresent ? true : null,
+                    Interface = Interface,
+                    Listen = Listen.IsPresent,
+                };
+
+                PortBindResult result;
+                try
+                {
+                    result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(_index, request, _computerName) : LiveBindCheck.Probe(_index, request);
+                }
+                catch (Exception exception) when (exception is PlatformNotSupportedException)
+                {
+                    ThrowCoreError(exception, "PlatformNotSupported", port);
+                    return;
+                }
+                catch (Exception exception) when (exception is ArgumentException or FormatException)
+                {
+                    WriteCoreError(exception, "InvalidBindRequest", port);
+                    continue;
+                }
+
+                if (Quiet.IsPresent)
+                {
+                    WriteObject(result.CanBind);
+                }
+                else
+                {
+                    WriteObject(result);
+                }
+            }
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+    }
+}

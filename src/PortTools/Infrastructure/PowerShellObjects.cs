@@ -1,0 +1,61 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace PortTools.Commands
+{
+    /// <summary>Reads PowerShell objects as property bags for the core's converters.</summary>
+    internal static class PowerShellObjects
+    {
+        /// <summary>
+        /// The properties of an object, or null for primitives and strings. Deserialized objects,
+        /// [pscustomobject]s (Import-Csv, ConvertFrom-Json), hashtables and ordinary .NET objects all qualify.
+        /// </summary>
+        public static IEnumerable<KeyValuePair<string, object?>>? Properties(object value)
+        {
+            object target = value is PSObject wrapped ? wrapped.BaseObject : value;
+            if (target is string || target.GetType().IsPrimitive || target is decimal)
+            {
+                return null;
+            }
+
+            if (target is IDictionary dictionary)
+            {
+                return Entries(dictionary);
+            }
+
+            PSObject shell = value as PSObject ?? PSObject.AsPSObject(value);
+            return Members(shell);
+        }
+
+        /// <summary>The object under a PSObject wrapper (what a cmdlet should look at).</summary>
+        public static object? Unwrap(object? value) => value is PSObject wrapped && wrapped.BaseObject is not PSCustomObject ? wrapped.BaseObject : value;
+
+        private static IEnumerable<KeyValuePair<string, object?>> Entries(IDictionary dictionary)
+        {
+            foreach (DictionaryEntry entry in dictionary)
+            {
+                yield return new KeyValuePair<string, object?>(Convert.ToString(entry.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, Unwrap(entry.Value));
+            }
+        }
+
+        private static IEnumerable<KeyValuePair<string, object?>> Members(PSObject shell)
+        {
+            foreach (PSPropertyInfo property in shell.Properties)
+            {
+                object? value;
+                try
+                {
+                    value = property.Value;
+                }
+                catch (GetValueException)
+                {
+                    continue; // a property whose getter throws says nothing about the socket
+                }
+
+                yield return new KeyValuePair<string, object?>(property.Name, Unwrap(value));
+            }
+        }
+    }
+}

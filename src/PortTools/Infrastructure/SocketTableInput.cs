@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// The -SocketTable argument: SocketTuples, their canonical strings, or objects that carry one
+    /// (deserialized from remoting, jobs or Import-Clixml; Import-Csv rows; ConvertFrom-Json output).
+    /// An entry that does not convert is reported on its own and left out; the rest is used.
+    /// </summary>
+    internal static class SocketTableInput
+    {
+        public const string ErrorId = "InvalidSocketTableEntry";
+
+        public static List<SocketTuple> Convert(IEnumerable<PSObject?> entries, Action<ErrorRecord> writeError)
+        {
+            var table = new List<SocketTuple>();
+            int position = 0;
+            foreach (PSObject? entry in entries)
+            {
+                position++;
+                object? value = entry is null ? null : PowerShellObjects.Unwrap(entry);
+                if (SocketTupleConverter.TryConvert(value, PowerShellObjects.Properties, out SocketTuple? socket, out string? error))
+                {
+                    table.Add(socket);
+                    continue;
+                }
+
+                var exception = new ArgumentException("Socket table entry " + position + " is not a socket and was left out: " + error.TrimEnd('.') + ".");
+                writeError(new ErrorRecord(exception, ErrorId, ErrorCategory.InvalidArgument, entry));
+            }
+
+            return table;
+        }
+
+        /// <summary>The computer the table was read on, when every entry that says so agrees.</summary>
+        public static string? CommonComputerName(IReadOnlyList<SocketTuple> table)
+        {
+            string? name = null;
+            foreach (SocketTuple socket in table)
+            {
+                if (socket.ComputerName is null)
+                {
+                    continue;
+                }
+
+                if (name is not null && !string.Equals(name, socket.ComputerName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+
+                name = socket.ComputerName;
+            }
+
+            return name;
+        }
+    }
+}
