@@ -104,7 +104,7 @@ namespace PortTools.Commands
 
             _parser.Complete();
             Drain(null);
-            WriteVerbose("Pipeline input: " + _parser.Summary + ".");
+            WriteVerbose("Pipeline input: " + _parser.Summary);
         }
 
         private SocketTableParser Parser() => _parser ??= new SocketTableParser(Options(), CancellationToken);
@@ -150,7 +150,7 @@ namespace PortTools.Commands
 
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
-            WriteVerbose(path + ": " + parser.Summary + ".");
+            WriteVerbose(path + ": " + parser.Summary);
         }
 
         private void Drain(string? path)
@@ -182,7 +182,16 @@ namespace PortTools.Commands
             {
                 foreach (string path in LiteralPath)
                 {
-                    yield return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                    string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                    if (!File.Exists(resolved) && !Directory.Exists(resolved))
+                    {
+                        // The same error as -Path gives for a file that is not there.
+                        var missing = new ItemNotFoundException("Cannot find path '" + resolved + "' because it does not exist.");
+                        WriteError(new ErrorRecord(missing, "SocketTableFileNotFound", ErrorCategory.ObjectNotFound, path));
+                        continue;
+                    }
+
+                    yield return resolved;
                 }
 
                 yield break;

@@ -14,6 +14,7 @@ namespace PortTools.Commands
     public sealed class MeasureEphemeralPortUsageCommand : PortToolsCmdlet
     {
         private readonly List<SocketTuple> _sockets = new List<SocketTuple>();
+        private int _entries;
 
         /// <summary>Sockets to measure (from Get-SocketTuple, ConvertFrom-SocketTable, remoting, Import-Csv); this host's live table when nothing is piped.</summary>
         [Parameter(ValueFromPipeline = true)]
@@ -34,14 +35,16 @@ namespace PortTools.Commands
         {
             if (InputObject is not null)
             {
-                _sockets.AddRange(SocketTableInput.Convert(InputObject, WriteError));
+                _sockets.AddRange(SocketTableInput.Convert(InputObject, WriteError, _entries));
+                _entries += InputObject.Length;
             }
         }
 
         /// <inheritdoc/>
         protected override void EndProcessing()
         {
-            if (!MyInvocation.ExpectingInput)
+            // The live table only when no table was given, neither piped nor by -InputObject.
+            if (!MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
             {
                 try
                 {

@@ -13,10 +13,13 @@ namespace PortTools.Commands
     {
         public const string ErrorId = "InvalidSocketTableEntry";
 
-        public static List<SocketTuple> Convert(IEnumerable<PSObject?> entries, Action<ErrorRecord> writeError)
+        /// <param name="entries">The entries.</param>
+        /// <param name="writeError">Reports an entry that does not convert.</param>
+        /// <param name="entriesBefore">How many entries earlier calls took (pipeline input comes in pieces), so that positions count from the first.</param>
+        public static List<SocketTuple> Convert(IEnumerable<PSObject?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
         {
             var table = new List<SocketTuple>();
-            int position = 0;
+            int position = entriesBefore;
             foreach (PSObject? entry in entries)
             {
                 position++;
