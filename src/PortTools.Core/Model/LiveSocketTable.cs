@@ -36,7 +36,12 @@ namespace PortTools
                 return Windows.WindowsSocketReader.Read(query, cancellationToken);
             }
 
-            throw new PlatformNotSupportedException("Reading the live socket table is not available on " + RuntimeInformation.OSDescription + " in this version: only Linux and Windows are supported.");
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
+            {
+                return MacOS.MacSocketReader.Read(query, cancellationToken);
+            }
+
+            throw new PlatformNotSupportedException("Reading the live socket table is not available on " + RuntimeInformation.OSDescription + " in this version: only Linux, Windows and macOS are supported.");
         }
     }
 }
