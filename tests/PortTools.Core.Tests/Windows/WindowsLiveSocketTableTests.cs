@@ -93,6 +93,27 @@ namespace PortTools.Tests.Windows
             AssertOwnedByThisProcess(found);
         }
 
+        /// <summary>
+        /// Pins down what the reader's remarks claim and nothing here could check: the documented
+        /// owner-pid table leaves out a TCP socket that is bound but neither listens nor connects
+        /// (Windows shows those only through netstat -q and Get-NetTCPConnection's Bound). If this
+        /// fails, Windows does list them: map the state it reports and correct MibTableDecoder.
+        /// </summary>
+        [WindowsFact]
+        public void A_bound_only_TCP_socket_is_not_in_the_owner_pid_table()
+        {
+            using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+            IReadOnlyList<SocketTuple> found = LiveSocketTable.Read(new SocketQuery
+            {
+                Protocols = new[] { TransportProtocol.Tcp },
+                LocalAddresses = new[] { new AddressPrefix(IPAddress.Loopback) },
+                LocalPorts = new[] { new PortRange(PortOf(bound)) },
+            }).Sockets;
+            Assert.True(found.Count == 0, "GetExtendedTcpTable listed a bound-only socket: " + string.Join(", ", found));
+        }
+
         [WindowsFact]
         public void Skipping_processes_leaves_owners_out()
         {
