@@ -11,8 +11,9 @@ namespace PortTools
         /// <param name="query">Filters and options.</param>
         /// <param name="cancellationToken">Stops the read promptly.</param>
         /// <returns>The sockets and any warnings.</returns>
-        /// <exception cref="PlatformNotSupportedException">There is no reader for this OS.</exception>
+        /// <exception cref="PlatformNotSupportedException">There is no reader for this OS, or a network namespace was asked for off Linux.</exception>
         /// <exception cref="NetworkNamespaceException">The requested namespace cannot be read.</exception>
+        /// <exception cref="System.IO.IOException">The platform's socket table could not be read.</exception>
         public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellationToken = default)
         {
             if (query is null)
@@ -30,7 +31,17 @@ namespace PortTools
                 throw new PlatformNotSupportedException("Network namespaces exist only on Linux; -NetworkNamespace cannot be used on " + RuntimeInformation.OSDescription + ".");
             }
 
-            throw new PlatformNotSupportedException("Reading the live socket table is not available on " + RuntimeInformation.OSDescription + " in this version: only Linux is supported.");
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return Windows.WindowsSocketReader.Read(query, cancellationToken);
+            }
+
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
+            {
+                return MacOS.MacSocketReader.Read(query, cancellationToken);
+            }
+
+            throw new PlatformNotSupportedException("Reading the live socket table is not available on " + RuntimeInformation.OSDescription + " in this version: only Linux, Windows and macOS are supported.");
         }
     }
 }
