@@ -30,7 +30,7 @@ namespace PortTools.Rules.Bsd
                     ? "SO_REUSEADDR lets a socket share a port with different addresses, connections and TIME-WAIT entries, but an identical binding needs " + shared + " on both sockets"
                     : "an identical binding needs " + shared + " on both sockets, and the holder did not set it"),
                 _ => "a dual-stack [::] bind also takes IPv4, and it meets " + (BsdPcb.Inet4(holder) != 0 ? "a specific IPv4 binding" : "another AF_INET6 socket's IPv4 side")
-                    + " that shares no " + shared + " with it (kernel-rules.md 3A step 8; an AF_INET socket on 0.0.0.0 would not block it)",
+                    + " that shares no " + shared + " with it (" + (freeBsd ? "kernel-rules.md 3A step 8" : "in6_pcbbind") + "; an AF_INET socket on 0.0.0.0 would not block it)",
             });
             if ((cause is ConflictCause.BsdBestFit or ConflictCause.BsdExact or ConflictCause.BsdDualStackIPv4) && !BsdPcb.OptionsKnown(holder, freeBsd))
             {

@@ -72,7 +72,7 @@ namespace PortTools.Rules.Bsd
                 decision.Caveats |= BindCaveats.MacIPv6Path;
             }
 
-            if (DefaultDualStack(proposed) || decision.Conflicts.Exists(c => DefaultDualStack(c.Socket)))
+            if ((request.IPv6Only is null && BsdPcb.DualStack(proposed)) || decision.Conflicts.Exists(c => DefaultDualStack(c.Socket)))
             {
                 decision.Caveats |= BindCaveats.MacDefaultDualStack;
             }
