@@ -341,7 +341,7 @@ namespace PortTools
                 }
             }
 
-            return text.Append('.').ToString().Replace("..", ".").Replace(").", ").");
+            return text.Append('.').ToString().Replace("..", ".");
         }
     }
 }
