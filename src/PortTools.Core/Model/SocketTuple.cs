@@ -102,6 +102,18 @@ namespace PortTools
         /// <summary>SO_REUSEPORT, or null when the platform does not expose it.</summary>
         public bool? ReusePort { get; init; }
 
+        /// <summary>
+        /// SO_REUSEPORT_LB (FreeBSD 12 and later: a load-balancing group), or null when unknown or
+        /// not applicable. Canonical tokens <c>reuseport_lb</c> and <c>noreuseport_lb</c>.
+        /// </summary>
+        public bool? ReusePortLoadBalance { get; init; }
+
+        /// <summary>
+        /// SO_EXCLUSIVEADDRUSE (Windows), or null when unknown or not applicable. Canonical tokens
+        /// <c>exclusiveaddruse</c> and <c>noexclusiveaddruse</c>.
+        /// </summary>
+        public bool? ExclusiveAddressUse { get; init; }
+
         /// <summary>Where the object came from: Live, or a text format and line number. Not part of equality.</summary>
         public string? Source { get; init; }
 
@@ -168,6 +180,8 @@ namespace PortTools
                 && IPv6Only == other.IPv6Only
                 && ReuseAddress == other.ReuseAddress
                 && ReusePort == other.ReusePort
+                && ReusePortLoadBalance == other.ReusePortLoadBalance
+                && ExclusiveAddressUse == other.ExclusiveAddressUse
                 && OwnersEqual(_processes, other._processes);
         }
 

@@ -10,7 +10,7 @@ namespace PortTools
 {
     /// <summary>
     /// The canonical text form of a socket:
-    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [v6only|nov6only] [dev=&lt;name&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
+    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
     /// A flag left out means "unknown", which the rule engines treat as off. "*" as the local host is
     /// the dual-stack wildcard (ss prints [::] with IPV6_V6ONLY off that way).
     /// </summary>
@@ -29,6 +29,8 @@ namespace PortTools
 
             AppendFlag(text, socket.ReuseAddress, "reuseaddr");
             AppendFlag(text, socket.ReusePort, "reuseport");
+            AppendFlag(text, socket.ReusePortLoadBalance, "reuseport_lb");
+            AppendFlag(text, socket.ExclusiveAddressUse, "exclusiveaddruse");
             AppendFlag(text, socket.IPv6Only, "v6only");
             if (socket.BoundInterface is not null)
             {
@@ -211,6 +213,8 @@ namespace PortTools
                 RemotePort = remotePort,
                 ReuseAddress = options.ReuseAddress,
                 ReusePort = options.ReusePort,
+                ReusePortLoadBalance = options.ReusePortLoadBalance,
+                ExclusiveAddressUse = options.ExclusiveAddressUse,
                 IPv6Only = options.IPv6Only,
                 BoundInterface = options.Device,
                 UserId = options.UserId,
@@ -289,6 +293,10 @@ namespace PortTools
 
             public bool? ReusePort { get; private set; }
 
+            public bool? ReusePortLoadBalance { get; private set; }
+
+            public bool? ExclusiveAddressUse { get; private set; }
+
             public bool? IPv6Only { get; set; }
 
             public string? Device { get; private set; }
@@ -321,6 +329,14 @@ namespace PortTools
                     case "reuseport":
                     case "noreuseport":
                         ReusePort = key == "reuseport";
+                        return true;
+                    case "reuseport_lb":
+                    case "noreuseport_lb":
+                        ReusePortLoadBalance = key == "reuseport_lb";
+                        return true;
+                    case "exclusiveaddruse":
+                    case "noexclusiveaddruse":
+                        ExclusiveAddressUse = key == "exclusiveaddruse";
                         return true;
                     case "v6only":
                     case "nov6only":
@@ -387,7 +403,7 @@ namespace PortTools
                         ProcessNames = names;
                         return true;
                     default:
-                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, v6only (or noreuseaddr, noreuseport, nov6only), dev=<name>, uid=<n>, pid=<n> or process=<name>";
+                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, uid=<n>, pid=<n> or process=<name>";
                         return false;
                 }
             }

@@ -26,6 +26,16 @@ namespace PortTools
 
         /// <summary>The device named for SO_BINDTODEVICE does not exist (ENODEV).</summary>
         NoSuchDevice,
+
+        /// <summary>
+        /// The OS has no such socket option, so setsockopt() fails before bind() is reached
+        /// (ENOPROTOOPT, WSAENOPROTOOPT): SO_REUSEPORT on Windows, SO_EXCLUSIVEADDRUSE off Windows,
+        /// SO_REUSEPORT_LB off FreeBSD.
+        /// </summary>
+        OptionNotSupported,
+
+        /// <summary>No buffer space, or no ephemeral port left for bind(0) on Windows (ENOBUFS, WSAENOBUFS).</summary>
+        NoBufferSpace,
     }
 
     /// <summary>Why one existing socket blocks the bind; put into words only when a result is built.</summary>
@@ -45,6 +55,86 @@ namespace PortTools
 
         /// <summary>Both have SO_REUSEPORT, but they belong to different users.</summary>
         ReusePortOtherUser,
+
+        /// <summary>Windows sharing matrix (kernel-rules.md 2A) cell INUSE.</summary>
+        WindowsInUse,
+
+        /// <summary>Windows sharing matrix cell DENIED.</summary>
+        WindowsDenied,
+
+        /// <summary>Windows sharing matrix cell CHECK, failed: the holder belongs to another user.</summary>
+        WindowsAccessCheck,
+
+        /// <summary>BSD cross-user check (kernel-rules.md 3A step 6, 4A step 8): another user holds an overlapping binding.</summary>
+        BsdOtherUser,
+
+        /// <summary>BSD main check: the lookup (best-fit when the new socket has no reuse option) found a holder that shares no reuse option.</summary>
+        BsdBestFit,
+
+        /// <summary>BSD main check in exact mode: a holder on the identical address shares no reuse option with the new socket.</summary>
+        BsdExact,
+
+        /// <summary>BSD dual-stack [::] bind checked against IPv4 sockets (kernel-rules.md 3A step 8).</summary>
+        BsdDualStackIPv4,
+
+        /// <summary>BSD cross-user check of a dual-stack [::] bind against IPv4 sockets.</summary>
+        BsdDualStackOtherUser,
+    }
+
+    /// <summary>
+    /// Why a bind failed or succeeded when no conflicting socket says it: put into words only when a
+    /// result is built (the Windows and BSD rule sets keep the decision path free of text).
+    /// </summary>
+    internal enum BindDetail : byte
+    {
+        None,
+        NotLocal,
+        MappedOnV6Only,
+        ExcludedPort,
+        BroadcastWithoutOption,
+        ReservedPort,
+        SpecificLowPort,
+        ReusePortNotSupported,
+        ReusePortLoadBalanceNotSupported,
+        ExclusiveAddressUseNotSupported,
+        InterfaceNotSupported,
+        FreeBindNotSupported,
+        ReuseAddressWithExclusive,
+        Ephemeral,
+        EphemeralExhausted,
+    }
+
+    /// <summary>
+    /// Caveats that qualify a Windows or BSD bind answer, as flags so the decision path stays cheap;
+    /// each becomes a sentence in the Reason (kernel-rules.md marks most of them [derived] or UNVERIFIED).
+    /// </summary>
+    [Flags]
+    internal enum BindCaveats : long
+    {
+        None = 0,
+        WindowsTimeWaitIgnored = 1L << 0,
+        WindowsDualStackHolder = 1L << 1,
+        WindowsNoPrivilegedPorts = 1L << 2,
+        WindowsConnectionHolder = 1L << 3,
+        WindowsErrorsDisagree = 1L << 4,
+        WindowsErrorAtListen = 1L << 5,
+        WindowsIndeterminate = 1L << 6,
+        WindowsForeignOptionIgnored = 1L << 7,
+        OptionsUnknown = 1L << 8,
+        UserUnknown = 1L << 9,
+        ListenOnUdp = 1L << 10,
+        MacIPv6Path = 1L << 11,
+        MacDefaultDualStack = 1L << 12,
+        MacWildcardLowPort = 1L << 13,
+        MacBoundIfIgnored = 1L << 14,
+        MacReuseShareUidAbsent = 1L << 15,
+        MacOtherUserWildcardShare = 1L << 16,
+        FreeBsdOtherUserLoadBalance = 1L << 17,
+        FreeBsdDeviceIgnored = 1L << 18,
+        FreeBsdBindAnyUnprivileged = 1L << 19,
+        FreeBsdIPv6Path = 1L << 20,
+        BsdForeignOptionIgnored = 1L << 21,
+        EphemeralReservedSkipped = 1L << 22,
     }
 
     /// <summary>A rule engine's answer to a bind (and listen), before it is put into words.</summary>
@@ -78,6 +168,18 @@ namespace PortTools
         /// <summary>Caveats that qualify the answer (unknown options, order-decided ties).</summary>
         public List<string> Notes { get; } = new List<string>();
 
+        /// <summary>What decided when no socket did (Windows and BSD rule sets; Linux writes <see cref="Detail"/>).</summary>
+        public BindDetail DetailKind { get; set; }
+
+        /// <summary>Caveats of the Windows and BSD rule sets, put into words by the result.</summary>
+        public BindCaveats Caveats { get; set; }
+
+        /// <summary>For port 0: how many ports of <see cref="Range"/> are free.</summary>
+        public int FreePorts { get; set; }
+
+        /// <summary>For port 0: the range searched; for reserved ports: the reserved range.</summary>
+        public PortRange Range { get; set; }
+
         public bool Success => Error == BindErrorKind.None;
     }
 
@@ -99,6 +201,8 @@ namespace PortTools
                     BindErrorKind.AccessDenied => ("WSAEACCES", 10013),
                     BindErrorKind.AddressNotAvailable => ("WSAEADDRNOTAVAIL", 10049),
                     BindErrorKind.InvalidArgument => ("WSAEINVAL", 10022),
+                    BindErrorKind.OptionNotSupported => ("WSAENOPROTOOPT", 10042),
+                    BindErrorKind.NoBufferSpace => ("WSAENOBUFS", 10055),
                     _ => ("WSAENODEV", 10019),
                 };
             }
@@ -110,6 +214,8 @@ namespace PortTools
                 BindErrorKind.AccessDenied => ("EACCES", 13),
                 BindErrorKind.AddressNotAvailable => ("EADDRNOTAVAIL", bsd ? 49 : 99),
                 BindErrorKind.InvalidArgument => ("EINVAL", 22),
+                BindErrorKind.OptionNotSupported => ("ENOPROTOOPT", bsd ? 42 : 92),
+                BindErrorKind.NoBufferSpace => ("ENOBUFS", bsd ? 55 : 105),
                 _ => ("ENODEV", 19),
             };
         }
@@ -148,7 +254,7 @@ namespace PortTools
                 Error = error?.Name,
                 ErrorCode = error?.Code,
                 Conflicts = conflicts,
-                Reason = Reason(decision, request, error?.Name),
+                Reason = Reason(decision, request, error?.Name, os),
                 Rule = decision.Rule,
                 Method = method,
                 TargetOS = os,
@@ -157,16 +263,17 @@ namespace PortTools
             };
         }
 
-        public static string Reason(BindDecision decision, BindRequest request, string? errorName)
+        public static string Reason(BindDecision decision, BindRequest request, string? errorName, TargetOS os = TargetOS.Linux)
         {
             var text = new StringBuilder();
             string subject = Endpoint(request.Address, request.Port) + "/" + Protocol(request.Protocol);
+            string? detail = decision.Detail ?? (decision.DetailKind == BindDetail.None ? null : OsBindText.Detail(decision, request, os));
             if (decision.Success)
             {
                 text.Append(subject).Append(request.Listen && request.Protocol == TransportProtocol.Tcp ? " can be bound and listened on" : " can be bound");
-                if (decision.Detail is not null)
+                if (detail is not null)
                 {
-                    text.Append(": ").Append(decision.Detail);
+                    text.Append(": ").Append(detail);
                 }
             }
             else if (decision.Conflicts.Count > 0)
@@ -174,7 +281,7 @@ namespace PortTools
                 text.Append(decision.AtListen ? "bind() succeeds, but listen() fails with " : "bind() fails with ").Append(errorName).Append(": ");
                 for (int i = 0; i < decision.Conflicts.Count && i < 3; i++)
                 {
-                    text.Append(i == 0 ? string.Empty : "; and ").Append(Why(decision.Proposed, decision.Conflicts[i].Socket, decision.Conflicts[i].Cause));
+                    text.Append(i == 0 ? string.Empty : "; and ").Append(Why(decision.Proposed, decision.Conflicts[i].Socket, decision.Conflicts[i].Cause, os));
                 }
 
                 if (decision.Conflicts.Count > 3)
@@ -184,12 +291,19 @@ namespace PortTools
             }
             else
             {
-                text.Append("bind() fails with ").Append(errorName).Append(": ").Append(decision.Detail);
+                text.Append(decision.DetailKind is BindDetail.ReusePortNotSupported or BindDetail.ReusePortLoadBalanceNotSupported or BindDetail.ExclusiveAddressUseNotSupported
+                    or BindDetail.InterfaceNotSupported or BindDetail.FreeBindNotSupported or BindDetail.ReuseAddressWithExclusive ? "setsockopt() fails with " : "bind() fails with ")
+                    .Append(errorName).Append(": ").Append(detail);
             }
 
             foreach (string note in decision.Notes)
             {
                 text.Append(". ").Append(note);
+            }
+
+            if (decision.Caveats != BindCaveats.None)
+            {
+                OsBindText.AppendCaveats(text, decision, os);
             }
 
             return text.Append('.').ToString().Replace("..", ".");
@@ -206,6 +320,21 @@ namespace PortTools
             if (request.ReusePort)
             {
                 parts.Add("reuseport");
+            }
+
+            if (request.ReusePortLoadBalance)
+            {
+                parts.Add("reuseport_lb");
+            }
+
+            if (request.ExclusiveAddressUse)
+            {
+                parts.Add("exclusiveaddruse");
+            }
+
+            if (request.Broadcast)
+            {
+                parts.Add("broadcast");
             }
 
             if (request.IPv6Only == true)
@@ -227,8 +356,13 @@ namespace PortTools
         }
 
         /// <summary>One conflict in words: who holds the port, how the addresses overlap, and the rule.</summary>
-        public static string Why(IndexedSocket proposed, IndexedSocket holder, ConflictCause cause)
+        public static string Why(IndexedSocket proposed, IndexedSocket holder, ConflictCause cause, TargetOS os = TargetOS.Linux)
         {
+            if (cause >= ConflictCause.WindowsInUse)
+            {
+                return OsBindText.Why(proposed, holder, cause, os);
+            }
+
             var text = new StringBuilder(Holder(holder));
             string? overlap = Overlap(proposed, holder);
             if (overlap is not null)
@@ -257,7 +391,7 @@ namespace PortTools
         }
 
         /// <summary>How two bindings overlap, when they are not the same address.</summary>
-        private static string? Overlap(IndexedSocket proposed, IndexedSocket holder)
+        internal static string? Overlap(IndexedSocket proposed, IndexedSocket holder)
         {
             if (proposed.Local.Equals(holder.Local) && proposed.Inet6 == holder.Inet6)
             {
@@ -333,5 +467,92 @@ namespace PortTools
         public static string Endpoint(IPAddress address, int port) => IPAddressText.FormatEndpoint(address, port);
 
         public static string Protocol(TransportProtocol protocol) => protocol == TransportProtocol.Tcp ? "tcp" : "udp";
+    }
+}
+
+namespace PortTools
+{
+    /// <summary>
+    /// Words for the Windows and BSD bind decisions, which carry codes instead of text: the detail
+    /// of a failure without a holder, each conflict, and the caveats (kernel-rules.md marks most of
+    /// them [derived] or UNVERIFIED, and the sentence says so).
+    /// </summary>
+    internal static class OsBindText
+    {
+        public static string Detail(BindDecision decision, BindRequest request, TargetOS os)
+        {
+            string address = request.Address.ToString();
+            string port = request.Port.ToString(CultureInfo.InvariantCulture);
+            return decision.DetailKind switch
+            {
+                BindDetail.NotLocal => os == TargetOS.FreeBSD
+                    ? address + " is not an address of this host, and IP_BINDANY is not set"
+                    : address + " is not an address of this host",
+                BindDetail.MappedOnV6Only => os == TargetOS.Windows
+                    ? "an IPV6_V6ONLY socket (the Windows default since Vista) cannot take the v4-mapped address " + address + " (UNVERIFIED: Windows does not document its answer; clear IPV6_V6ONLY or bind an AF_INET socket)"
+                    : "an IPV6_V6ONLY socket looks the v4-mapped address " + address + " up among its IPv6 addresses, where it is not ([derived] from in6_pcbbind; clear IPV6_V6ONLY or bind an AF_INET socket)",
+                BindDetail.ExcludedPort => "port " + port + " lies in an excluded port range (netsh int ipv4 show excludedportrange protocol=" + BindExplanation.Protocol(request.Protocol)
+                    + "; set by an administrator or reserved at run time by Hyper-V, WinNAT, WSL or Docker), and binding an excluded port fails with WSAEACCES, as field reports show",
+                BindDetail.BroadcastWithoutOption => "binding the broadcast address " + address + " needs SO_BROADCAST on the socket",
+                BindDetail.ReservedPort => "port " + port + " lies in net.inet.ip.portrange.reservedlow-reservedhigh (" + decision.Range + "), and binding it needs PRIV_NETINET_RESERVEDPORT (root), for any address, the wildcard included",
+                BindDetail.SpecificLowPort => "port " + port + " is below 1024 and " + address + " is a specific address: binding it needs PRIV_NETINET_RESERVEDPORT (root); on the wildcard address any user may bind it",
+                BindDetail.ReusePortNotSupported => "Windows has no SO_REUSEPORT (kernel-rules.md 2A), so setsockopt() fails before bind(); SO_REUSEADDR is the Windows way to share a port",
+                BindDetail.ReusePortLoadBalanceNotSupported => Name(os) + " has no SO_REUSEPORT_LB; it is FreeBSD's (12.0 and later), and setsockopt() fails before bind()",
+                BindDetail.ExclusiveAddressUseNotSupported => Name(os) + " has no SO_EXCLUSIVEADDRUSE; it is Windows', and setsockopt() fails before bind()",
+                BindDetail.InterfaceNotSupported => Name(os) + " has no SO_BINDTODEVICE (kernel-rules.md row 26), so setsockopt() fails before bind()",
+                BindDetail.FreeBindNotSupported => Name(os) + " has neither IP_FREEBIND nor IP_BINDANY, so setsockopt() fails before bind()",
+                BindDetail.ReuseAddressWithExclusive => "SO_REUSEADDR and SO_EXCLUSIVEADDRUSE cannot both be set on one socket: the second setsockopt() fails (UNVERIFIED: kernel-rules.md 2A)",
+                BindDetail.Ephemeral => Ephemeral(decision, os, exhausted: false),
+                BindDetail.EphemeralExhausted => Ephemeral(decision, os, exhausted: true),
+                _ => string.Empty,
+            };
+        }
+
+        /// <summary>The OS as people write it: Linux, Windows, FreeBSD, macOS.</summary>
+        public static string Name(TargetOS os) => os == TargetOS.MacOS ? "macOS" : os.ToString();
+
+        private static string Ephemeral(BindDecision decision, TargetOS os, bool exhausted)
+        {
+            string range = decision.Range + ((decision.Caveats & BindCaveats.EphemeralReservedSkipped) != 0 ? os == TargetOS.Windows ? " less the excluded port ranges" : " less the reserved ports" : string.Empty);
+            string source = os switch
+            {
+                TargetOS.Windows => "the dynamic port range (netsh int ipv4 show dynamicport)",
+                TargetOS.FreeBSD => "net.inet.ip.portrange.first-last",
+                _ => "net.inet.ip.portrange.first-last",
+            };
+            string how = os switch
+            {
+                TargetOS.Windows => " (UNVERIFIED: how Windows picks the port, and that it skips excluded ranges, are not documented)",
+                TargetOS.FreeBSD => " (a port counts as free when in_pcblookup_local finds nothing on it in this socket's lookup mode)",
+                _ => " (the implicit bind always uses the wildcard lookup, so a port counts as free only when no overlapping socket holds it)",
+            };
+            if (exhausted)
+            {
+                return string.Format(CultureInfo.InvariantCulture, "port 0 asks for a free port from {0} ({1}), and none of its {2} ports is free for this address{3}", source, range, decision.Range.Count, how)
+                    + (os == TargetOS.Windows ? "; exhausted ephemeral ports are taken to give WSAENOBUFS (UNVERIFIED)" : string.Empty);
+            }
+
+            return string.Format(CultureInfo.InvariantCulture, "port 0 asks for a free port from {0} ({1}); {2} of its {3} ports are free for this address{4}", source, range, decision.FreePorts, decision.Range.Count, how);
+        }
+
+        public static string Why(IndexedSocket proposed, IndexedSocket holder, ConflictCause cause, TargetOS os) => os == TargetOS.Windows
+            ? Rules.Windows.WindowsText.Why(proposed, holder, cause)
+            : Rules.Bsd.BsdText.Why(proposed, holder, cause, os == TargetOS.FreeBSD);
+
+        public static void AppendCaveats(StringBuilder text, BindDecision decision, TargetOS os)
+        {
+            for (int bit = 0; bit < 63; bit++)
+            {
+                var caveat = (BindCaveats)(1L << bit);
+                if ((decision.Caveats & caveat) != 0)
+                {
+                    string? sentence = os == TargetOS.Windows ? Rules.Windows.WindowsText.Caveat(caveat, decision) : Rules.Bsd.BsdText.Caveat(caveat, decision, os == TargetOS.FreeBSD);
+                    if (sentence is not null)
+                    {
+                        text.Append(". ").Append(sentence);
+                    }
+                }
+            }
+        }
     }
 }

@@ -28,13 +28,37 @@ namespace PortTools
         /// <summary>SO_REUSEADDR.</summary>
         public bool ReuseAddress { get; init; }
 
-        /// <summary>SO_REUSEPORT.</summary>
+        /// <summary>SO_REUSEPORT (Linux, FreeBSD, macOS; Windows has none and answers WSAENOPROTOOPT).</summary>
         public bool ReusePort { get; init; }
 
-        /// <summary>IPV6_V6ONLY; null leaves the host's default (Linux net.ipv6.bindv6only).</summary>
+        /// <summary>
+        /// SO_REUSEPORT_LB: FreeBSD 12 and later, a load-balancing group (kernel-rules.md 3A). Other
+        /// systems have no such option; their rule sets answer OptionNotSupported (ENOPROTOOPT).
+        /// </summary>
+        public bool ReusePortLoadBalance { get; init; }
+
+        /// <summary>
+        /// SO_EXCLUSIVEADDRUSE: Windows only (kernel-rules.md 2A). Other systems have no such option;
+        /// their rule sets answer OptionNotSupported (ENOPROTOOPT).
+        /// </summary>
+        public bool ExclusiveAddressUse { get; init; }
+
+        /// <summary>
+        /// SO_BROADCAST. Windows refuses to bind a broadcast address without it (WSAEACCES,
+        /// kernel-rules.md 2D); the other rule sets do not look at it.
+        /// </summary>
+        public bool Broadcast { get; init; }
+
+        /// <summary>
+        /// IPV6_V6ONLY; null leaves the OS's default: Linux net.ipv6.bindv6only (HostFacts.BindV6Only,
+        /// off by default), on for Windows and FreeBSD, off for macOS (unless HostFacts.BindV6Only).
+        /// </summary>
         public bool? IPv6Only { get; init; }
 
-        /// <summary>SO_BINDTODEVICE, or null.</summary>
+        /// <summary>
+        /// The interface the socket is tied to, or null: SO_BINDTODEVICE on Linux, IP_BOUND_IF on
+        /// macOS (which bind() ignores). Windows and FreeBSD have no such option (OptionNotSupported).
+        /// </summary>
         public string? Interface { get; init; }
 
         /// <summary>Whether listen() follows the bind (TCP), which checks conflicts again.</summary>
@@ -46,7 +70,10 @@ namespace PortTools
         /// <summary>Whether the binding process may bind privileged ports; null means the host facts' answer.</summary>
         public bool? Privileged { get; init; }
 
-        /// <summary>IP_FREEBIND: a non-local address may be bound.</summary>
+        /// <summary>
+        /// A non-local address may be bound: IP_FREEBIND on Linux, IP_BINDANY on FreeBSD (which only a
+        /// privileged process may set). Windows and macOS have no such option (OptionNotSupported).
+        /// </summary>
         public bool FreeBind { get; init; }
 
         /// <summary>AF_INET or AF_INET6, from the address.</summary>

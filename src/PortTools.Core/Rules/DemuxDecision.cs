@@ -14,6 +14,15 @@ namespace PortTools
         UdpExact,
         UdpWildcard,
         Multicast,
+
+        /// <summary>FreeBSD: a SO_REUSEPORT_LB group (in_pcblookup_lbgroup).</summary>
+        LoadBalanceGroup,
+
+        /// <summary>Windows and BSD: sockets bound to the destination address.</summary>
+        BoundAddress,
+
+        /// <summary>Windows and BSD: sockets bound to the wildcard address.</summary>
+        BoundWildcard,
     }
 
     /// <summary>Why a candidate scored as it did (put into words only for results).</summary>
@@ -27,6 +36,86 @@ namespace PortTools
         PeerDiffers,
         NotHigher,
         GroupPicked,
+
+        /// <summary>A TCP socket that is bound but does not listen.</summary>
+        NotListening,
+
+        /// <summary>Comes later in the kernel's list than the socket that won.</summary>
+        LaterInList,
+
+        /// <summary>One of the sockets Windows chooses among without a documented rule.</summary>
+        Undetermined,
+
+        /// <summary>A member of a SO_REUSEPORT_LB group: the kernel hashes (faddr, fport) over the members.</summary>
+        LoadBalanced,
+
+        /// <summary>A multicast scan stopped before reaching it.</summary>
+        AfterScanStopped,
+
+        /// <summary>Loses to a socket bound to the destination address (a specific bind takes its own address's traffic).</summary>
+        SpecificWins,
+
+        /// <summary>A dual-stack [::] wildcard, which loses to an AF_INET wildcard.</summary>
+        DualStackLoses,
+
+        /// <summary>A SO_REUSEPORT_LB group of another address or family, passed over.</summary>
+        OtherGroup,
+    }
+
+    /// <summary>Caveats of the Windows and BSD delivery answers, as flags; each becomes a sentence in the Reason.</summary>
+    [Flags]
+    internal enum DemuxCaveats : long
+    {
+        None = 0,
+        WindowsReuseAddressTie = 1L << 0,
+        WindowsUdpTie = 1L << 1,
+        WindowsConnectedVersusUnconnected = 1L << 2,
+        WindowsFamilyChoice = 1L << 3,
+        WindowsBroadcast = 1L << 4,
+        TimeWaitSyn = 1L << 5,
+        MembershipAssumed = 1L << 6,
+        FreeBsdNewestOfTies = 1L << 7,
+        FreeBsdInetBeforeDualStack = 1L << 8,
+        MacEarliestWildcard = 1L << 9,
+        MacNewestSpecific = 1L << 10,
+        ReusePortNoBalancing = 1L << 11,
+        NotListening = 1L << 12,
+        FreeBsdIPv6Lookup = 1L << 13,
+        MacIPv6Lookup = 1L << 14,
+        LoadBalanceGroupTruncated = 1L << 15,
+        MacBoundInterface = 1L << 16,
+        MulticastScanStopped = 1L << 17,
+        OptionsUnknown = 1L << 18,
+        NotSyn = 1L << 19,
+        WindowsSpecificTie = 1L << 20,
+        FreeBsdLockedFallback = 1L << 21,
+        ForeignOptionIgnored = 1L << 22,
+    }
+
+    /// <summary>A packet's addresses normalized once (IPv4 held v4-mapped, as the index holds them), for the Windows and BSD rule sets.</summary>
+    internal readonly struct PacketView
+    {
+        public PacketView(DemuxRequest request)
+        {
+            Request = request;
+            Source = Ip16.From(request.Source.Address);
+            Destination = Ip16.From(request.Destination.Address);
+            SourcePort = request.Source.Port;
+            DestinationPort = request.Destination.Port;
+            IsIPv4 = Destination.IsV4Mapped;
+        }
+
+        public DemuxRequest Request { get; }
+
+        public Ip16 Source { get; }
+
+        public Ip16 Destination { get; }
+
+        public int SourcePort { get; }
+
+        public int DestinationPort { get; }
+
+        public bool IsIPv4 { get; }
     }
 
     /// <summary>A rule engine's delivery answer, before it is put into words.</summary>
@@ -52,6 +141,12 @@ namespace PortTools
         public List<string> Notes { get; } = new List<string>();
 
         public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note) => Candidates.Add((socket, score, stage, note));
+
+        /// <summary>Caveats of the Windows and BSD rule sets, put into words by the result.</summary>
+        public DemuxCaveats Caveats { get; set; }
+
+        /// <summary>A socket a caveat names (the one a multicast scan stopped at, the non-listening winner).</summary>
+        public IndexedSocket? Marker { get; set; }
     }
 
     /// <summary>Puts delivery decisions into words.</summary>
@@ -88,7 +183,7 @@ namespace PortTools
                 Socket = decision.Socket?.Socket,
                 Sockets = sockets,
                 Candidates = candidates,
-                Reason = Reason(decision),
+                Reason = os == TargetOS.Linux ? Reason(decision) : OsDemuxText.Reason(decision, os),
                 TargetOS = os,
                 ComputerName = computerName,
             };
@@ -101,6 +196,9 @@ namespace PortTools
             DemuxStage.ListenerWildcard => "listeners, pass 2 (wildcard)",
             DemuxStage.UdpExact => "udp, pass 1 (destination address)",
             DemuxStage.UdpWildcard => "udp, pass 2 (wildcard)",
+            DemuxStage.LoadBalanceGroup => "SO_REUSEPORT_LB group",
+            DemuxStage.BoundAddress => "bound to the destination address",
+            DemuxStage.BoundWildcard => "bound to the wildcard",
             _ => "multicast/broadcast",
         };
 
@@ -113,6 +211,14 @@ namespace PortTools
             CandidateNote.PeerDiffers => "connected to another peer (" + socket.Socket.Remote + ")",
             CandidateNote.NotHigher => "scores no higher than an earlier socket",
             CandidateNote.GroupPicked => "SO_REUSEPORT group: the kernel hashes over its members",
+            CandidateNote.NotListening => "bound, but not listening",
+            CandidateNote.LaterInList => "matches, but comes later in the kernel's list",
+            CandidateNote.Undetermined => "matches; Windows does not define which of the matching sockets receives it",
+            CandidateNote.LoadBalanced => "SO_REUSEPORT_LB group member: the kernel hashes (faddr, fport) over the members",
+            CandidateNote.AfterScanStopped => "matches, but the scan stopped before it",
+            CandidateNote.SpecificWins => "matches, but a socket bound to the destination address takes it first",
+            CandidateNote.DualStackLoses => "a dual-stack [::] wildcard: an AF_INET wildcard takes IPv4 first",
+            CandidateNote.OtherGroup => "a SO_REUSEPORT_LB group that another group is preferred to",
             _ => "matches",
         };
 
@@ -181,6 +287,75 @@ namespace PortTools
             SocketTuple tuple = socket.Socket;
             string owner = tuple.Processes.Count > 0 ? " of " + tuple.Processes[0] : string.Empty;
             return (tuple.Protocol == TransportProtocol.Tcp ? "tcp " : "udp ") + SocketStateNames.ToCanonical(tuple.Protocol, tuple.State) + " " + tuple.Local + (tuple.HasRemote ? " " + tuple.Remote : string.Empty) + owner;
+        }
+    }
+}
+
+namespace PortTools
+{
+    /// <summary>Words for the Windows and BSD delivery decisions, which carry codes instead of text.</summary>
+    internal static class OsDemuxText
+    {
+        public static string Reason(DemuxDecision decision, TargetOS os)
+        {
+            DemuxRequest request = decision.Request;
+            var text = new StringBuilder();
+            string destination = IPAddressText.FormatEndpoint(request.Destination.Address, request.Destination.Port);
+            string port = request.Destination.Port.ToString(CultureInfo.InvariantCulture);
+            bool tcp = request.Protocol == TransportProtocol.Tcp;
+            bool windows = os == TargetOS.Windows;
+            switch (decision.Outcome)
+            {
+                case DemuxOutcome.Nondeterministic:
+                    Rules.Windows.WindowsText.AppendDemux(text, decision);
+                    break;
+                case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Multicast:
+                    text.Append("A multicast or broadcast datagram goes to every socket that matches: ").Append(decision.Sockets!.Count.ToString(CultureInfo.InvariantCulture))
+                        .Append(" socket(s) on port ").Append(port).Append(" each receive a copy");
+                    break;
+                case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Established:
+                    text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(DemuxExplanation.Describe(decision.Socket!));
+                    break;
+                case DemuxOutcome.Delivered when decision.Socket is null:
+                    Rules.Bsd.BsdText.AppendDemux(text, decision);
+                    break;
+                case DemuxOutcome.Delivered:
+                    text.Append(DemuxExplanation.Describe(decision.Socket!)).Append(" receives it (").Append(DemuxExplanation.StageName(decision.Stage)).Append(')');
+                    if (decision.Stage == DemuxStage.BoundAddress)
+                    {
+                        text.Append(windows ? ": a specific bind takes the traffic for its own address" : ": a socket bound to the destination address comes before any wildcard one");
+                    }
+                    else if (decision.Stage == DemuxStage.BoundWildcard)
+                    {
+                        text.Append(windows ? ": the wildcard serves every address no specific bind holds" : ": no socket is bound to " + request.Destination.Address + " itself");
+                    }
+
+                    break;
+                case DemuxOutcome.Refused:
+                    text.Append("No listening socket on port ").Append(port).Append(" takes ").Append(destination).Append(": the kernel answers with a RST (connection refused)");
+                    break;
+                case DemuxOutcome.PortUnreachable:
+                    text.Append("No socket on port ").Append(port).Append(" takes ").Append(destination).Append(": the kernel answers with ICMP port unreachable");
+                    break;
+                default:
+                    text.Append("No socket takes this multicast or broadcast datagram; it is dropped without an answer");
+                    break;
+            }
+
+            for (int bit = 0; bit < 63; bit++)
+            {
+                var caveat = (DemuxCaveats)(1L << bit);
+                if ((decision.Caveats & caveat) != 0)
+                {
+                    string? sentence = windows ? Rules.Windows.WindowsText.DemuxCaveat(caveat) : Rules.Bsd.BsdText.DemuxCaveat(caveat, decision);
+                    if (sentence is not null)
+                    {
+                        text.Append(". ").Append(sentence);
+                    }
+                }
+            }
+
+            return text.Append('.').ToString().Replace("..", ".");
         }
     }
 }

@@ -1,5 +1,8 @@
 using System;
+using System.Net.Sockets;
+using PortTools.Rules.Bsd;
 using PortTools.Rules.Linux;
+using PortTools.Rules.Windows;
 
 namespace PortTools
 {
@@ -41,14 +44,20 @@ namespace PortTools
 
         internal static BindDecision DecideBindCore(SocketIndex index, BindRequest request) => index.Facts.OS switch
         {
-            TargetOS.Linux => LinuxBindRules.Decide(index, request),
-            _ => throw new PlatformNotSupportedException("The " + index.Facts.OS + " rule set is not available in this version; Linux is."),
+            TargetOS.Linux => RuleSupport.ForeignOption(index.Facts, request) ?? LinuxBindRules.Decide(index, request),
+            TargetOS.Windows => WindowsBindRules.Decide(index, request),
+            TargetOS.FreeBSD => FreeBsdBindRules.Decide(index, request),
+            TargetOS.MacOS => MacOsBindRules.Decide(index, request),
+            _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };
 
         internal static DemuxDecision DecideDeliveryCore(SocketIndex index, DemuxRequest request) => index.Facts.OS switch
         {
             TargetOS.Linux => LinuxDemuxRules.Decide(index, request),
-            _ => throw new PlatformNotSupportedException("The " + index.Facts.OS + " rule set is not available in this version; Linux is."),
+            TargetOS.Windows => WindowsDemuxRules.Decide(index, request),
+            TargetOS.FreeBSD => BsdDemuxRules.Decide(index, request, freeBsd: true),
+            TargetOS.MacOS => BsdDemuxRules.Decide(index, request, freeBsd: false),
+            _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };
 
         private static void Check(SocketIndex index, object request)
@@ -62,6 +71,61 @@ namespace PortTools
             {
                 throw new ArgumentNullException(nameof(request));
             }
+        }
+    }
+
+    /// <summary>What the rule sets share: the proposed socket, failures without a holder, options an OS lacks.</summary>
+    internal static class RuleSupport
+    {
+        /// <summary>The socket being bound, normalized like the table's (IPV6_V6ONLY takes the OS's default when not given).</summary>
+        public static IndexedSocket Propose(BindRequest request, HostFacts facts)
+        {
+            bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
+            var socket = new SocketTuple
+            {
+                Protocol = request.Protocol,
+                State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
+                LocalAddress = request.Address,
+                LocalPort = request.Port,
+                ReuseAddress = request.ReuseAddress,
+                ReusePort = request.ReusePort,
+                ReusePortLoadBalance = request.ReusePortLoadBalance,
+                ExclusiveAddressUse = request.ExclusiveAddressUse,
+                IPv6Only = inet6 ? request.IPv6Only ?? IndexedSocket.DefaultV6Only(facts) : null,
+                BoundInterface = request.Interface,
+                UserId = request.UserId ?? facts.UserId,
+            };
+            return new IndexedSocket(socket, -1, facts);
+        }
+
+        /// <summary>A decision without a conflicting socket; its words come from <paramref name="detail"/> when the result is built.</summary>
+        public static BindDecision Fail(IndexedSocket proposed, BindErrorKind error, string rule, BindDetail detail) =>
+            new BindDecision(proposed, error, rule) { DetailKind = detail };
+
+        /// <summary>Whether the binding process is privileged (root, or CAP_NET_BIND_SERVICE on Linux).</summary>
+        public static bool Privileged(BindRequest request, HostFacts facts) => request.Privileged ?? facts.Privileged;
+
+        /// <summary>0.0.0.0 or :: (a v4-mapped ::ffff:0.0.0.0 too).</summary>
+        public static bool IsWildcard(IndexedSocket socket) => socket.Class == AddressClass.Any6 || (socket.Class == AddressClass.V4 && socket.Local.V4 == 0);
+
+        /// <summary>
+        /// Options that exist only on another OS, asked of Linux: SO_REUSEPORT_LB (FreeBSD) and
+        /// SO_EXCLUSIVEADDRUSE (Windows). setsockopt() fails with ENOPROTOOPT before bind() runs. The
+        /// Linux rules themselves are untouched by this check.
+        /// </summary>
+        public static BindDecision? ForeignOption(HostFacts facts, BindRequest request)
+        {
+            if (request.ReusePortLoadBalance)
+            {
+                return Fail(Propose(request, facts), BindErrorKind.OptionNotSupported, "linux.enoprotoopt.reuseport-lb", BindDetail.ReusePortLoadBalanceNotSupported);
+            }
+
+            if (request.ExclusiveAddressUse)
+            {
+                return Fail(Propose(request, facts), BindErrorKind.OptionNotSupported, "linux.enoprotoopt.exclusiveaddruse", BindDetail.ExclusiveAddressUseNotSupported);
+            }
+
+            return null;
         }
     }
 }

@@ -24,6 +24,13 @@ namespace PortTools
 
         /// <summary>UDP multicast or broadcast that no socket takes: dropped without any answer (no ICMP error is ever sent for these).</summary>
         Dropped,
+
+        /// <summary>
+        /// One of <see cref="DemuxResult.Sockets"/> receives it, and the OS does not define which
+        /// (Windows: identical bindings shared through SO_REUSEADDR, and the undocumented ties of
+        /// kernel-rules.md 2B). <see cref="DemuxResult.Socket"/> is null: the engine never guesses.
+        /// </summary>
+        Nondeterministic,
     }
 
     /// <summary>The kind of TCP segment that arrives.</summary>

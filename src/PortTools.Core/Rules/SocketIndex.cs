@@ -390,10 +390,12 @@ namespace PortTools
             Class = Classify(Inet6, Local);
 
             // A specific, non-mapped IPv6 bind sets IPV6_V6ONLY in the kernel (__inet6_bind).
-            V6Only = Inet6 && (Class == AddressClass.Spec6 || (socket.IPv6Only ?? facts.BindV6Only));
+            V6Only = Inet6 && (Class == AddressClass.Spec6 || (socket.IPv6Only ?? DefaultV6Only(facts)));
             V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || socket.IPv6Only.HasValue;
             ReuseAddress = socket.ReuseAddress ?? false;
             ReusePort = socket.ReusePort ?? false;
+            ReusePortLoadBalance = socket.ReusePortLoadBalance ?? false;
+            ExclusiveAddressUse = socket.ExclusiveAddressUse ?? false;
             FlagsKnown = socket.ReuseAddress.HasValue && socket.ReusePort.HasValue;
             UidKnown = socket.UserId.HasValue;
             Uid = socket.UserId ?? facts.UserId;
@@ -437,6 +439,12 @@ namespace PortTools
 
         public bool ReusePort { get; }
 
+        /// <summary>SO_REUSEPORT_LB (FreeBSD); unknown counts as off.</summary>
+        public bool ReusePortLoadBalance { get; }
+
+        /// <summary>SO_EXCLUSIVEADDRUSE (Windows); unknown counts as off.</summary>
+        public bool ExclusiveAddressUse { get; }
+
         /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT were known (Linux live tables do not expose them).</summary>
         public bool FlagsKnown { get; }
 
@@ -472,6 +480,14 @@ namespace PortTools
             AddressClass.Any6 => 0,
             _ => 0x0600007F, // 127.0.0.6 (LOOPBACK4_IPV6): a specific IPv6 socket never matches IPv4
         };
+
+        /// <summary>
+        /// The IPV6_V6ONLY a new AF_INET6 socket gets when nobody sets it: Linux's
+        /// net.ipv6.bindv6only (HostFacts.BindV6Only, off by default); on for Windows (Vista and
+        /// later, kernel-rules.md 2A) and FreeBSD (net.inet6.ip6.v6only=1, 3D), whatever BindV6Only
+        /// says; off for macOS (KAME's ip6_mapped_addr_on, 4A) unless BindV6Only turns it on.
+        /// </summary>
+        public static bool DefaultV6Only(HostFacts facts) => facts.OS is TargetOS.Windows or TargetOS.FreeBSD || facts.BindV6Only;
 
         public static AddressClass Classify(bool inet6, Ip16 address)
         {

@@ -13,6 +13,8 @@ namespace PortTools
             RemotePort = remotePort ?? socket.RemotePort,
             ReuseAddress = socket.ReuseAddress,
             ReusePort = socket.ReusePort,
+            ReusePortLoadBalance = socket.ReusePortLoadBalance,
+            ExclusiveAddressUse = socket.ExclusiveAddressUse,
             IPv6Only = socket.IPv6Only,
             BoundInterface = socket.BoundInterface,
             UserId = socket.UserId,

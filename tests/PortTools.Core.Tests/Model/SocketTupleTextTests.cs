@@ -28,6 +28,11 @@ namespace PortTools.Tests.Model
             yield return new object[] { "dual-stack listener", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.IPv6Any, LocalPort = 22, IPv6Only = false } };
             yield return new object[] { "v6only listener", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.IPv6Any, LocalPort = 22, IPv6Only = true } };
             yield return new object[] { "explicit off flags", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Bound, LocalAddress = IPAddress.Loopback, LocalPort = 5000, ReuseAddress = false, ReusePort = false } };
+            yield return new object[] { "FreeBSD SO_REUSEPORT_LB listener", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.Any, LocalPort = 443, ReusePortLoadBalance = true, UserId = 80 } };
+            yield return new object[] { "SO_REUSEPORT_LB known off", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Any, LocalPort = 53, ReusePort = true, ReusePortLoadBalance = false } };
+            yield return new object[] { "Windows SO_EXCLUSIVEADDRUSE listener", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.IPv6Any, LocalPort = 445, ExclusiveAddressUse = true, IPv6Only = true } };
+            yield return new object[] { "SO_EXCLUSIVEADDRUSE known off", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Any, LocalPort = 500, ReuseAddress = true, ExclusiveAddressUse = false } };
+            yield return new object[] { "every socket option", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.IPv6Any, LocalPort = 8443, ReuseAddress = false, ReusePort = true, ReusePortLoadBalance = false, ExclusiveAddressUse = false, IPv6Only = false, BoundInterface = "em0", UserId = 1001 } };
             yield return new object[] { "v4-mapped", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.TimeWait, LocalAddress = IPAddress.Parse("::ffff:127.0.0.1"), LocalPort = 1, RemoteAddress = IPAddress.Parse("::ffff:127.0.0.2"), RemotePort = 65535 } };
             yield return new object[] { "link-local with scope", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Parse("fe80::1%2"), LocalPort = 546 } };
             yield return new object[] { "udp connected", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Connected, LocalAddress = IPAddress.Parse("10.0.0.1"), LocalPort = 5353, RemoteAddress = IPAddress.Parse("10.0.0.2"), RemotePort = 53 } };
@@ -60,6 +65,35 @@ namespace PortTools.Tests.Model
         {
             var socket = new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.Any, LocalPort = 8080, ReusePort = true, UserId = 1000 };
             Assert.Equal("tcp LISTEN 0.0.0.0:8080 reuseport uid=1000", socket.ToString());
+        }
+
+        [Fact]
+        public void Writes_the_new_options_in_canonical_order_after_reuseport()
+        {
+            var socket = new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.Any, LocalPort = 80, ReuseAddress = true, ReusePort = false, ReusePortLoadBalance = true, ExclusiveAddressUse = false, UserId = 0 };
+            Assert.Equal("tcp LISTEN 0.0.0.0:80 reuseaddr noreuseport reuseport_lb noexclusiveaddruse uid=0", socket.ToString());
+        }
+
+        [Theory]
+        [InlineData("tcp LISTEN 0.0.0.0:80 reuseport_lb", true, null)]
+        [InlineData("tcp LISTEN 0.0.0.0:80 NOREUSEPORT_LB", false, null)]
+        [InlineData("tcp LISTEN 0.0.0.0:80 exclusiveaddruse", null, true)]
+        [InlineData("tcp LISTEN 0.0.0.0:80 noexclusiveaddruse reuseport", null, false)]
+        [InlineData("tcp LISTEN 0.0.0.0:80 ExclusiveAddrUse reuseport_lb", true, true)]
+        public void Reads_reuseport_lb_and_exclusiveaddruse_in_any_case(string text, bool? loadBalance, bool? exclusive)
+        {
+            SocketTuple socket = SocketTuple.Parse(text);
+            Assert.Equal(loadBalance, socket.ReusePortLoadBalance);
+            Assert.Equal(exclusive, socket.ExclusiveAddressUse);
+        }
+
+        [Fact]
+        public void Equality_compares_the_new_options()
+        {
+            SocketTuple plain = SocketTuple.Parse("tcp LISTEN 0.0.0.0:80");
+            Assert.NotEqual(plain, SocketTuple.Parse("tcp LISTEN 0.0.0.0:80 reuseport_lb"));
+            Assert.NotEqual(plain, SocketTuple.Parse("tcp LISTEN 0.0.0.0:80 noexclusiveaddruse"));
+            Assert.NotEqual(SocketTuple.Parse("tcp LISTEN 0.0.0.0:80 reuseport_lb"), SocketTuple.Parse("tcp LISTEN 0.0.0.0:80 noreuseport_lb"));
         }
 
         [Theory]
@@ -141,6 +175,11 @@ namespace PortTools.Tests.Model
             new object[] { "tcp LISTEN 0.0.0.0:80 reuse", "'reuse'" },
             new object[] { "tcp LISTEN 0.0.0.0:80 reuseaddr reuseaddr", "'reuseaddr' repeats" },
             new object[] { "tcp LISTEN 0.0.0.0:80 reuseaddr noreuseaddr", "'noreuseaddr' repeats or contradicts" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 reuseport_lb noreuseport_lb", "'noreuseport_lb' repeats or contradicts" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 reuseport_lb reuseport_lb", "'reuseport_lb' repeats" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 exclusiveaddruse noexclusiveaddruse", "'noexclusiveaddruse' repeats or contradicts" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 reuseport-lb", "'reuseport-lb'" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 exclusive", "'exclusive'" },
             new object[] { "tcp LISTEN 0.0.0.0:80 v6only", "'v6only' applies only to IPv6" },
             new object[] { "tcp LISTEN 0.0.0.0:80 uid=-5", "'uid=-5'" },
             new object[] { "tcp LISTEN 0.0.0.0:80 uid=4294967296", "'uid=4294967296'" },
@@ -167,6 +206,8 @@ namespace PortTools.Tests.Model
             SocketTuple socket = SocketTuple.Parse("tcp LISTEN [::]:80");
             Assert.Null(socket.ReuseAddress);
             Assert.Null(socket.ReusePort);
+            Assert.Null(socket.ReusePortLoadBalance);
+            Assert.Null(socket.ExclusiveAddressUse);
             Assert.Null(socket.IPv6Only);
         }
 
