@@ -8,8 +8,10 @@ using System.Text.RegularExpressions;
 namespace PortTools
 {
     /// <summary>
-    /// The owners of a socket. Its text, "nginx (pid 812), nginx (pid 813)", is what Export-Csv
-    /// writes for the Processes column, and <see cref="TryParse"/> reads it back.
+    /// The owners of a socket, in process-id order, whichever order a source listed them in (ss and
+    /// lsof differ from /proc), so the same socket compares equal from every source. Its text,
+    /// "nginx (pid 812), nginx (pid 813)", is what Export-Csv writes for the Processes column, and
+    /// <see cref="TryParse"/> reads it back.
     /// </summary>
     public sealed class SocketOwnerList : IReadOnlyList<SocketOwner>
     {
@@ -19,11 +21,30 @@ namespace PortTools
         /// <summary>Creates a list.</summary>
         /// <param name="owners">The owners, first owner first.</param>
         public SocketOwnerList(IEnumerable<SocketOwner> owners)
+            : this(new List<SocketOwner>(owners ?? Array.Empty<SocketOwner>()).ToArray(), true)
         {
-            _owners = owners is SocketOwner[] array ? (SocketOwner[])array.Clone() : new List<SocketOwner>(owners ?? Array.Empty<SocketOwner>()).ToArray();
         }
 
-        private SocketOwnerList(SocketOwner[] owners, bool _) => _owners = owners;
+        private SocketOwnerList(SocketOwner[] owners, bool _)
+        {
+            if (owners.Length > 1)
+            {
+                // Stable: equal pids (never in practice) keep their order.
+                var keyed = new KeyValuePair<int, SocketOwner>[owners.Length];
+                for (int i = 0; i < owners.Length; i++)
+                {
+                    keyed[i] = new KeyValuePair<int, SocketOwner>(i, owners[i]);
+                }
+
+                Array.Sort(keyed, (a, b) => a.Value.ProcessId != b.Value.ProcessId ? a.Value.ProcessId.CompareTo(b.Value.ProcessId) : a.Key.CompareTo(b.Key));
+                for (int i = 0; i < owners.Length; i++)
+                {
+                    owners[i] = keyed[i].Value;
+                }
+            }
+
+            _owners = owners;
+        }
 
         /// <summary>No owners.</summary>
         public static SocketOwnerList Empty { get; } = new SocketOwnerList(Array.Empty<SocketOwner>());
@@ -31,7 +52,7 @@ namespace PortTools
         /// <inheritdoc/>
         public int Count => _owners.Length;
 
-        /// <summary>Takes ownership of an array the caller will not touch again: no copy, for readers' hot loops.</summary>
+        /// <summary>Takes ownership of an array the caller will not touch again (it is sorted in place): no copy, for readers' hot loops.</summary>
         internal static SocketOwnerList Wrap(SocketOwner[] owners) => new SocketOwnerList(owners, true);
 
         /// <inheritdoc/>

@@ -70,7 +70,9 @@ namespace PortTools.Text
                 || !TryInteger(record, "SendQueue", long.MaxValue, out long? sendQueue, out error)
                 || !TryBoolean(record, "IPv6Only", out bool? v6Only, out error)
                 || !TryBoolean(record, "ReuseAddress", out bool? reuseAddress, out error)
-                || !TryBoolean(record, "ReusePort", out bool? reusePort, out error))
+                || !TryBoolean(record, "ReusePort", out bool? reusePort, out error)
+                || !TryBoolean(record, "ReusePortLoadBalance", out bool? reusePortLoadBalance, out error)
+                || !TryBoolean(record, "ExclusiveAddressUse", out bool? exclusiveAddressUse, out error))
             {
                 return false;
             }
@@ -99,6 +101,8 @@ namespace PortTools.Text
                 IPv6Only = v6Only ?? (dualStack ? false : null),
                 ReuseAddress = reuseAddress,
                 ReusePort = reusePort,
+                ReusePortLoadBalance = reusePortLoadBalance,
+                ExclusiveAddressUse = exclusiveAddressUse,
                 Source = source,
             };
             return true;

@@ -262,6 +262,15 @@ namespace PortTools.Tests.Model
         }
 
         [Fact]
+        public void Owners_are_in_process_id_order_whatever_order_a_source_listed_them_in()
+        {
+            var fromSs = new SocketTuple { Processes = new[] { new SocketOwner(813, "nginx"), new SocketOwner(812, "nginx") } };
+            var live = new SocketTuple { Processes = new[] { new SocketOwner(812, "nginx"), new SocketOwner(813, "nginx") } };
+            Assert.Equal(812, fromSs.ProcessId);
+            Assert.Equal(live, fromSs);
+        }
+
+        [Fact]
         public void Processes_always_holds_a_list_whose_text_parses()
         {
             var socket = new SocketTuple { Processes = new[] { new SocketOwner(812, "nginx"), new SocketOwner(813, null) } };

@@ -1,9 +1,9 @@
 namespace PortTools
 {
-    /// <summary>Copies of a socket with a field changed, for simulations that move a socket through states.</summary>
+    /// <summary>Copies of a socket with a field changed: simulations that move a socket through states, parsers that stamp a source.</summary>
     internal static class SocketTupleCopies
     {
-        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null) => new SocketTuple
+        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null) => new SocketTuple
         {
             Protocol = socket.Protocol,
             State = state ?? socket.State,
@@ -20,7 +20,7 @@ namespace PortTools
             UserId = socket.UserId,
             Processes = socket.Processes,
             Inode = socket.Inode,
-            Source = socket.Source,
+            Source = source ?? socket.Source,
             ComputerName = computerName ?? socket.ComputerName,
             ReceiveQueue = socket.ReceiveQueue,
             SendQueue = socket.SendQueue,
