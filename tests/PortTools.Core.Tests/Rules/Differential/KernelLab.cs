@@ -135,6 +135,8 @@ namespace PortTools.Tests.Rules.Differential
     /// <summary>One TestHost lab process: a command per line in, a reply per line out.</summary>
     public sealed class LabProcess : IDisposable
     {
+        private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(30);
+
         private readonly Process _process;
 
         public LabProcess(string? networkNamespace, int? uid)
@@ -170,7 +172,15 @@ namespace PortTools.Tests.Rules.Differential
 
             _process.StandardInput.WriteLine(command);
             _process.StandardInput.Flush();
-            string? reply = _process.StandardOutput.ReadLine();
+            // Bounded: a lab call that blocks (a connect with nobody to answer) fails the test instead of hanging the run.
+            System.Threading.Tasks.Task<string?> read = _process.StandardOutput.ReadLineAsync();
+            if (!read.Wait(ReplyTimeout))
+            {
+                _process.Kill(entireProcessTree: true);
+                throw new TimeoutException("lab: no reply to '" + command + "' within " + ReplyTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + " s.");
+            }
+
+            string? reply = read.Result;
             if (reply is null)
             {
                 throw new InvalidOperationException("The lab process ended: " + _process.StandardError.ReadToEnd());
