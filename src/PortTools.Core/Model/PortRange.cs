@@ -28,19 +28,21 @@ namespace PortTools
         /// <param name="end">The last port, not below <paramref name="start"/>.</param>
         public PortRange(int start, int end)
         {
+            // No parameter name: PowerShell converts a typed number through this constructor and shows the
+            // message as it is, where " (Parameter 'start') Actual value was ..." would only confuse.
             if (start < MinPort || start > MaxPort)
             {
-                throw new ArgumentOutOfRangeException(nameof(start), start, "Port " + start.ToString(CultureInfo.InvariantCulture) + " is out of range: a port is 0 to 65535.");
+                throw new ArgumentOutOfRangeException(null, "Port " + start.ToString(CultureInfo.InvariantCulture) + " is out of range: a port is 0 to 65535.");
             }
 
             if (end < MinPort || end > MaxPort)
             {
-                throw new ArgumentOutOfRangeException(nameof(end), end, "Port " + end.ToString(CultureInfo.InvariantCulture) + " is out of range: a port is 0 to 65535.");
+                throw new ArgumentOutOfRangeException(null, "Port " + end.ToString(CultureInfo.InvariantCulture) + " is out of range: a port is 0 to 65535.");
             }
 
             if (start > end)
             {
-                throw new ArgumentException(ReversedMessage(start, end), nameof(start));
+                throw new ArgumentException(ReversedMessage(start, end));
             }
 
             Start = start;

@@ -141,7 +141,7 @@ namespace PortTools.Commands
             }
             catch (ArgumentException exception)
             {
-                WriteError(new ErrorRecord(exception, "InvalidPacket", ErrorCategory.InvalidArgument, request));
+                WriteCoreError(exception, "InvalidPacket", request);
             }
             catch (PlatformNotSupportedException exception)
             {

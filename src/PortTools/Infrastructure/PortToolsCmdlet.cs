@@ -41,6 +41,8 @@ namespace PortTools.Commands
                         space.Specification);
                 case PlatformNotSupportedException:
                     return new ErrorRecord(exception, "PlatformNotSupported", ErrorCategory.NotImplemented, target);
+                case ArgumentException argument when !string.IsNullOrEmpty(argument.ParamName):
+                    return new ErrorRecord(exception, errorId, ErrorCategory.InvalidArgument, target) { ErrorDetails = new ErrorDetails(WithoutParameterName(argument)) };
                 case FormatException:
                 case ArgumentException:
                     return new ErrorRecord(exception, errorId, ErrorCategory.InvalidArgument, target);
@@ -51,6 +53,27 @@ namespace PortTools.Commands
                 default:
                     return new ErrorRecord(exception, errorId, ErrorCategory.NotSpecified, target);
             }
+        }
+
+        /// <summary>
+        /// The message of an ArgumentException as the core worded it, without the " (Parameter 'start')" and
+        /// "Actual value was ..." lines that .NET appends: the user never typed a parameter named start.
+        /// </summary>
+        /// <param name="exception">The exception.</param>
+        /// <returns>The first line, without the parameter-name suffix.</returns>
+        internal static string WithoutParameterName(ArgumentException exception)
+        {
+            string message = exception.Message;
+            int lineEnd = message.IndexOf('\n');
+            if (lineEnd >= 0)
+            {
+                message = message.Substring(0, lineEnd).TrimEnd('\r');
+            }
+
+            // .NET Core appends " (Parameter 'name')", in the runtime's language; .NET Framework puts it on the next line.
+            string quotedName = "'" + exception.ParamName + "')";
+            int suffix = message.LastIndexOf(" (", StringComparison.Ordinal);
+            return suffix > 0 && message.EndsWith(quotedName, StringComparison.Ordinal) ? message.Substring(0, suffix) : message;
         }
 
         /// <summary>Writes a non-terminating error for one input; the pipeline goes on.</summary>

@@ -51,8 +51,10 @@ namespace PortTools.Tests.Model
         [Fact]
         public void Constructor_checks_bounds_and_order()
         {
-            Assert.Throws<ArgumentOutOfRangeException>(() => new PortRange(65536));
-            Assert.Throws<ArgumentException>(() => new PortRange(10, 9));
+            // PowerShell converts a typed number through the constructor and shows the message verbatim.
+            Assert.Equal("Port 65536 is out of range: a port is 0 to 65535.", Assert.Throws<ArgumentOutOfRangeException>(() => new PortRange(65536)).Message);
+            Assert.Equal("Port -1 is out of range: a port is 0 to 65535.", Assert.Throws<ArgumentOutOfRangeException>(() => new PortRange(80, -1)).Message);
+            Assert.DoesNotContain("Parameter", Assert.Throws<ArgumentException>(() => new PortRange(10, 9)).Message, StringComparison.Ordinal);
             Assert.Equal("8000-8100", new PortRange(8000, 8100).ToString());
         }
     }
