@@ -174,6 +174,13 @@ Describe 'Get-PortInfo' {
             Get-PortInfo -Service domain -Protocol Udp | ForEach-Object ToString | Should -Be '53/udp domain'
         }
 
+        It 'writes nothing, and no error, for a pattern that matches nothing' {
+            $found = @(Get-PortInfo -Service 'zz-no-such*' -ErrorVariable problems -Verbose 4>&1)
+            $problems | Should -HaveCount 0
+            @($found | Where-Object { $_ -is [PortTools.PortInfo] }) | Should -HaveCount 0
+            @($found | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) | Should -Contain "No service name or alias matches 'zz-no-such*'."
+        }
+
         It 'writes UnknownService for a name that matches nothing, and goes on with the next' {
             $found = @(Get-PortInfo -Service no-such-service, ssh -Protocol Tcp -ErrorVariable problems -ErrorAction SilentlyContinue)
             $found | ForEach-Object ToString | Should -Be '22/tcp ssh'
@@ -191,7 +198,7 @@ Describe 'Get-PortInfo' {
 
     Context 'Bad input' {
         It 'names a port out of range' {
-            { Get-PortInfo 70000 } | Should -Throw -ExpectedMessage '*Port 70000 is out of range*'
+            { Get-PortInfo 70000 } | Should -Throw -ExpectedMessage '*Port 70000 is out of range: a port is 0 to 65535."'
             { Get-PortInfo '70000' } | Should -Throw -ExpectedMessage "*'70000' is not a port or port range*"
         }
 

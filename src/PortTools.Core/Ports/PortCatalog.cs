@@ -103,7 +103,7 @@ namespace PortTools
                 notes.Add(ReservationNote(reservation));
             }
 
-            if (inRange && reservation is null && service is not null)
+            if (inRange && reservation is null && port != 0)
             {
                 notes.Add("It lies in this host's ephemeral range: outgoing connections may take it, so a service that listens on it can fail to start while it is taken.");
             }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 
@@ -52,6 +53,21 @@ namespace PortTools.Commands
                 {
                     WildcardPattern pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
                     Func<string, bool>? matcher = WildcardPattern.ContainsWildcardCharacters(name) ? pattern.IsMatch : null;
+                    if (matcher is not null)
+                    {
+                        // As Get-Process -Name: a pattern that matches nothing is no error, an exact name is.
+                        if (_catalog!.TryFindService(name, matcher, Protocol, out IReadOnlyList<PortInfo>? matches))
+                        {
+                            WriteObject(matches, enumerateCollection: true);
+                        }
+                        else
+                        {
+                            WriteVerbose("No service name or alias matches '" + name + "'.");
+                        }
+
+                        continue;
+                    }
+
                     try
                     {
                         foreach (PortInfo info in _catalog!.FindService(name, matcher, Protocol))

@@ -120,13 +120,22 @@ namespace PortTools.Tests.Ports
         }
 
         [Fact]
-        public void A_port_in_the_ephemeral_range_with_a_service_warns_of_the_clash()
+        public void A_port_in_the_ephemeral_range_warns_of_the_clash_named_or_not()
         {
             PortInfo info = Catalog(Linux()).Describe(44818, TransportProtocol.Tcp);
             Assert.True(info.InEphemeralRange);
             Assert.Equal(PortClass.Registered, info.Class);
             Assert.Contains("outgoing connections may take it", info.Note, StringComparison.Ordinal);
-            Assert.Null(Catalog(Linux()).Describe(50000, TransportProtocol.Tcp).Note);
+
+            // "Can my service listen on 50000?" is the question the note answers, named port or not.
+            PortInfo unnamed = Catalog(Linux()).Describe(50000, TransportProtocol.Tcp);
+            Assert.Empty(unnamed.ServiceNames);
+            Assert.Contains("outgoing connections may take it", unnamed.Note, StringComparison.Ordinal);
+
+            PortInfo outside = Catalog(Linux()).Describe(30999, TransportProtocol.Tcp);
+            Assert.False(outside.InEphemeralRange);
+            Assert.Empty(outside.ServiceNames);
+            Assert.Null(outside.Note);
         }
 
         [Fact]
