@@ -54,8 +54,12 @@ namespace PortTools
         /// <inheritdoc/>
         public override int GetHashCode() => (Start << 16) ^ End ^ (Administered ? 1 << 31 : 0);
 
-        /// <summary>"8080", "50000-50059", with " *" when administered on Windows' terms.</summary>
-        public override string ToString() => Ports.ToString() + (Administered ? " *" : string.Empty);
+        /// <summary>
+        /// "8080", "50000-50059"; " (run-time)" marks a Windows exclusion nobody administered, the one that
+        /// surprises people. (netsh marks the other kind with '*', which on Linux, where every reservation
+        /// is administered, would mark everything.)
+        /// </summary>
+        public override string ToString() => Ports.ToString() + (Administered ? string.Empty : " (run-time)");
     }
 
     /// <summary>
