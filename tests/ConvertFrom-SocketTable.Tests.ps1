@@ -404,6 +404,36 @@ Describe 'ConvertFrom-SocketTable' {
             }
         }
 
+        It 'reads files piped from Get-ChildItem, each on its own' {
+            $sockets = @(Get-ChildItem -LiteralPath $TestDrive -Filter '*0*-*.txt' | Sort-Object Name | ConvertFrom-SocketTable)
+            $sockets | Should -HaveCount 3
+            $sockets[0].Source | Should -Be 'netstat-linux:3'
+            $sockets[1].Source | Should -Be 'ss:2'
+        }
+
+        It 'writes SocketTableFileIsDirectory for a directory, by path or from Get-ChildItem, and reads the rest' {
+            $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'captures')
+            $sockets = @(ConvertFrom-SocketTable -LiteralPath $folder.FullName, (Join-Path $TestDrive 'web01-ss.txt') -ErrorVariable problems -ErrorAction SilentlyContinue)
+            $sockets | Should -HaveCount 2
+            $problems | Should -HaveCount 1
+            $problems[0].FullyQualifiedErrorId | Should -Be 'SocketTableFileIsDirectory,PortTools.Commands.ConvertFromSocketTableCommand'
+            $problems[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $problems[0].Exception.Message | Should -BeLike "'*captures' is a directory, not a socket table file: give a file, or a wildcard such as *"
+
+            $null = $folder | ConvertFrom-SocketTable -ErrorVariable piped -ErrorAction SilentlyContinue
+            $piped | Should -HaveCount 1
+            $piped[0].FullyQualifiedErrorId | Should -Be 'SocketTableFileIsDirectory,PortTools.Commands.ConvertFromSocketTableCommand'
+        }
+
+        It 'labels every socket with -ComputerName, over the name the input carries' {
+            $sockets = @(ConvertFrom-SocketTable -LiteralPath (Join-Path $TestDrive 'web01-ss.txt') -ComputerName web01)
+            $sockets.ComputerName | Should -Be @('web01', 'web01')
+            ('tcp LISTEN 0.0.0.0:22' | ConvertFrom-SocketTable -ComputerName db01).ComputerName | Should -Be 'db01'
+            $remote = [pscustomobject]@{ Protocol = 'Tcp'; Local = '10.0.0.5:22'; State = 'Listen'; PSComputerName = 'web01' }
+            ($remote | ConvertFrom-SocketTable -ComputerName renamed).ComputerName | Should -Be 'renamed'
+            ('tcp LISTEN 0.0.0.0:22' | ConvertFrom-SocketTable).ComputerName | Should -BeNullOrEmpty
+        }
+
         It 'writes nothing for a wildcard that matches no file, as Get-Content does' {
             $sockets = @(ConvertFrom-SocketTable -Path (Join-Path $TestDrive 'none-*.txt') -ErrorVariable problems)
             $sockets | Should -HaveCount 0

@@ -120,7 +120,31 @@ Describe 'Measure-EphemeralPortUsage' {
             $rows[0].SustainableRatePerSecond | Should -Be (16384 / 120.0)
             $rows[0].NearExhaustion | Should -BeTrue
             $warnings | Should -HaveCount 1
-            "$($warnings[0])" | Should -Be 'TCP connections to 203.0.113.10:443 from 10.0.0.5 use 80.6% of the 16384 source ports available for that destination.'
+            "$($warnings[0])" | Should -Be 'TCP IPv4 connections to 1 destination use 80.6% of the 16,384 source ports that all destinations share on Windows; the busiest destination is 203.0.113.10:443.'
+        }
+
+        It 'warns once for a shared pool, however many destinations draw on it' {
+            $table = @(
+                New-Connections -Count 12000 -Local 10.0.0.5 -Destination 203.0.113.10:443 -FirstPort 49152
+                New-Connections -Count 1200 -Local 10.0.0.5 -Destination 198.51.100.7:5432 -FirstPort 61152
+            )
+            $rows = @($table | Measure-EphemeralPortUsage -TargetOS Windows -WarningVariable warnings -WarningAction SilentlyContinue)
+            $rows | Should -HaveCount 2
+            $rows.NearExhaustion | Should -Be @($true, $true)
+            $warnings | Should -HaveCount 1
+            "$($warnings[0])" | Should -Be 'TCP IPv4 connections to 2 destinations use 80.6% of the 16,384 source ports that all destinations share on Windows; the busiest destination is 203.0.113.10:443.'
+        }
+
+        It 'warns per destination where each has the range to itself (Linux)' {
+            $table = @(
+                New-Connections -Count 25000 -Local 10.0.0.5 -Destination 203.0.113.10:443 -FirstPort 32768
+                New-Connections -Count 24000 -Local 10.0.0.5 -Destination 203.0.113.11:443 -FirstPort 32768
+            )
+            $null = $table | Measure-EphemeralPortUsage -TargetOS Linux -WarningVariable warnings -WarningAction SilentlyContinue
+            $warnings | ForEach-Object { "$_" } | Should -Be @(
+                'TCP connections from 10.0.0.5 to 203.0.113.10:443 use 88.6% of the 28,232 source ports available for that destination.'
+                'TCP connections from 10.0.0.5 to 203.0.113.11:443 use 85% of the 28,232 source ports available for that destination.'
+            )
         }
 
         It 'does not warn at 80% or just below' {
@@ -137,7 +161,7 @@ Describe 'Measure-EphemeralPortUsage' {
             $more = @($table) + 'tcp ESTAB 10.0.0.5:65000 203.0.113.10:443'
             ($more | Measure-EphemeralPortUsage -TargetOS Windows -Threshold 50 -WarningVariable past -WarningAction SilentlyContinue).NearExhaustion | Should -BeTrue
             $past | Should -HaveCount 1
-            "$($past[0])" | Should -BeLike '*use 50% of the 16384 source ports*'
+            "$($past[0])" | Should -BeLike '*use 50% of the 16,384 source ports*'
         }
 
         It 'rejects a threshold outside 1 to 100' {
@@ -176,6 +200,16 @@ Describe 'Measure-EphemeralPortUsage' {
             (Import-Csv -LiteralPath $path | Measure-EphemeralPortUsage -TargetOS Linux).InUse | Should -Be 3
             $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($sockets))
             ($deserialized | Measure-EphemeralPortUsage -TargetOS Linux).InUse | Should -Be 3
+        }
+
+        It 'measures the tables of several computers computer by computer' {
+            $web01 = New-Connections -Count 10000 -Local 10.0.0.5 -Destination 203.0.113.10:443 -FirstPort 49152 | ConvertFrom-SocketTable -ComputerName web01
+            $web02 = New-Connections -Count 10000 -Local 10.0.0.5 -Destination 203.0.113.10:443 -FirstPort 49152 | ConvertFrom-SocketTable -ComputerName web02
+            $rows = @($web01 + $web02 | Measure-EphemeralPortUsage -TargetOS Windows -WarningVariable warnings)
+            $rows | Should -HaveCount 2
+            $rows.ComputerName | Sort-Object | Should -Be @('web01', 'web02')
+            $rows.PoolInUse | Should -Be @(10000, 10000)
+            $warnings | Should -BeNullOrEmpty
         }
 
         It 'reports each entry that is not a socket by its position and measures the rest' {

@@ -120,6 +120,19 @@ namespace PortTools
         /// <summary>The computer the socket was read on, when it came from elsewhere (PSComputerName of remoting results). Not part of equality.</summary>
         public string? ComputerName { get; init; }
 
+        /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
+        /// <param name="computerName">The computer.</param>
+        /// <returns>The socket; every other property is unchanged.</returns>
+        public SocketTuple WithComputerName(string computerName)
+        {
+            if (string.IsNullOrEmpty(computerName))
+            {
+                throw new ArgumentException("A computer name cannot be empty.", nameof(computerName));
+            }
+
+            return string.Equals(computerName, ComputerName, StringComparison.Ordinal) ? this : this.Copy(computerName: computerName);
+        }
+
         /// <summary>The local endpoint as text, "0.0.0.0:8080" or "[::1]:53".</summary>
         public string Local => IPAddressText.FormatEndpoint(_localAddress, _localPort);
 

@@ -66,6 +66,9 @@ namespace PortTools
             Rule = rule;
         }
 
+        /// <summary>The computer the sockets were read on (their ComputerName); null for this host or an unnamed table.</summary>
+        public string? ComputerName { get; internal set; }
+
         /// <summary>The OS whose sharing rule was applied.</summary>
         public TargetOS OS { get; }
 

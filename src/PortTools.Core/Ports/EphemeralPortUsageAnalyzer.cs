@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
@@ -28,7 +29,7 @@ namespace PortTools
         /// <param name="sockets">A socket table: live, or read from text.</param>
         /// <param name="host">The host's ephemeral ranges and OS; the OS decides how source ports are shared.</param>
         /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
-        /// <returns>One row per destination and local address, by utilization then ports in use, highest first.</returns>
+        /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
         public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
         {
             if (sockets is null)
@@ -46,7 +47,44 @@ namespace PortTools
                 throw new ArgumentOutOfRangeException(nameof(nearExhaustionPercent), nearExhaustionPercent, "The warning threshold is a percentage, 0 or more.");
             }
 
-            var table = sockets.Where(s => s is not null).ToList();
+            // Tables of several hosts (remoting, merged snapshots) are measured host by host: ports and
+            // listeners of one machine say nothing about another's.
+            var computers = new Dictionary<string, List<SocketTuple>>(StringComparer.OrdinalIgnoreCase);
+            foreach (SocketTuple socket in sockets)
+            {
+                if (socket is null)
+                {
+                    continue;
+                }
+
+                string computer = socket.ComputerName ?? string.Empty;
+                if (!computers.TryGetValue(computer, out List<SocketTuple>? table))
+                {
+                    table = new List<SocketTuple>();
+                    computers[computer] = table;
+                }
+
+                table.Add(socket);
+            }
+
+            var rows = new List<EphemeralPortUsage>();
+            foreach (KeyValuePair<string, List<SocketTuple>> computer in computers)
+            {
+                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, nearExhaustionPercent, rows);
+            }
+
+            return rows
+                .OrderByDescending(r => r.UtilizationPercent)
+                .ThenByDescending(r => r.InUse)
+                .ThenBy(r => r.ComputerName ?? string.Empty, StringComparer.OrdinalIgnoreCase)
+                .ThenBy(r => r.Protocol)
+                .ThenBy(r => r.LocalAddress.ToString(), StringComparer.Ordinal)
+                .ThenBy(r => r.Destination, StringComparer.Ordinal)
+                .ToArray();
+        }
+
+        private static void AnalyzeComputer(List<SocketTuple> table, string? computerName, HostPortSettings host, double nearExhaustionPercent, List<EphemeralPortUsage> rows)
+        {
 
             // Sockets that wait for connections own their port on the addresses they are bound to.
             var listeners = new Dictionary<(TransportProtocol, int), List<IPAddress>>();
@@ -113,7 +151,6 @@ namespace PortTools
                 held[pool.Key] = heldPorts[pool.Key.Protocol].Count(p => range.Contains(p) && range.FindReservation(p) is null && !pool.Value.Contains(p));
             }
 
-            var rows = new List<EphemeralPortUsage>(groups.Count);
             foreach (KeyValuePair<(TransportProtocol Protocol, IPAddress Local, IPAddress Remote, int RemotePort), Group> pair in groups)
             {
                 (TransportProtocol protocol, IPAddress local, IPAddress remote, int remotePort) = pair.Key;
@@ -137,16 +174,79 @@ namespace PortTools
                     range.UsableCount,
                     range.TimeWaitSeconds,
                     nearExhaustionPercent,
-                    RuleOf(host.OS, protocol)));
+                    RuleOf(host.OS, protocol))
+                {
+                    ComputerName = computerName,
+                });
+            }
+        }
+
+        /// <summary>
+        /// The warnings for rows past the threshold: one per destination whose pool is its own, and one
+        /// per shared pool (computer, protocol, family), however many destinations draw on it.
+        /// </summary>
+        /// <param name="rows">Rows from <see cref="Analyze"/>.</param>
+        /// <returns>The warnings, in the order of the rows.</returns>
+        public static IReadOnlyList<string> Warnings(IEnumerable<EphemeralPortUsage> rows)
+        {
+            if (rows is null)
+            {
+                throw new ArgumentNullException(nameof(rows));
             }
 
-            return rows
-                .OrderByDescending(r => r.UtilizationPercent)
-                .ThenByDescending(r => r.InUse)
-                .ThenBy(r => r.Protocol)
-                .ThenBy(r => r.LocalAddress.ToString(), StringComparer.Ordinal)
-                .ThenBy(r => r.Destination, StringComparer.Ordinal)
-                .ToArray();
+            var warnings = new List<string>();
+            var sharedPools = new Dictionary<(string Computer, TransportProtocol Protocol, AddressFamily Family), (int Index, int Destinations, EphemeralPortUsage First)>();
+            foreach (EphemeralPortUsage row in rows)
+            {
+                if (row is null || !row.NearExhaustion)
+                {
+                    continue;
+                }
+
+                string onComputer = row.ComputerName is null ? string.Empty : " on " + row.ComputerName;
+                if (row.Pool == SourcePortPool.PerDestination)
+                {
+                    warnings.Add(string.Format(
+                        CultureInfo.InvariantCulture,
+                        "{0} connections{1} from {2} to {3} use {4:0.#}% of the {5:N0} source ports available for that destination.",
+                        row.Protocol.ToString().ToUpperInvariant(),
+                        onComputer,
+                        IPAddressText.FormatHost(row.LocalAddress),
+                        row.Destination,
+                        row.UtilizationPercent,
+                        row.Capacity));
+                    continue;
+                }
+
+                var key = (row.ComputerName?.ToUpperInvariant() ?? string.Empty, row.Protocol, row.AddressFamily);
+                if (sharedPools.TryGetValue(key, out (int Index, int Destinations, EphemeralPortUsage First) pool))
+                {
+                    sharedPools[key] = (pool.Index, pool.Destinations + 1, pool.First);
+                }
+                else
+                {
+                    sharedPools[key] = (warnings.Count, 1, row);
+                    warnings.Add(string.Empty); // filled in below, once the destinations are counted
+                }
+            }
+
+            foreach ((int index, int destinations, EphemeralPortUsage first) in sharedPools.Values)
+            {
+                warnings[index] = string.Format(
+                    CultureInfo.InvariantCulture,
+                    "{0} {1} connections{2} to {6} {7} use {3:0.#}% of the {4:N0} source ports that all destinations share on {5}; the busiest destination is {8}.",
+                    first.Protocol.ToString().ToUpperInvariant(),
+                    first.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4",
+                    string.IsNullOrEmpty(first.ComputerName) ? string.Empty : " on " + first.ComputerName,
+                    first.UtilizationPercent,
+                    first.Capacity,
+                    first.OS,
+                    destinations,
+                    destinations == 1 ? "destination" : "destinations",
+                    first.Destination);
+            }
+
+            return warnings;
         }
 
         /// <summary>How an OS shares source ports for a protocol (kernel-rules 1C, 3C, 4C and table row 25).</summary>

@@ -33,7 +33,7 @@ namespace PortTools.Text
             }
 
             Context.Parsed();
-            Context.Emit(socket.Copy(source: Context.Source(lineNumber)), lineNumber, line);
+            Context.Emit(socket.Copy(source: Context.Source(lineNumber), computerName: Context.ComputerName), lineNumber, line);
         }
     }
 }

@@ -53,10 +53,10 @@ namespace PortTools.Text
 
         public static bool TryMap(IFieldRecord record, ExportKind kind, TransportProtocol? protocolHint, ParseContext context, string source, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error) =>
             kind == ExportKind.PortTools
-                ? TryMapPortTools(record, source, out socket, out error)
+                ? TryMapPortTools(record, context, source, out socket, out error)
                 : TryMapNetTcpIp(record, protocolHint, context, source, out socket, out error);
 
-        private static bool TryMapPortTools(IFieldRecord record, string source, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        private static bool TryMapPortTools(IFieldRecord record, ParseContext context, string source, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
         {
             socket = null;
             if (!TryProtocol(record.Get("Protocol"), out TransportProtocol protocol, out error)
@@ -104,9 +104,16 @@ namespace PortTools.Text
                 ReusePortLoadBalance = reusePortLoadBalance,
                 ExclusiveAddressUse = exclusiveAddressUse,
                 Source = source,
+                ComputerName = context.ComputerName ?? ComputerNameOf(record),
             };
             return true;
         }
+
+        /// <summary>PSComputerName, which remoting adds, or the ComputerName a PortTools export carries.</summary>
+        private static string? ComputerNameOf(IFieldRecord record) =>
+            record.Get("PSComputerName") is { Kind: JsonKind.String, Text: { Length: > 0 } remoting } ? remoting
+            : record.Get("ComputerName") is { Kind: JsonKind.String, Text: { Length: > 0 } name } ? name
+            : null;
 
         private static bool TryMapNetTcpIp(IFieldRecord record, TransportProtocol? protocolHint, ParseContext context, string source, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
         {
@@ -144,6 +151,7 @@ namespace PortTools.Text
                 RemotePort = remotePort,
                 Processes = pid is long id && id > 0 ? SocketOwnerList.Wrap(new[] { context.Owner((int)id, null) }) : SocketOwnerList.Empty,
                 Source = source,
+                ComputerName = context.ComputerName ?? ComputerNameOf(record),
             };
             return true;
         }

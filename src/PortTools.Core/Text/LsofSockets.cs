@@ -90,6 +90,7 @@ namespace PortTools.Text
             SendQueue = socket.SendQueue,
             IPv6Only = socket.IPv6Only,
             Source = socket.Source,
+            ComputerName = socket.ComputerName,
         };
 
         private bool TryBuild(in Fields fields, long lineNumber, [NotNullWhen(true)] out SocketTuple? socket, out string? error)
@@ -147,6 +148,7 @@ namespace PortTools.Text
                 ReceiveQueue = fields.ReceiveQueue,
                 SendQueue = fields.SendQueue,
                 Source = _context.Source(lineNumber),
+                ComputerName = _context.ComputerName,
             };
             error = null;
             return true;

@@ -212,6 +212,7 @@ namespace PortTools.Text
                 BoundInterface = zone,
                 IPv6Only = v6Only,
                 Source = Context.Source(lineNumber),
+                ComputerName = Context.ComputerName,
             };
             Context.Parsed();
             Context.Emit(socket, lineNumber, line);

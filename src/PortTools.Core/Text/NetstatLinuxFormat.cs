@@ -215,6 +215,7 @@ namespace PortTools.Text
                 ReceiveQueue = receiveQueue,
                 SendQueue = sendQueue,
                 Source = Context.Source(lineNumber),
+                ComputerName = Context.ComputerName,
             };
             Context.Parsed();
             Context.Emit(socket, lineNumber, line);

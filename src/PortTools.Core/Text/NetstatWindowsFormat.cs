@@ -126,6 +126,7 @@ namespace PortTools.Text
                 RemoteAddress = remote!,
                 RemotePort = remotePort,
                 Source = Context.Source(lineNumber),
+                ComputerName = Context.ComputerName,
             };
             _pendingLine = lineNumber;
             _pendingText = line;
@@ -190,6 +191,7 @@ namespace PortTools.Text
                     RemotePort = socket.RemotePort,
                     Processes = SocketOwnerList.Wrap(new[] { Context.Owner(_pendingPid, _pendingName) }),
                     Source = socket.Source,
+                    ComputerName = socket.ComputerName,
                 };
             }
 

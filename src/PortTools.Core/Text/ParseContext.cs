@@ -34,6 +34,9 @@ namespace PortTools.Text
 
         public CancellationToken Cancellation { get; }
 
+        /// <summary>The computer the text was read on, stamped on every socket; null leaves what the text says.</summary>
+        public string? ComputerName => Options.ComputerName;
+
         public StringPool Names { get; } = new StringPool();
 
         public SocketTableFormat Format { get; private set; }

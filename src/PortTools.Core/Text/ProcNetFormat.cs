@@ -87,6 +87,7 @@ namespace PortTools.Text
                 ReceiveQueue = record.ReceiveQueue,
                 SendQueue = record.SendQueue,
                 Source = Context.Source(lineNumber),
+                ComputerName = Context.ComputerName,
             };
             _scratch.RemoveLast();
             Context.Parsed();

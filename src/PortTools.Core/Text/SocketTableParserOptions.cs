@@ -27,6 +27,12 @@ namespace PortTools
         public ProcNetByteOrder ProcNetByteOrder { get; set; } = ProcNetByteOrder.LittleEndian;
 
         /// <summary>
+        /// The computer the text was read on: set as every socket's ComputerName, over any ComputerName or
+        /// PSComputerName column of an export. Null keeps what an export says and leaves other formats unnamed.
+        /// </summary>
+        public string? ComputerName { get; set; }
+
+        /// <summary>
         /// lsof prints a socket shared by several processes once per process and descriptor. When true
         /// (the default) lines with the same device (the Linux socket inode) become one socket listing
         /// every owner in order, as Get-SocketTuple does; those sockets are emitted when the input is

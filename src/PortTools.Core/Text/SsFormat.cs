@@ -282,6 +282,7 @@ namespace PortTools.Text
                 BoundInterface = device,
                 IPv6Only = local.AddressFamily == AddressFamily.InterNetworkV6 ? v6Only : null,
                 Source = Context.Source(lineNumber),
+                ComputerName = Context.ComputerName,
             };
             Context.Parsed();
             Context.Emit(socket, lineNumber, line);

@@ -53,6 +53,11 @@ namespace PortTools.Commands
         [Parameter]
         public ProcNetByteOrder ProcNetByteOrder { get; set; } = ProcNetByteOrder.LittleEndian;
 
+        /// <summary>The computer the table was read on, set as every socket's ComputerName (over any the input carries).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? ComputerName { get; set; }
+
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
@@ -77,11 +82,18 @@ namespace PortTools.Commands
                         Parser().Add(line);
                         Drain(null);
                         break;
+                    case FileInfo file:
+                        // Get-ChildItem *.txt | ConvertFrom-SocketTable reads the files, as -LiteralPath would.
+                        ReadFile(file.FullName);
+                        break;
+                    case DirectoryInfo directory:
+                        WriteError(DirectoryError(directory.FullName, item));
+                        break;
                     default:
                         // An object that is (or carries) a socket passes through the converter, not the text parser.
                         if (SocketTupleConverter.TryConvert(value, PowerShellObjects.Properties, out SocketTuple? socket, out string? error))
                         {
-                            WriteObject(socket);
+                            WriteObject(ComputerName is null ? socket : socket.WithComputerName(ComputerName));
                         }
                         else
                         {
@@ -109,10 +121,22 @@ namespace PortTools.Commands
 
         private SocketTableParser Parser() => _parser ??= new SocketTableParser(Options(), CancellationToken);
 
-        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Protocol, ProcNetByteOrder = ProcNetByteOrder };
+        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Protocol, ProcNetByteOrder = ProcNetByteOrder, ComputerName = ComputerName };
+
+        private static ErrorRecord DirectoryError(string path, object? target) => new ErrorRecord(
+            new ArgumentException("'" + path + "' is a directory, not a socket table file: give a file, or a wildcard such as " + System.IO.Path.Combine(path, "*.txt") + "."),
+            "SocketTableFileIsDirectory",
+            ErrorCategory.InvalidArgument,
+            target);
 
         private void ReadFile(string path)
         {
+            if (Directory.Exists(path))
+            {
+                WriteError(DirectoryError(path, path));
+                return;
+            }
+
             var parser = new SocketTableParser(Options(), CancellationToken);
             FileStream stream;
             try

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Management.Automation;
 
 namespace PortTools.Commands
@@ -68,22 +67,13 @@ namespace PortTools.Commands
                 WriteVerbose(note);
             }
 
-            foreach (EphemeralPortUsage usage in EphemeralPortUsageAnalyzer.Analyze(_sockets, settings, Threshold))
+            IReadOnlyList<EphemeralPortUsage> usage = EphemeralPortUsageAnalyzer.Analyze(_sockets, settings, Threshold);
+            foreach (string warning in EphemeralPortUsageAnalyzer.Warnings(usage))
             {
-                if (usage.NearExhaustion)
-                {
-                    WriteWarning(string.Format(
-                        CultureInfo.InvariantCulture,
-                        "{0} connections to {1} from {2} use {3:0.#}% of the {4} source ports available for that destination.",
-                        usage.Protocol.ToString().ToUpperInvariant(),
-                        usage.Destination,
-                        usage.LocalAddress,
-                        usage.UtilizationPercent,
-                        usage.Capacity));
-                }
-
-                WriteObject(usage);
+                WriteWarning(warning);
             }
+
+            WriteObject(usage, enumerateCollection: true);
         }
     }
 }

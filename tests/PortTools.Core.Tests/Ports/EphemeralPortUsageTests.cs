@@ -21,6 +21,17 @@ namespace PortTools.Tests.Ports
             RemotePort = remotePort,
         };
 
+        private static SocketTuple On(SocketTuple socket, string? computer) => new SocketTuple
+        {
+            Protocol = socket.Protocol,
+            State = socket.State,
+            LocalAddress = socket.LocalAddress,
+            LocalPort = socket.LocalPort,
+            RemoteAddress = socket.RemoteAddress,
+            RemotePort = socket.RemotePort,
+            ComputerName = computer,
+        };
+
         private static IEnumerable<SocketTuple> Outbound(SocketState state, string local, int firstPort, int count, string remote, int remotePort, TransportProtocol protocol = TransportProtocol.Tcp) =>
             Enumerable.Range(firstPort, count).Select(port => Socket(protocol, state, local, port, remote, remotePort));
 
@@ -82,6 +93,56 @@ namespace PortTools.Tests.Ports
             // The same table under Linux's rule: each destination on its own.
             IReadOnlyList<EphemeralPortUsage> linux = EphemeralPortUsageAnalyzer.Analyze(table, LinuxDefaults);
             Assert.DoesNotContain(linux, u => u.NearExhaustion);
+        }
+
+        [Fact]
+        public void A_shared_pool_gives_one_warning_however_many_destinations_draw_on_it()
+        {
+            HostPortSettings mac = SysctlPortSettings.FromValues(TargetOS.MacOS, 49152, 65535, 15000);
+            var table = Outbound(SocketState.TimeWait, "192.168.1.20", 49152, 10000, "203.0.113.5", 443)
+                .Concat(Outbound(SocketState.Established, "192.168.1.20", 59152, 4000, "198.51.100.7", 443))
+                .Concat(Outbound(SocketState.Established, "192.168.1.20", 63152, 10, "198.51.100.8", 22))
+                .ToList();
+
+            IReadOnlyList<EphemeralPortUsage> usage = EphemeralPortUsageAnalyzer.Analyze(table, mac);
+            Assert.Equal(3, usage.Count(u => u.NearExhaustion));
+            Assert.Equal(
+                new[] { "TCP IPv4 connections to 3 destinations use 85.5% of the 16,384 source ports that all destinations share on MacOS; the busiest destination is 203.0.113.5:443." },
+                EphemeralPortUsageAnalyzer.Warnings(usage));
+        }
+
+        [Fact]
+        public void A_pool_of_its_own_gives_a_warning_per_destination_and_names_the_computer()
+        {
+            var table = Outbound(SocketState.TimeWait, "10.0.0.1", 32768, 25000, "203.0.113.5", 443)
+                .Concat(Outbound(SocketState.TimeWait, "10.0.0.1", 32768, 24000, "203.0.113.6", 443))
+                .Concat(Outbound(SocketState.TimeWait, "10.0.0.1", 32768, 100, "203.0.113.7", 443))
+                .Select(s => On(s, "web1"));
+
+            Assert.Equal(
+                new[]
+                {
+                    "TCP connections on web1 from 10.0.0.1 to 203.0.113.5:443 use 88.6% of the 28,232 source ports available for that destination.",
+                    "TCP connections on web1 from 10.0.0.1 to 203.0.113.6:443 use 85% of the 28,232 source ports available for that destination.",
+                },
+                EphemeralPortUsageAnalyzer.Warnings(EphemeralPortUsageAnalyzer.Analyze(table, LinuxDefaults)));
+        }
+
+        [Fact]
+        public void Tables_of_several_computers_are_measured_computer_by_computer()
+        {
+            // Two hosts whose connections use the same source ports: on one machine that would be one
+            // pool of 20,005 ports in use, past the threshold; on two it is 10,000-odd each.
+            HostPortSettings mac = SysctlPortSettings.FromValues(TargetOS.MacOS, 49152, 65535, 15000);
+            var table = Outbound(SocketState.Established, "192.168.1.20", 49152, 10000, "203.0.113.5", 443).Select(s => On(s, "mac1"))
+                .Concat(Outbound(SocketState.Established, "192.168.1.20", 49152, 10000, "198.51.100.7", 443).Select(s => On(s, "MAC2")))
+                .Concat(Outbound(SocketState.Established, "192.168.1.20", 59152, 5, "198.51.100.7", 443).Select(s => On(s, "mac2")))
+                .Concat(Outbound(SocketState.Established, "192.168.1.20", 49152, 3, "198.51.100.9", 443).Select(s => On(s, null)));
+
+            IReadOnlyList<EphemeralPortUsage> usage = EphemeralPortUsageAnalyzer.Analyze(table, mac);
+            Assert.Equal(new[] { "MAC2", "mac1", null }, usage.Select(u => u.ComputerName));
+            Assert.Equal(new[] { 10005, 10000, 3 }, usage.Select(u => u.PoolInUse));
+            Assert.Empty(EphemeralPortUsageAnalyzer.Warnings(usage));
         }
 
         [Fact]

@@ -85,6 +85,33 @@ namespace PortTools.Tests.Text
         }
 
         [Fact]
+        public void Exports_keep_their_computer_and_the_option_names_it_for_every_format()
+        {
+            string csv = "\"PSComputerName\",\"Protocol\",\"Local\",\"State\"\n\"web01\",\"Tcp\",\"0.0.0.0:80\",\"Listen\"";
+            Assert.Equal("web01", Assert.Single(ParseRun.Of(csv).AssertNoErrors().Sockets).ComputerName);
+            string json = "[{\"ComputerName\":\"db01\",\"Protocol\":\"Tcp\",\"Local\":\"127.0.0.1:5432\",\"State\":\"Listen\"}]";
+            Assert.Equal("db01", Assert.Single(ParseRun.Of(json).AssertNoErrors().Sockets).ComputerName);
+
+            // The option wins over the export's name, and names text that carries none.
+            var named = new SocketTableParserOptions { ComputerName = "renamed" };
+            Assert.Equal("renamed", Assert.Single(ParseRun.Of(csv, named).AssertNoErrors().Sockets).ComputerName);
+            foreach (string text in new[]
+            {
+                "tcp LISTEN 0.0.0.0:22",
+                "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\nLISTEN 0      128          0.0.0.0:22        0.0.0.0:*",
+                "  TCP    0.0.0.0:135            0.0.0.0:0              LISTENING       1044",
+                "tcp4       0      0  *.22                   *.*                    LISTEN",
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1234",
+                "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nsshd 900 root 3u IPv4 1234 0t0 TCP *:22 (LISTEN)",
+            })
+            {
+                SocketTuple socket = Assert.Single(ParseRun.Of(text, named).AssertNoErrors().Sockets);
+                Assert.Equal("renamed", socket.ComputerName);
+                Assert.Null(Assert.Single(ParseRun.Of(text).AssertNoErrors().Sockets).ComputerName);
+            }
+        }
+
+        [Fact]
         public void The_CSV_line_numbers_and_sources_follow_the_rows()
         {
             ParseRun run = ParseRun.Of(Fixtures.Read("porttools-ps7-typeinfo-semicolon.csv")).AssertNoErrors();
