@@ -239,9 +239,11 @@ namespace PortTools
                     text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(Describe(decision.Socket!));
                     break;
                 case DemuxOutcome.Delivered when decision.Socket is null:
-                    IndexedSocket first = decision.Sockets![0];
+                    // The socket the walk found names the group; the group's own order is join order.
+                    int picked = decision.Candidates.FindLastIndex(c => c.Note == CandidateNote.GroupPicked);
+                    IndexedSocket first = picked >= 0 ? decision.Candidates[picked].Socket : decision.Sockets![0];
                     text.Append(Describe(first)).Append(" wins the lookup (").Append(StageName(decision.Stage)).Append(") and belongs to a SO_REUSEPORT group of ")
-                        .Append(decision.Sockets.Count.ToString(CultureInfo.InvariantCulture)).Append(tcp ? " listeners" : " sockets")
+                        .Append(decision.Sockets!.Count.ToString(CultureInfo.InvariantCulture)).Append(tcp ? " listeners" : " sockets")
                         .Append(": the kernel picks one member by a hash of the 4-tuple (keyed per boot), so any of them may receive it");
                     break;
                 case DemuxOutcome.Delivered:

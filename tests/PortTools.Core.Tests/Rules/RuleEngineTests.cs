@@ -26,6 +26,30 @@ namespace PortTools.Tests.Rules
             Assert.Equal(os, delivery.TargetOS);
         }
 
+        [Fact]
+        public void A_Linux_SO_REUSEPORT_group_is_named_by_the_socket_the_lookup_found()
+        {
+            // IPv4 UDP sockets join the head of their hash chain, so the lookup meets the newest first.
+            SocketTuple[] table =
+            {
+                SocketTuple.Parse("udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=10 process=old"),
+                SocketTuple.Parse("udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=11 process=new"),
+            };
+            SocketIndex index = SocketIndex.Build(table, new HostFacts(TargetOS.Linux), SocketTableOrder.BindOrder);
+            DemuxResult delivery = RuleEngine.DecideDelivery(index, new DemuxRequest
+            {
+                Protocol = TransportProtocol.Udp,
+                Source = new IPEndPoint(IPAddress.Parse("198.51.100.7"), 40000),
+                Destination = new IPEndPoint(IPAddress.Parse("10.0.0.5"), 53),
+            });
+
+            Assert.Equal(DemuxOutcome.Delivered, delivery.Outcome);
+            Assert.Null(delivery.Socket);
+            Assert.Equal(new[] { 10, 11 }, delivery.Sockets.Select(s => s.ProcessId!.Value).OrderBy(p => p));
+            Assert.Equal(11, Assert.Single(delivery.Candidates).Socket.ProcessId);
+            Assert.StartsWith("udp UNCONN 0.0.0.0:53 of new (pid 11) wins the lookup", delivery.Reason, StringComparison.Ordinal);
+        }
+
         [Theory]
         [InlineData(TargetOS.Linux, false, false)]
         [InlineData(TargetOS.Linux, true, true)]
