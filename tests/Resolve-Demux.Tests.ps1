@@ -85,6 +85,44 @@ Describe 'Resolve-Demux' {
         }
     }
 
+    Context 'Simulation with the Windows, FreeBSD and macOS rules' {
+        It 'reports identical SO_REUSEADDR listeners on Windows as nondeterministic, naming both, never a guess' {
+            $table = 'tcp LISTEN 10.0.0.5:8080 reuseaddr pid=1 process=a', 'tcp LISTEN 10.0.0.5:8080 reuseaddr pid=2 process=b'
+            $result = Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.5:8080 -TargetOS Windows -SocketTable $table
+            $result.Outcome | Should -Be 'Nondeterministic'
+            $result.Socket | Should -BeNullOrEmpty
+            $result.Sockets.ProcessId | Sort-Object | Should -Be @(1, 2)
+            $result.TargetOS | Should -Be 'Windows'
+            $result.Reason | Should -BeLike 'Windows does not define which of these 2 sockets*'
+        }
+
+        It 'gives a Windows specific bind the traffic for its address over the wildcard' {
+            $table = 'tcp LISTEN 0.0.0.0:8080 pid=1 process=a', 'tcp LISTEN 10.0.0.5:8080 pid=2 process=b'
+            (Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.5:8080 -TargetOS Windows -SocketTable $table).Socket.ProcessId | Should -Be 2
+            (Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.6:8080 -TargetOS Windows -SocketTable $table).Socket.ProcessId | Should -Be 1
+        }
+
+        It 'names every member of a FreeBSD SO_REUSEPORT_LB group' {
+            $table = 'tcp LISTEN 0.0.0.0:8080 reuseport_lb uid=80 pid=900 process=nginx', 'tcp LISTEN 0.0.0.0:8080 reuseport_lb uid=80 pid=901 process=nginx'
+            $result = Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.5:8080 -TargetOS FreeBSD -SocketTable $table
+            $result.Outcome | Should -Be 'Delivered'
+            $result.Socket | Should -BeNullOrEmpty
+            $result.Sockets.ProcessId | Sort-Object | Should -Be @(900, 901)
+            $result.Reason | Should -BeLike '*SO_REUSEPORT_LB group*'
+        }
+
+        It 'gives a UDP datagram to one SO_REUSEPORT socket on the BSDs: the newest on FreeBSD, the earliest on macOS' {
+            $table = 'udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=10 process=old', 'udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=11 process=new'
+            $freebsd = Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS FreeBSD -SocketTable $table
+            $freebsd.Socket.ProcessName | Should -Be 'new'
+            $freebsd.Reason | Should -BeLike '*UNVERIFIED*'
+            (Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS MacOS -SocketTable $table).Socket.ProcessName | Should -Be 'old'
+            $linux = Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS Linux -SocketTable $table
+            $linux.Socket | Should -BeNullOrEmpty
+            $linux.Sockets | Should -HaveCount 2
+        }
+    }
+
     Context 'Bad input' {
         It 'names a malformed endpoint' {
             { Resolve-Demux Tcp 1.2.3:4 10.0.0.1:80 -SocketTable @() } | Should -Throw -ExpectedMessage "*'1.2.3:4' is not an endpoint*"

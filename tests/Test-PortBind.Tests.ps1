@@ -90,6 +90,87 @@ Describe 'Test-PortBind' {
         }
     }
 
+    Context 'Simulation with the Windows, FreeBSD and macOS rules' {
+        It 'refuses to overlap a SO_EXCLUSIVEADDRUSE socket on Windows with WSAEACCES, even with SO_REUSEADDR' {
+            $table = 'tcp LISTEN 0.0.0.0:443 exclusiveaddruse pid=4 process=System'
+            $result = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable $table
+            $result.CanBind | Should -BeFalse
+            $result.Error | Should -Be 'WSAEACCES'
+            $result.ErrorCode | Should -Be 10013
+            $result.TargetOS | Should -Be 'Windows'
+            $result.Rule | Should -Be 'windows.denied.wildcard-then-specific'
+            $result.Conflicts[0].ProcessName | Should -Be 'System'
+            $unprotected = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')
+            $unprotected.CanBind | Should -BeTrue
+        }
+
+        It 'passes -ExclusiveAddressUse on to the Windows rules' {
+            $table = 'tcp LISTEN 10.0.0.5:8080 reuseaddr noexclusiveaddruse pid=500 process=app'
+            (Test-PortBind 8080 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable $table).CanBind | Should -BeTrue
+            $exclusive = Test-PortBind 8080 -Address 10.0.0.5 -ExclusiveAddressUse -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable $table
+            $exclusive.CanBind | Should -BeFalse
+            $exclusive.Error | Should -Be 'WSAEADDRINUSE'
+            $exclusive.Rule | Should -Be 'windows.inuse.same-specific'
+        }
+
+        It 'makes IPv6 sockets IPv6-only by default on Windows, and dual-stack with -IPv6Only:$false' {
+            $table = 'tcp LISTEN 0.0.0.0:8080 pid=77 process=svc'
+            (Test-PortBind 8080 -Address :: -TargetOS Windows -SocketTable $table).CanBind | Should -BeTrue
+            $dual = Test-PortBind 8080 -Address :: -IPv6Only:$false -TargetOS Windows -SocketTable $table
+            $dual.CanBind | Should -BeFalse
+            $dual.Error | Should -Be 'WSAEADDRINUSE'
+            $dual.ErrorCode | Should -Be 10048
+        }
+
+        It 'needs -Broadcast to bind a broadcast address on Windows' {
+            $without = Test-PortBind 5000 -Protocol Udp -Address 255.255.255.255 -TargetOS Windows -SocketTable @()
+            $without.Error | Should -Be 'WSAEACCES'
+            $without.Rule | Should -Be 'windows.eacces.broadcast'
+            (Test-PortBind 5000 -Protocol Udp -Address 255.255.255.255 -Broadcast -TargetOS Windows -SocketTable @()).CanBind | Should -BeTrue
+        }
+
+        It 'has no privileged ports on Windows; FreeBSD reserves those below 1024' {
+            (Test-PortBind 80 -TargetOS Windows -SocketTable @() -Privileged:$false -UserId 1000).CanBind | Should -BeTrue
+            $bsd = Test-PortBind 80 -TargetOS FreeBSD -SocketTable @() -Privileged:$false -UserId 1000
+            $bsd.Error | Should -Be 'EACCES'
+            $bsd.Rule | Should -Be 'freebsd.eacces.reserved-port'
+        }
+
+        It 'lets a worker of the same user join a FreeBSD SO_REUSEPORT_LB group' {
+            $nginx = 'tcp LISTEN 0.0.0.0:8080 reuseport_lb uid=80 pid=900 process=nginx', 'tcp LISTEN 0.0.0.0:8080 reuseport_lb uid=80 pid=901 process=nginx'
+            (Test-PortBind 8080 -ReusePortLoadBalance -Listen -UserId 80 -SocketTable $nginx -TargetOS FreeBSD).CanBind | Should -BeTrue
+            (Test-PortBind 8080 -Listen -UserId 80 -SocketTable $nginx -TargetOS FreeBSD).CanBind | Should -BeFalse
+        }
+
+        It 'finds a macOS wildcard listener in the best-fit lookup for a specific address' {
+            $result = Test-PortBind 5000 -Address 192.168.1.20 -TargetOS MacOS -LocalAddress 192.168.1.20 -SocketTable 'tcp LISTEN *:5000 pid=612 process=ControlCenter'
+            $result.Error | Should -Be 'EADDRINUSE'
+            $result.ErrorCode | Should -Be 48
+            $result.Rule | Should -Be 'macos.inuse.best-fit'
+        }
+
+        It 'answers ENOPROTOOPT for an option the system does not have, in its own numbering' -ForEach @(
+            @{ Os = 'Linux'; Option = @{ ExclusiveAddressUse = $true }; ExpectedError = 'ENOPROTOOPT'; Code = 92 }
+            @{ Os = 'Linux'; Option = @{ ReusePortLoadBalance = $true }; ExpectedError = 'ENOPROTOOPT'; Code = 92 }
+            @{ Os = 'MacOS'; Option = @{ ExclusiveAddressUse = $true }; ExpectedError = 'ENOPROTOOPT'; Code = 42 }
+            @{ Os = 'MacOS'; Option = @{ FreeBind = $true; Address = '203.0.113.9' }; ExpectedError = 'ENOPROTOOPT'; Code = 42 }
+            @{ Os = 'FreeBSD'; Option = @{ ExclusiveAddressUse = $true }; ExpectedError = 'ENOPROTOOPT'; Code = 42 }
+            @{ Os = 'Windows'; Option = @{ ReusePort = $true }; ExpectedError = 'WSAENOPROTOOPT'; Code = 10042 }
+        ) {
+            $options = $Option
+            $result = Test-PortBind 8080 -TargetOS $Os -SocketTable @() @options
+            $result.CanBind | Should -BeFalse
+            $result.Error | Should -Be $ExpectedError
+            $result.ErrorCode | Should -Be $Code
+            $result.Reason | Should -BeLike 'setsockopt() fails*'
+        }
+
+        It 'binds an address the host does not have with -FreeBind on Linux' {
+            (Test-PortBind 80 -Address 203.0.113.9 -TargetOS Linux -SocketTable @() -LocalAddress 127.0.0.1 -Privileged).Error | Should -Be 'EADDRNOTAVAIL'
+            (Test-PortBind 80 -Address 203.0.113.9 -FreeBind -TargetOS Linux -SocketTable @() -LocalAddress 127.0.0.1 -Privileged).CanBind | Should -BeTrue
+        }
+    }
+
     Context 'Bad input' {
         It 'names a port out of range' {
             { Test-PortBind 70000 -SocketTable @() } | Should -Throw -ExpectedMessage '*70000*'

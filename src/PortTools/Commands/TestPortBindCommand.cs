@@ -45,7 +45,23 @@ namespace PortTools.Commands
         [Parameter]
         public SwitchParameter ReusePort { get; set; }
 
-        /// <summary>Set IPV6_V6ONLY (IPv6 addresses only).</summary>
+        /// <summary>SO_REUSEPORT_LB: join a load-balancing group (FreeBSD 12 and later; elsewhere ENOPROTOOPT).</summary>
+        [Parameter]
+        public SwitchParameter ReusePortLoadBalance { get; set; }
+
+        /// <summary>SO_EXCLUSIVEADDRUSE: no later socket may share the port (Windows; elsewhere ENOPROTOOPT).</summary>
+        [Parameter]
+        public SwitchParameter ExclusiveAddressUse { get; set; }
+
+        /// <summary>SO_BROADCAST, which Windows needs to bind a broadcast address.</summary>
+        [Parameter]
+        public SwitchParameter Broadcast { get; set; }
+
+        /// <summary>IP_FREEBIND (Linux) or IP_BINDANY (FreeBSD): allow an address this host does not have.</summary>
+        [Parameter]
+        public SwitchParameter FreeBind { get; set; }
+
+        /// <summary>IPV6_V6ONLY for an IPv6 address: -IPv6Only sets it, -IPv6Only:$false clears it, omitted leaves the OS default.</summary>
         [Parameter]
         public SwitchParameter IPv6Only { get; set; }
 
@@ -166,7 +182,11 @@ namespace PortTools.Commands
                     Port = port,
                     ReuseAddress = ReuseAddress.IsPresent,
                     ReusePort = ReusePort.IsPresent,
-                    IPv6Only = Address.AddressFamily == AddressFamily.InterNetworkV6 && IPv6Only.IsPresent ? true : null,
+                    ReusePortLoadBalance = ReusePortLoadBalance.IsPresent,
+                    ExclusiveAddressUse = ExclusiveAddressUse.IsPresent,
+                    Broadcast = Broadcast.IsPresent,
+                    FreeBind = FreeBind.IsPresent,
+                    IPv6Only = Address.AddressFamily == AddressFamily.InterNetworkV6 && Bound(nameof(IPv6Only)) ? IPv6Only.IsPresent : null,
                     Interface = Interface,
                     Listen = Listen.IsPresent,
                 };
