@@ -12,6 +12,7 @@
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('PortTools.format.ps1xml')
+    TypesToProcess         = @('PortTools.types.ps1xml')
     CmdletsToExport        = @(
         'ConvertFrom-SocketTable'
         'Get-EphemeralPortRange'

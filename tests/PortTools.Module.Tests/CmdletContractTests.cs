@@ -145,6 +145,43 @@ namespace PortTools.Module.Tests
             Assert.DoesNotContain(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").Sets, s => s.ValueFromPipelineByPropertyName);
         }
 
+        /// <summary>Open sets that tab completion fills in: the parameter and the completer it must have, wherever it appears.</summary>
+        public static TheoryData<string, string, string> Completers() => new()
+        {
+            { "Get-SocketTuple", "ProcessName", "ProcessNameCompleter" },
+            { "Get-SocketTuple", "NetworkNamespace", "NetworkNamespaceCompleter" },
+            { "Get-SocketTuple", "LocalAddress", "LocalAddressCompleter" },
+            { "Test-PortBind", "Interface", "InterfaceCompleter" },
+            { "Test-PortBind", "Address", "LocalAddressCompleter" },
+            { "Test-PortBind", "LocalAddress", "LocalAddressCompleter" },
+            { "Resolve-Demux", "Interface", "InterfaceCompleter" },
+            { "Resolve-Demux", "DestinationAddress", "LocalAddressCompleter" },
+            { "Get-PortInfo", "Service", "ServiceNameCompleter" },
+        };
+
+        [Theory]
+        [MemberData(nameof(Completers))]
+        public void Open_sets_have_argument_completers(string name, string parameter, string completer)
+        {
+            Type? type = Module.Cmdlet(name).Parameter(parameter).Completer;
+            Assert.Equal(completer, type?.Name);
+            Assert.Contains(type!.GetInterfaces(), i => i.FullName == "System.Management.Automation.IArgumentCompleter");
+            Assert.NotNull(type.GetConstructor(Type.EmptyTypes)); // PowerShell creates it with Activator
+        }
+
+        [Fact]
+        public void Every_parameter_of_a_completed_kind_has_its_completer()
+        {
+            var expected = Completers().Select(row => ((string)row[1], (string)row[2])).Distinct().ToDictionary(p => p.Item1, p => p.Item2);
+            foreach (CmdletMetadata cmdlet in Module.Cmdlets)
+            {
+                foreach (ParameterMetadata parameter in cmdlet.Parameters.Where(p => expected.ContainsKey(p.Name)))
+                {
+                    Assert.True(parameter.Completer?.Name == expected[parameter.Name], cmdlet.Name + " -" + parameter.Name + " needs " + expected[parameter.Name]);
+                }
+            }
+        }
+
         [Theory]
         [MemberData(nameof(CmdletNames))]
         public void Cmdlets_derive_from_the_base_that_handles_cancellation_and_errors(string name)
@@ -209,6 +246,56 @@ namespace PortTools.Module.Tests
             Assert.DoesNotContain("System.Management.Automation", coreReferences);
             Assert.All(coreReferences, r => Assert.True(r == "netstandard" || r.StartsWith("System.", StringComparison.Ordinal), r + " is a third-party runtime dependency"));
             Assert.Contains("System.Management.Automation", Module.ModuleAssembly.GetReferencedAssemblies().Select(a => a.Name));
+        }
+
+        [Fact]
+        public void Type_data_keeps_nested_objects_through_serialization()
+        {
+            // Remoting, jobs and Export-Clixml flatten nested objects past the serialization depth into
+            // their ToString(); each output type needs a depth that reaches its deepest PortTools object.
+            Manifest manifest = Manifest.Load();
+            Assert.Equal(new[] { "PortTools.types.ps1xml" }, manifest.List("TypesToProcess"));
+            XDocument types = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.types.ps1xml"));
+            var depths = types.Descendants("Type").ToDictionary(
+                t => t.Element("Name")!.Value,
+                t => int.Parse(t.Descendants("NoteProperty").Single(n => n.Element("Name")!.Value == "SerializationDepth").Element("Value")!.Value, System.Globalization.CultureInfo.InvariantCulture));
+
+            var publicTypes = Module.CoreAssembly.GetTypes().Where(t => t.IsPublic).ToDictionary(t => t.FullName!);
+            foreach (string output in Module.Cmdlets.SelectMany(c => c.OutputTypes).Where(t => t.StartsWith("PortTools.", StringComparison.Ordinal)).Distinct())
+            {
+                int needed = NestingDepth(publicTypes[output], 0);
+                if (needed > 1)
+                {
+                    Assert.True(depths.TryGetValue(output, out int depth) && depth >= needed, output + " nests PortTools objects " + needed + " deep and needs SerializationDepth " + needed);
+                }
+            }
+
+            Assert.All(depths.Keys, name => Assert.True(publicTypes.ContainsKey(name), name + " in the type data is not a public type"));
+            Assert.Equal(2, NestingDepth(publicTypes["PortTools.SocketTuple"], 0));
+        }
+
+        /// <summary>1 for a type whose properties hold no PortTools class; else 1 + the deepest such property (element types of lists count).</summary>
+        private static int NestingDepth(Type type, int level)
+        {
+            int deepest = 0;
+            if (level < 8)
+            {
+                foreach (System.Reflection.PropertyInfo property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+                {
+                    Type held = property.PropertyType;
+                    if (held.IsGenericType && held.GetGenericArguments().Length == 1 && held.Name.Contains("List", StringComparison.Ordinal))
+                    {
+                        held = held.GetGenericArguments()[0];
+                    }
+
+                    if (held.IsClass && held.Namespace == "PortTools" && held != type)
+                    {
+                        deepest = Math.Max(deepest, NestingDepth(held, level + 1));
+                    }
+                }
+            }
+
+            return 1 + deepest;
         }
 
         [Fact]

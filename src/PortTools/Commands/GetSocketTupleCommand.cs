@@ -32,6 +32,7 @@ namespace PortTools.Commands
 
         /// <summary>Local addresses or CIDR prefixes.</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
         public AddressPrefix[]? LocalAddress { get; set; }
 
         /// <summary>Remote addresses or CIDR prefixes.</summary>

@@ -49,6 +49,7 @@ namespace PortTools.Commands
 
         /// <summary>The destination address.</summary>
         [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
         [ValidateNotNull]
         public IPAddress? DestinationAddress { get; set; }
 
