@@ -1,0 +1,73 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace PortTools.Windows
+{
+    /// <summary>
+    /// Calls the UNDOCUMENTED iphlpapi exports InternalGetBoundTcpEndpointTable and
+    /// InternalGetBoundTcp6EndpointTable (see <see cref="BoundTcpTableDecoder"/> for the evidence)
+    /// and copies the table they allocate out of the process heap before freeing it. Thin: the
+    /// decoding is <see cref="BoundTcpTableDecoder"/>. The copy is as long as the heap block
+    /// (HeapSize), so a table whose rows are not laid out as assumed is caught by the decoder's length
+    /// check instead of being read past its end.
+    /// </summary>
+    internal static class BoundTcpTable
+    {
+        /// <summary>The warning when iphlpapi.dll lacks the exports, said once for both.</summary>
+        internal const string MissingExport = "Bound TCP sockets (bound, neither listening nor connected) are not listed: this Windows' iphlpapi.dll does not export InternalGetBoundTcpEndpointTable and InternalGetBoundTcp6EndpointTable, the undocumented calls that list them.";
+
+        /// <summary>The table's bytes, or null with a warning when it cannot be read.</summary>
+        public static byte[]? Read(bool ipv6, out string? warning)
+        {
+            IntPtr heap = IpHelper.GetProcessHeap();
+            IntPtr table = IntPtr.Zero;
+            uint status;
+            try
+            {
+                status = ipv6 ? IpHelper.InternalGetBoundTcp6EndpointTable(out table, heap, 0) : IpHelper.InternalGetBoundTcpEndpointTable(out table, heap, 0);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                warning = MissingExport;
+                return null;
+            }
+
+            try
+            {
+                string function = ipv6 ? "InternalGetBoundTcp6EndpointTable" : "InternalGetBoundTcpEndpointTable";
+                if (status != 0)
+                {
+                    warning = string.Format(CultureInfo.InvariantCulture, "Bound TCP {0} sockets are not listed: {1}, an undocumented iphlpapi call, failed with Windows error {2}: {3}", ipv6 ? "IPv6" : "IPv4", function, status, new Win32Exception(unchecked((int)status)).Message);
+                    return null;
+                }
+
+                if (table == IntPtr.Zero)
+                {
+                    warning = null;
+                    return new byte[MibTableDecoder.HeaderLength];
+                }
+
+                ulong size = IpHelper.HeapSize(heap, 0, table).ToUInt64();
+                if (size < MibTableDecoder.HeaderLength || size > int.MaxValue)
+                {
+                    warning = string.Format(CultureInfo.InvariantCulture, "Bound TCP {0} sockets are not listed: the table {1} returned has an unusable size ({2}).", ipv6 ? "IPv6" : "IPv4", function, unchecked((long)size));
+                    return null;
+                }
+
+                var copy = new byte[(int)size];
+                Marshal.Copy(table, copy, 0, copy.Length);
+                warning = null;
+                return copy;
+            }
+            finally
+            {
+                if (table != IntPtr.Zero)
+                {
+                    IpHelper.HeapFree(heap, 0, table);
+                }
+            }
+        }
+    }
+}
