@@ -237,6 +237,22 @@ namespace PortTools.Tests.Windows
             Assert.False(WindowsSocketReader.WantsBound(new SocketQuery { Exposures = new[] { Exposure.Public } }));
         }
 
+        [Theory]
+        [InlineData(10, 17763, true)]
+        [InlineData(10, 26100, true)]
+        [InlineData(10, 17134, false)]
+        [InlineData(6, 3, false)]
+        [InlineData(6, 1, false)]
+        public void The_exports_are_called_only_from_Windows_10_1809_on(int major, int build, bool called)
+        {
+            string? warning = BoundTcpTable.Unsupported(major, build);
+            Assert.Equal(called, warning is null);
+            if (!called)
+            {
+                Assert.Equal("Bound TCP sockets (bound, neither listening nor connected) are not listed: the undocumented iphlpapi calls that list them are used only on Windows 10 1809 (build 17763) and later, and this is Windows " + major + " build " + build + ".", warning);
+            }
+        }
+
         [Fact]
         public void An_empty_table_adds_nothing()
         {
