@@ -1,8 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Net.Sockets;
+using System.Threading.Tasks;
 
 namespace PortTools
 {
@@ -96,9 +100,13 @@ namespace PortTools
         public static HostPortSettings Defaults(TargetOS os) => DefaultsBecause(os, "documented " + os + " defaults, not read from a host");
 
         /// <summary>
-        /// Reads this host: on Linux from /proc (see <see cref="LinuxPortSettings.Read"/>). Elsewhere the
-        /// facts come from commands the caller runs (netsh on Windows, sysctl on macOS and FreeBSD), so
-        /// this returns the OS defaults with a note saying how to read the real values.
+        /// Reads this host: on Linux from /proc (see <see cref="LinuxPortSettings.Read"/>); on Windows
+        /// from <c>netsh int ipv4|ipv6 show dynamicport tcp|udp</c>, <c>netsh int ipv4|ipv6 show
+        /// excludedportrange protocol=tcp|udp</c> (see <see cref="WindowsPortSettings"/>) and
+        /// TcpTimedWaitDelay in the registry; on macOS and FreeBSD from <c>sysctl
+        /// net.inet.ip.portrange net.inet.tcp.msl</c> (see <see cref="SysctlPortSettings"/>). What
+        /// cannot be read gets the documented default, and <see cref="Notes"/> says which value and
+        /// why; when everything is read there are no notes.
         /// </summary>
         /// <returns>The settings.</returns>
         public static HostPortSettings ReadCurrent()
@@ -107,8 +115,8 @@ namespace PortTools
             return os switch
             {
                 TargetOS.Linux => LinuxPortSettings.Read("/"),
-                TargetOS.Windows => DefaultsBecause(os, "this host's settings were not read: pass the output of 'netsh int ipv4|ipv6 show dynamicport tcp|udp' and 'show excludedportrange' to WindowsPortSettings"),
-                _ => DefaultsBecause(os, "this host's settings were not read: pass the output of 'sysctl net.inet.ip.portrange net.inet.tcp.msl' to SysctlPortSettings"),
+                TargetOS.Windows => Windows.WindowsHostPortSettings.Read(),
+                _ => MacOS.SysctlHostPortSettings.Read(os),
             };
         }
 
@@ -161,6 +169,116 @@ namespace PortTools
             (PortRange? privileged, string privilegedSource) = DefaultPrivilegedPorts(os);
             EphemeralPortRange[] ranges = s_slots.Select(slot => DefaultRange(os, slot.Protocol, slot.Family, why)).ToArray();
             return new HostPortSettings(os, ranges, privileged, privilegedSource, null, new[] { "Using " + why + "." });
+        }
+    }
+    /// <summary>What a command printed, or why it could not run: the thin end of reading a host's settings.</summary>
+    internal readonly struct CommandOutput
+    {
+        private CommandOutput(int exitCode, string output, string errorOutput, string? failure)
+        {
+            ExitCode = exitCode;
+            Output = output;
+            ErrorOutput = errorOutput;
+            Failure = failure;
+        }
+
+        /// <summary>The exit code, when the command ran.</summary>
+        public int ExitCode { get; }
+
+        /// <summary>Standard output.</summary>
+        public string Output { get; }
+
+        /// <summary>Standard error.</summary>
+        public string ErrorOutput { get; }
+
+        /// <summary>Why the command did not run to its end, as "it could not be run: ..." or "it did not finish within 10 s"; null when it did.</summary>
+        public string? Failure { get; }
+
+        /// <summary>Whether it ran and exited with 0.</summary>
+        public bool Succeeded => Failure is null && ExitCode == 0;
+
+        public static CommandOutput Exited(int exitCode, string output, string errorOutput = "") => new CommandOutput(exitCode, output ?? string.Empty, errorOutput ?? string.Empty, null);
+
+        public static CommandOutput Failed(string why) => new CommandOutput(-1, string.Empty, string.Empty, why);
+
+        /// <summary>In a few words, why the output cannot be used: the failure, or the exit code and the first line the command printed.</summary>
+        public string Problem()
+        {
+            if (Failure is not null)
+            {
+                return Failure;
+            }
+
+            string? line = FirstLine(ErrorOutput) ?? FirstLine(Output);
+            return "exit code " + ExitCode.ToString(CultureInfo.InvariantCulture) + (line is null ? string.Empty : ": " + line);
+        }
+
+        /// <summary>The first line of <paramref name="text"/> that is not blank, trimmed and cut to 120 characters; null when there is none.</summary>
+        public static string? FirstLine(string text)
+        {
+            foreach (string line in text.Split('\n'))
+            {
+                string trimmed = line.Trim();
+                if (trimmed.Length > 0)
+                {
+                    return trimmed.Length > 120 ? trimmed.Substring(0, 120) + "..." : trimmed;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Runs a host command and collects what it prints, with a time limit; no logic beyond that.</summary>
+    internal static class HostCommand
+    {
+        /// <summary>netsh and sysctl answer in well under a second; a host that takes this long has a problem worth a note.</summary>
+        public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+        /// <summary>Runs <paramref name="fileName"/> with <paramref name="arguments"/> (no shell), waiting at most <paramref name="timeout"/>.</summary>
+        public static CommandOutput Run(string fileName, string arguments, TimeSpan timeout)
+        {
+            var start = new ProcessStartInfo(fileName, arguments)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = false,
+                CreateNoWindow = true,
+            };
+
+            try
+            {
+                using Process? process = Process.Start(start);
+                if (process is null)
+                {
+                    return CommandOutput.Failed("it could not be started");
+                }
+
+                // Read both pipes while waiting, so a full pipe cannot stall the command.
+                Task<string> output = process.StandardOutput.ReadToEndAsync();
+                Task<string> error = process.StandardError.ReadToEndAsync();
+                if (!process.WaitForExit((int)timeout.TotalMilliseconds))
+                {
+                    try
+                    {
+                        process.Kill();
+                    }
+                    catch (Exception exception) when (exception is InvalidOperationException or Win32Exception)
+                    {
+                        // It exited meanwhile.
+                    }
+
+                    return CommandOutput.Failed(string.Format(CultureInfo.InvariantCulture, "it did not finish within {0} s", timeout.TotalSeconds));
+                }
+
+                process.WaitForExit();
+                return CommandOutput.Exited(process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
+            }
+            catch (Exception exception) when (exception is Win32Exception or InvalidOperationException or IOException)
+            {
+                return CommandOutput.Failed("it could not be run: " + exception.Message.TrimEnd('.', ' '));
+            }
         }
     }
 }

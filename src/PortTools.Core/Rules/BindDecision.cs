@@ -229,7 +229,54 @@ namespace PortTools
             99 => BindErrorKind.AddressNotAvailable,
             22 => BindErrorKind.InvalidArgument,
             19 => BindErrorKind.NoSuchDevice,
+            92 => BindErrorKind.OptionNotSupported,
+            105 => BindErrorKind.NoBufferSpace,
             _ => null,
+        };
+
+        /// <summary>
+        /// Maps a Winsock error (what WSAGetLastError and SocketException.ErrorCode give on Windows)
+        /// to the kind; null for an error the engine never predicts. Numbers from "Windows Sockets
+        /// Error Codes" on Microsoft Learn: WSAEACCES 10013, WSAEINVAL 10022, WSAENOPROTOOPT 10042,
+        /// WSAEADDRINUSE 10048, WSAEADDRNOTAVAIL 10049, WSAENOBUFS 10055.
+        /// </summary>
+        public static BindErrorKind? FromWinsockError(int error) => error switch
+        {
+            0 => BindErrorKind.None,
+            10048 => BindErrorKind.AddressInUse,
+            10013 => BindErrorKind.AccessDenied,
+            10049 => BindErrorKind.AddressNotAvailable,
+            10022 => BindErrorKind.InvalidArgument,
+            10042 => BindErrorKind.OptionNotSupported,
+            10055 => BindErrorKind.NoBufferSpace,
+            _ => null,
+        };
+
+        /// <summary>
+        /// Maps a BSD errno (macOS and FreeBSD share these numbers; XNU bsd/sys/errno.h,
+        /// xnu-11417.101.15) to the kind; null for an errno the engine never predicts. ENXIO (6),
+        /// which XNU gives for IP_BOUND_IF with an interface index that does not exist (inp_bindif in
+        /// bsd/netinet/in_pcb.c), is the BSD counterpart of Linux's ENODEV for SO_BINDTODEVICE.
+        /// </summary>
+        public static BindErrorKind? FromBsdErrno(int errno) => errno switch
+        {
+            0 => BindErrorKind.None,
+            48 => BindErrorKind.AddressInUse,
+            13 => BindErrorKind.AccessDenied,
+            49 => BindErrorKind.AddressNotAvailable,
+            22 => BindErrorKind.InvalidArgument,
+            42 => BindErrorKind.OptionNotSupported,
+            55 => BindErrorKind.NoBufferSpace,
+            6 or 19 => BindErrorKind.NoSuchDevice,
+            _ => null,
+        };
+
+        /// <summary>Maps an OS's own error number (errno, or a Winsock error on Windows) to the kind.</summary>
+        public static BindErrorKind? FromNative(TargetOS os, int code) => os switch
+        {
+            TargetOS.Windows => FromWinsockError(code),
+            TargetOS.FreeBSD or TargetOS.MacOS => FromBsdErrno(code),
+            _ => FromLinuxErrno(code),
         };
     }
 

@@ -34,9 +34,10 @@ namespace PortTools.Windows
     /// Bound TCP sockets (bound, neither listening nor connecting; netstat -q's BOUND and
     /// Get-NetTCPConnection's Bound) are not in these tables: Windows lists them only through the
     /// undocumented iphlpapi exports InternalGetBoundTcpEndpointTable and
-    /// InternalGetBoundTcp6EndpointTable, which this reader does not call. MIB_TCP_STATE_RESERVED
-    /// (100, tcpmib.h) is still read as Bound, the meaning MSFT_NetTCPConnection gives that number,
-    /// in case a table ever carries it.
+    /// InternalGetBoundTcp6EndpointTable, which <see cref="BoundTcpTableDecoder"/> decodes, using
+    /// <see cref="CollectTcpHolders"/> of these tables to leave out sockets listed here already.
+    /// MIB_TCP_STATE_RESERVED (100, tcpmib.h) is still read as Bound, the meaning
+    /// MSFT_NetTCPConnection gives that number, in case a table ever carries it.
     /// </remarks>
     internal static class MibTableDecoder
     {
@@ -89,6 +90,7 @@ namespace PortTools.Windows
         // MIB_TCP_STATE (tcpmib.h): MIB_TCP_STATE_CLOSED = 1 ... MIB_TCP_STATE_DELETE_TCB = 12,
         // and MIB_TCP_STATE_RESERVED = 100, which the NetTCPIP provider reports as Bound.
         private const uint MibTcpStateListen = 2;
+        private const uint MibTcpStateTimeWait = 11;
         private const uint MibTcpStateReserved = 100;
 
         /// <summary>The structure's name, for messages.</summary>
@@ -135,6 +137,33 @@ namespace PortTools.Windows
             return count;
         }
 
+        /// <summary>
+        /// Adds the local endpoint and owner of every row of a TCP owner-pid table but TIME_WAIT ones
+        /// (which no process holds) to <paramref name="holders"/>, whatever the query keeps.
+        /// </summary>
+        /// <exception cref="IOException">The buffer is shorter than its row count says.</exception>
+        internal static void CollectTcpHolders(ReadOnlySpan<byte> table, MibTable kind, BoundTcpHolders holders)
+        {
+            bool ipv6 = kind == MibTable.Tcp6;
+            if (!ipv6 && kind != MibTable.Tcp4)
+            {
+                return;
+            }
+
+            int rowLength = RowLength(kind);
+            int count = RowCount(table, kind, rowLength);
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<byte> row = table.Slice(HeaderLength + (i * rowLength), rowLength);
+                if (Dword(row, ipv6 ? Tcp6State : Tcp4State) == MibTcpStateTimeWait)
+                {
+                    continue;
+                }
+
+                holders.Add(row.Slice(ipv6 ? Tcp6LocalAddress : Tcp4LocalAddress, ipv6 ? 16 : 4), Port(row, ipv6 ? Tcp6LocalPort : Tcp4LocalPort), Dword(row, ipv6 ? Tcp6Pid : Tcp4Pid));
+            }
+        }
+
         /// <summary>MIB_TCP_STATE to SocketState.</summary>
         internal static SocketState MapTcpState(uint state) => state switch
         {
@@ -148,7 +177,7 @@ namespace PortTools.Windows
             8 => SocketState.CloseWait,
             9 => SocketState.Closing,
             10 => SocketState.LastAck,
-            11 => SocketState.TimeWait,
+            MibTcpStateTimeWait => SocketState.TimeWait,
             12 => SocketState.DeleteTcb,
             MibTcpStateReserved => SocketState.Bound,
             _ => SocketState.Unknown,

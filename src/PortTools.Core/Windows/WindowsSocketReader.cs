@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Threading;
 
 namespace PortTools.Windows
@@ -13,9 +14,12 @@ namespace PortTools.Windows
     /// <remarks>
     /// What these tables do not say stays unknown (null): SO_REUSEADDR and SO_EXCLUSIVEADDRUSE,
     /// IPV6_V6ONLY, the owner's user, queues, and an inode, which Windows sockets do not have. Bound
-    /// TCP sockets that neither listen nor connect are not listed: the documented tables do not
-    /// hold them (see <see cref="MibTableDecoder"/>). UDP sockets are all Unconnected, as the
-    /// owner-pid UDP rows carry no remote endpoint.
+    /// TCP sockets that neither listen nor connect are not in the documented tables; when the query
+    /// wants them they come from the UNDOCUMENTED exports InternalGetBoundTcpEndpointTable and
+    /// InternalGetBoundTcp6EndpointTable (<see cref="BoundTcpTable"/>, <see cref="BoundTcpTableDecoder"/>),
+    /// less the sockets the documented tables already list, after every other socket. Where the
+    /// exports are missing or fail, one warning says so and the rest of the table is read as before.
+    /// UDP sockets are all Unconnected, as the owner-pid UDP rows carry no remote endpoint.
     /// </remarks>
     internal static class WindowsSocketReader
     {
@@ -24,6 +28,8 @@ namespace PortTools.Windows
         public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation)
         {
             var table = new WindowsSocketTable();
+            var warnings = new List<string>();
+            BoundTcpHolders? holders = WantsBound(query) ? new BoundTcpHolders() : null;
             byte[]? buffer = null;
             foreach (MibTable kind in new[] { MibTable.Tcp4, MibTable.Tcp6, MibTable.Udp4, MibTable.Udp6 })
             {
@@ -37,14 +43,67 @@ namespace PortTools.Windows
 
                 buffer = GrowingTableBuffer.Read(Call(kind), MibTableDecoder.Name(kind), buffer);
                 MibTableDecoder.Decode(buffer, kind, query, table);
+                if (holders is not null && tcp)
+                {
+                    MibTableDecoder.CollectTcpHolders(buffer, kind, holders);
+                }
+            }
+
+            string method = Method;
+            if (holders is not null)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                method = AddBound(query, holders, table, warnings) ? Method + "; InternalGetBoundTcpEndpointTable (undocumented)" : Method;
             }
 
             IReadOnlyDictionary<int, string>? names = query.NeedsProcesses ? WindowsProcessNames.Snapshot() : null;
-            return new SocketTableReadResult(Build(table, names, query, cancellation), Array.Empty<string>(), Method);
+            return new SocketTableReadResult(Build(table, names, query, cancellation), warnings, method);
+        }
+
+        /// <summary>Whether the query can keep a Bound TCP socket, so that the bound-endpoint tables are worth reading.</summary>
+        internal static bool WantsBound(SocketQuery query) => query.Wants(TransportProtocol.Tcp) && query.WantsState(TransportProtocol.Tcp, SocketState.Bound);
+
+        /// <summary>
+        /// Adds the bound-only TCP sockets of both families; a table that cannot be read or decoded
+        /// adds one warning (the same warning once) and nothing else.
+        /// </summary>
+        /// <returns>Whether at least one table was read.</returns>
+        private static bool AddBound(SocketQuery query, BoundTcpHolders holders, WindowsSocketTable table, List<string> warnings)
+        {
+            bool any = false;
+            foreach (bool ipv6 in new[] { false, true })
+            {
+                byte[]? bound = BoundTcpTable.Read(ipv6, out string? warning);
+                if (bound is null)
+                {
+                    AddOnce(warnings, warning);
+                    continue;
+                }
+
+                try
+                {
+                    BoundTcpTableDecoder.Decode(bound, ipv6, query, holders, table);
+                    any = true;
+                }
+                catch (IOException exception)
+                {
+                    AddOnce(warnings, "Bound TCP " + (ipv6 ? "IPv6" : "IPv4") + " sockets are not listed: " + exception.Message);
+                }
+            }
+
+            return any;
+        }
+
+        private static void AddOnce(List<string> warnings, string? warning)
+        {
+            if (warning is not null && !warnings.Contains(warning))
+            {
+                warnings.Add(warning);
+            }
         }
 
         /// <summary>The native call for one table, in the shape the grow-and-retry loop takes.</summary>
-        private static TableCall Call(MibTable kind) => kind switch
+        internal static TableCall Call(MibTable kind) => kind switch
         {
             MibTable.Tcp4 => (byte[] buffer, ref uint size) => IpHelper.GetExtendedTcpTable(buffer, ref size, false, IpHelper.AF_INET, IpHelper.TCP_TABLE_OWNER_PID_ALL, 0),
             MibTable.Tcp6 => (byte[] buffer, ref uint size) => IpHelper.GetExtendedTcpTable(buffer, ref size, false, IpHelper.AF_INET6, IpHelper.TCP_TABLE_OWNER_PID_ALL, 0),
