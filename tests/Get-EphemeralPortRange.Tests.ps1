@@ -85,14 +85,30 @@ Describe 'Get-EphemeralPortRange' {
         }
     }
 
-    Context 'This host elsewhere' -Skip:($OnLinux) {
-        It 'warns that the settings were not read and gives the OS defaults' {
-            $ranges = @(Get-EphemeralPortRange -WarningVariable warnings -WarningAction SilentlyContinue)
+    Context 'This host on Windows' -Skip:(-not $OnWindows) {
+        It 'reads the dynamic port ranges with netsh, without a warning' {
+            $ranges = @(Get-EphemeralPortRange -WarningVariable warnings)
             $ranges | Should -HaveCount 4
-            $warnings | Should -HaveCount 1
-            "$($warnings[0])" | Should -BeLike "*this host's settings were not read*"
-            $ranges[0].Start | Should -Be 49152
-            $ranges[0].End | Should -Be 65535
+            $warnings | Should -BeNullOrEmpty
+            $ranges | ForEach-Object { $_.Source | Should -BeLike 'netsh int*' }
+            $ranges | ForEach-Object { $_.OS | Should -Be 'Windows' }
+            # What netsh itself says for TCP over IPv4.
+            $text = (netsh int ipv4 show dynamicport tcp) -join "`n"
+            $numbers = [regex]::Matches($text, '\d+') | ForEach-Object { [int]$_.Value }
+            $tcp4 = $ranges | Where-Object { $_.Protocol -eq 'Tcp' -and $_.AddressFamily -eq 'InterNetwork' }
+            $tcp4.Start | Should -Be $numbers[0]
+            $tcp4.Count | Should -Be $numbers[1]
+        }
+    }
+
+    Context 'This host on macOS' -Skip:(-not $OnMacOS) {
+        It 'reads the range with sysctl, without a warning' {
+            $ranges = @(Get-EphemeralPortRange -WarningVariable warnings)
+            $ranges | Should -HaveCount 4
+            $warnings | Should -BeNullOrEmpty
+            $ranges | ForEach-Object { $_.Source | Should -BeLike 'net.inet.ip.portrange.first-last =*' }
+            $ranges[0].Start | Should -Be ([int](sysctl -n net.inet.ip.portrange.first))
+            $ranges[0].End | Should -Be ([int](sysctl -n net.inet.ip.portrange.last))
         }
     }
 

@@ -216,6 +216,15 @@ Describe 'Test-PortBind' {
             Get-SocketTuple -LocalAddress $address -Protocol Tcp | Should -HaveCount 1
         }
 
+        It 'answers an option Linux does not have with ENOPROTOOPT, as the engine predicts' {
+            $result = Test-PortBind 0 -Address $address -ExclusiveAddressUse
+            $result.Method | Should -Be 'Probed'
+            $result.CanBind | Should -BeFalse
+            $result.Error | Should -Be 'ENOPROTOOPT'
+            $result.ErrorCode | Should -Be 92
+            $result.PredictedError | Should -BeNullOrEmpty
+        }
+
         It 'answers -Quiet with the kernel''s answer' {
             Test-PortBind $port -Address $address -Quiet | Should -BeFalse
         }

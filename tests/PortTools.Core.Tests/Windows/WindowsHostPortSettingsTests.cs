@@ -71,7 +71,7 @@ namespace PortTools.Tests.Windows
             Assert.Null(settings.PrivilegedPorts);
             EphemeralPortRange tcp4 = Range(settings, TransportProtocol.Tcp, AddressFamily.InterNetwork);
             Assert.Equal((49152, 65535), (tcp4.Start, tcp4.End));
-            Assert.Equal(new[] { "5357", "49671-49770", "50000-50059 *" }, tcp4.Reserved.Select(r => r.ToString()));
+            Assert.Equal(new[] { "5357 (run-time)", "49671-49770 (run-time)", "50000-50059" }, tcp4.Reserved.Select(r => r.ToString()));
             Assert.Equal(16384 - 100 - 60, tcp4.UsableCount);
             Assert.Equal("netsh int ipv4 show dynamicport tcp; netsh int ipv4 show excludedportrange protocol=tcp", tcp4.Source);
             Assert.Equal(120, tcp4.TimeWaitSeconds);
