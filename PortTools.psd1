@@ -11,6 +11,8 @@
     CompatiblePSEditions   = @('Desktop', 'Core')
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
+    # Loaded before the type data, which names types from both (a converter that rehydrates deserialized sockets).
+    RequiredAssemblies     = @('PortTools.Core.dll', 'PortTools.dll')
     FormatsToProcess       = @('PortTools.format.ps1xml')
     TypesToProcess         = @('PortTools.types.ps1xml')
     CmdletsToExport        = @(

@@ -277,11 +277,16 @@ Describe 'ConvertFrom-SocketTable' {
             Assert-SameSockets @($table | ForEach-Object { $_ | ConvertTo-Json -Depth 3 -Compress } | ConvertFrom-SocketTable)
         }
 
-        It 'round-trips deserialized objects (PSSerializer, as remoting and jobs do)' {
-            $xml = [System.Management.Automation.PSSerializer]::Serialize($table)
-            $deserialized = [System.Management.Automation.PSSerializer]::Deserialize($xml)
+        It 'round-trips deserialized property bags (as a session without PortTools gets them from remoting)' {
+            $deserialized = @($table | ConvertTo-PropertyBag)
             $deserialized[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.PortTools.SocketTuple'
             Assert-SameSockets @($deserialized | ConvertFrom-SocketTable)
+        }
+
+        It 'round-trips sockets that PortTools rehydrated on deserialization' {
+            $rehydrated = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($table))
+            $rehydrated[0] | Should -BeOfType PortTools.SocketTuple
+            Assert-SameSockets @($rehydrated | ConvertFrom-SocketTable)
         }
 
         It 'round-trips Export-Clixml and Import-Clixml' {

@@ -198,7 +198,7 @@ Describe 'Measure-EphemeralPortUsage' {
             $path = Join-Path $TestDrive 'web01.csv'
             $sockets | Export-Csv -LiteralPath $path -NoTypeInformation
             (Import-Csv -LiteralPath $path | Measure-EphemeralPortUsage -TargetOS Linux).InUse | Should -Be 3
-            $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($sockets))
+            $deserialized = $sockets | ConvertTo-PropertyBag
             ($deserialized | Measure-EphemeralPortUsage -TargetOS Linux).InUse | Should -Be 3
         }
 

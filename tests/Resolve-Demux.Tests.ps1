@@ -77,7 +77,7 @@ Describe 'Resolve-Demux' {
 
         It 'takes deserialized sockets as a table and keeps where they came from' {
             $socket = [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:80 pid=812 process=nginx'
-            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($socket))
+            $copy = $socket | ConvertTo-PropertyBag
             $copy.PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
             $result = Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.1:80 -SocketTable $copy -TargetOS Linux
             $result.Socket.ProcessName | Should -Be 'nginx'

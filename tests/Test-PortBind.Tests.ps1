@@ -72,7 +72,7 @@ Describe 'Test-PortBind' {
 
         It 'takes deserialized sockets as a table, as remoting and Import-Clixml return them' {
             $original = [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:8080 pid=812 process=nginx'
-            $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($original))
+            $deserialized = $original | ConvertTo-PropertyBag
             $deserialized.PSObject.TypeNames[0] | Should -Be 'Deserialized.PortTools.SocketTuple'
             $result = Test-PortBind 8080 -SocketTable $deserialized -TargetOS Linux
             $result.CanBind | Should -BeFalse

@@ -44,3 +44,21 @@ function New-TestSocket {
     }
     $socket
 }
+
+function ConvertTo-PropertyBag {
+    # What a session without PortTools gets: deserialized in a runspace that has no PortTools type
+    # data, so nothing rehydrates them. The bags come back to this runspace as they are.
+    param([Parameter(ValueFromPipeline)] $InputObject)
+    begin { $items = [System.Collections.Generic.List[object]]::new() }
+    process { $items.Add($InputObject) }
+    end {
+        $xml = [System.Management.Automation.PSSerializer]::Serialize($items.ToArray())
+        $shell = [powershell]::Create()
+        try {
+            $shell.AddScript('param($xml) [System.Management.Automation.PSSerializer]::Deserialize($xml)').AddArgument($xml).Invoke()
+        }
+        finally {
+            $shell.Dispose()
+        }
+    }
+}

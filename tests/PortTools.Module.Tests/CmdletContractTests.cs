@@ -249,53 +249,26 @@ namespace PortTools.Module.Tests
         }
 
         [Fact]
-        public void Type_data_keeps_nested_objects_through_serialization()
+        public void Type_data_rehydrates_deserialized_sockets_and_keeps_enums_as_names()
         {
-            // Remoting, jobs and Export-Clixml flatten nested objects past the serialization depth into
-            // their ToString(); each output type needs a depth that reaches its deepest PortTools object.
             Manifest manifest = Manifest.Load();
             Assert.Equal(new[] { "PortTools.types.ps1xml" }, manifest.List("TypesToProcess"));
+
+            // Type data is loaded before the root module: the types it names must come from RequiredAssemblies.
+            Assert.Equal(new[] { "PortTools.Core.dll", "PortTools.dll" }, manifest.List("RequiredAssemblies"));
+
             XDocument types = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.types.ps1xml"));
-            var depths = types.Descendants("Type").ToDictionary(
-                t => t.Element("Name")!.Value,
-                t => int.Parse(t.Descendants("NoteProperty").Single(n => n.Element("Name")!.Value == "SerializationDepth").Element("Value")!.Value, System.Globalization.CultureInfo.InvariantCulture));
+            XElement socket = types.Descendants("Type").Single(t => t.Element("Name")!.Value == "PortTools.SocketTuple");
+            string converterName = socket.Element("TypeConverter")!.Element("TypeName")!.Value;
+            Type converter = Module.ModuleAssembly.GetType(converterName, throwOnError: true)!;
+            Assert.True(converter.IsPublic);
+            Assert.Equal("PSTypeConverter", converter.BaseType!.Name);
 
-            var publicTypes = Module.CoreAssembly.GetTypes().Where(t => t.IsPublic).ToDictionary(t => t.FullName!);
-            foreach (string output in Module.Cmdlets.SelectMany(c => c.OutputTypes).Where(t => t.StartsWith("PortTools.", StringComparison.Ordinal)).Distinct())
-            {
-                int needed = NestingDepth(publicTypes[output], 0);
-                if (needed > 1)
-                {
-                    Assert.True(depths.TryGetValue(output, out int depth) && depth >= needed, output + " nests PortTools objects " + needed + " deep and needs SerializationDepth " + needed);
-                }
-            }
+            XElement deserialized = types.Descendants("Type").Single(t => t.Element("Name")!.Value == "Deserialized.PortTools.SocketTuple");
+            Assert.Equal("PortTools.SocketTuple", deserialized.Descendants("NoteProperty").Single(n => n.Element("Name")!.Value == "TargetTypeForDeserialization").Element("Value")!.Value);
 
-            Assert.All(depths.Keys, name => Assert.True(publicTypes.ContainsKey(name), name + " in the type data is not a public type"));
-            Assert.Equal(2, NestingDepth(publicTypes["PortTools.SocketTuple"], 0));
-        }
-
-        /// <summary>1 for a type whose properties hold no PortTools class; else 1 + the deepest such property (element types of lists count).</summary>
-        private static int NestingDepth(Type type, int level)
-        {
-            int deepest = 0;
-            if (level < 8)
-            {
-                foreach (System.Reflection.PropertyInfo property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
-                {
-                    Type held = property.PropertyType;
-                    if (held.IsGenericType && held.GetGenericArguments().Length == 1 && held.Name.Contains("List", StringComparison.Ordinal))
-                    {
-                        held = held.GetGenericArguments()[0];
-                    }
-
-                    if (held.IsClass && held.Namespace == "PortTools" && held != type)
-                    {
-                        deepest = Math.Max(deepest, NestingDepth(held, level + 1));
-                    }
-                }
-            }
-
-            return 1 + deepest;
+            // Past depth 1, PowerShell serializes enums as numbers: State -eq 'Listen' would fail on every copy.
+            Assert.DoesNotContain(types.Descendants("NoteProperty"), n => n.Element("Name")!.Value == "SerializationDepth");
         }
 
         [Fact]

@@ -51,7 +51,7 @@ namespace PortTools.Linux
         /// Returns 0, or the errno the kernel answered with (ENOENT when the diag module for the
         /// protocol is missing), in which case nothing was added.
         /// </summary>
-        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation)
+        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null)
         {
             uint states = StateMask(protocol, query);
             if (states == 0)
@@ -76,11 +76,18 @@ namespace PortTools.Linux
             }
 
             int start = table.Count;
+            int counted = start; // reported to progress so far
             fixed (byte* buffer = _buffer)
             {
                 while (true)
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    if (progress is not null)
+                    {
+                        progress.AddSocketsRead(table.Count - counted);
+                        counted = table.Count;
+                    }
+
                     nint received = LibC.recv(_fd, buffer, (nuint)_buffer.Length, 0);
                     if (received < 0)
                     {
@@ -90,7 +97,7 @@ namespace PortTools.Linux
                             continue;
                         }
 
-                        return Abandon(table, start, errno);
+                        return Abandon(table, start, errno, progress, counted);
                     }
 
                     int offset = 0;
@@ -100,18 +107,19 @@ namespace PortTools.Linux
                         ushort type = ReadNative16(buffer, offset + 4);
                         if (length < NlmsgHeaderLength || offset + length > received)
                         {
-                            return Abandon(table, start, 74); // EBADMSG: a truncated or corrupt datagram
+                            return Abandon(table, start, 74, progress, counted); // EBADMSG: a truncated or corrupt datagram
                         }
 
                         if (type == NlmsgDone)
                         {
+                            progress?.AddSocketsRead(table.Count - counted);
                             return 0;
                         }
 
                         if (type == NlmsgError)
                         {
                             int error = -(int)ReadNative(buffer, offset + NlmsgHeaderLength);
-                            return Abandon(table, start, error);
+                            return Abandon(table, start, error, progress, counted);
                         }
 
                         if (type == SockDiagByFamily && length >= NlmsgHeaderLength + InetDiagMsgLength)
@@ -125,8 +133,9 @@ namespace PortTools.Linux
             }
         }
 
-        private static int Abandon(RawSocketTable table, int start, int errno)
+        private static int Abandon(RawSocketTable table, int start, int errno, SocketReadProgress? progress, int counted)
         {
+            progress?.AddSocketsRead(start - counted); // the fallback reads these sockets again
             while (table.Count > start)
             {
                 table.RemoveLast();

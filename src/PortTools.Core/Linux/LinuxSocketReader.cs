@@ -24,21 +24,21 @@ namespace PortTools.Linux
     {
         private const string ProcRoot = "/proc";
 
-        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, LinuxTableSource source = LinuxTableSource.Automatic)
+        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, LinuxTableSource source = LinuxTableSource.Automatic, SocketReadProgress? progress = null)
         {
             NetworkNamespace? space = query.NetworkNamespace is null ? null : NetworkNamespace.Resolve(query.NetworkNamespace);
 
             // The descriptor walk is the larger cost and needs nothing from the dump, so it runs beside it.
             Task<ProcessSocketMap>? walk = query.NeedsProcesses
-                ? Task.Factory.StartNew(() => ProcessSocketMap.Build(ProcRoot, 4096, cancellation), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                ? Task.Factory.StartNew(() => ProcessSocketMap.Build(ProcRoot, 4096, cancellation, progress), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default)
                 : null;
 
             KernelTables tables;
             try
             {
                 tables = space is null
-                    ? ReadKernelTables(query, ProcRoot + "/self/net", source, cancellation)
-                    : space.Run(() => ReadKernelTables(query, space.ProcNetDirectory ?? ProcRoot + "/thread-self/net", source, cancellation));
+                    ? ReadKernelTables(query, ProcRoot + "/self/net", source, progress, cancellation)
+                    : space.Run(() => ReadKernelTables(query, space.ProcNetDirectory ?? ProcRoot + "/thread-self/net", source, progress, cancellation));
             }
             catch
             {
@@ -47,7 +47,7 @@ namespace PortTools.Linux
             }
 
             ProcessSocketMap? owners = walk?.GetAwaiter().GetResult();
-            return Build(tables, owners, query, cancellation);
+            return Build(tables, owners, query, progress, cancellation);
         }
 
         private sealed class KernelTables
@@ -66,7 +66,7 @@ namespace PortTools.Linux
             public string Method { get; }
         }
 
-        private static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, CancellationToken cancellation)
+        private static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation)
         {
             var raw = new RawSocketTable();
             bool usedNetlink = false;
@@ -83,7 +83,8 @@ namespace PortTools.Linux
 
                     foreach (bool ipv6 in new[] { false, true })
                     {
-                        if (netlink is not null && netlink.Dump(protocol, ipv6, query, raw, cancellation) == 0)
+                        int before = raw.Count;
+                        if (netlink is not null && netlink.Dump(protocol, ipv6, query, raw, cancellation, progress) == 0)
                         {
                             usedNetlink = true;
                             continue;
@@ -91,6 +92,7 @@ namespace PortTools.Linux
 
                         string file = procNetDirectory + "/" + (protocol == TransportProtocol.Tcp ? "tcp" : "udp") + (ipv6 ? "6" : string.Empty);
                         usedProc |= ProcNetReader.Read(file, protocol, ipv6, query, raw, cancellation);
+                        progress?.AddSocketsRead(raw.Count - before);
                     }
                 }
             }
@@ -131,7 +133,7 @@ namespace PortTools.Linux
             return System.Text.Encoding.UTF8.GetString(name, length);
         }
 
-        private static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, SocketQuery query, CancellationToken cancellation)
+        private static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
         {
             RawSocketTable raw = tables.Raw;
             var sockets = new List<SocketTuple>(raw.Count);
@@ -140,11 +142,13 @@ namespace PortTools.Linux
             var ownerIds = new List<int>(4);
             uint self = LibC.geteuid();
             int hiddenOwners = 0;
+            progress?.StartBuilding(raw.Count);
             for (int i = 0; i < raw.Count; i++)
             {
                 if ((i & 0xFFF) == 0)
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    progress?.SetSocketsBuilt(i);
                 }
 
                 ref RawSocketTable.Record record = ref raw[i];
@@ -196,6 +200,7 @@ namespace PortTools.Linux
                 });
             }
 
+            progress?.SetSocketsBuilt(raw.Count);
             var warnings = new List<string>();
             if (hiddenOwners > 0 && !query.HasProcessFilter)
             {

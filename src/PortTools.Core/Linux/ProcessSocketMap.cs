@@ -17,6 +17,7 @@ namespace PortTools.Linux
     {
         private readonly Dictionary<ulong, int> _firstOwner;
         private readonly List<KeyValuePair<ulong, int>> _moreOwners = new List<KeyValuePair<ulong, int>>();
+        private SocketReadProgress? _progress;
 
         private ProcessSocketMap(int capacity) => _firstOwner = new Dictionary<ulong, int>(capacity);
 
@@ -27,9 +28,9 @@ namespace PortTools.Linux
         public int SocketDescriptorCount { get; private set; }
 
         /// <summary>Walks /proc (or a copy of its layout under <paramref name="procRoot"/>).</summary>
-        public static ProcessSocketMap Build(string procRoot, int expectedSockets, CancellationToken cancellation)
+        public static ProcessSocketMap Build(string procRoot, int expectedSockets, CancellationToken cancellation, SocketReadProgress? progress = null)
         {
-            var map = new ProcessSocketMap(Math.Max(expectedSockets, 16));
+            var map = new ProcessSocketMap(Math.Max(expectedSockets, 16)) { _progress = progress };
             if (!map.TryWalkWithGetdents(procRoot, cancellation))
             {
                 map.WalkManaged(procRoot, cancellation);
@@ -148,6 +149,7 @@ namespace PortTools.Linux
 
         private void WalkProcess(int procFd, byte* fdDirectory, int pid, byte* buffer, int bufferLength, byte* link)
         {
+            _progress?.AddProcessWalked();
             int dirFd = LibC.openat(procFd, fdDirectory, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
             if (dirFd < 0)
             {
@@ -211,6 +213,7 @@ namespace PortTools.Linux
                     continue;
                 }
 
+                _progress?.AddProcessWalked();
                 IEnumerable<string> descriptors;
                 try
                 {

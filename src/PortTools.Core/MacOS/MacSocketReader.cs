@@ -24,17 +24,17 @@ namespace PortTools.MacOS
     {
         private const string Method = "libproc proc_pidfdinfo";
 
-        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation)
+        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, SocketReadProgress? progress = null)
         {
             var table = new MacSocketTable();
-            int hiddenProcesses = Walk(query, table, cancellation);
+            int hiddenProcesses = Walk(query, table, cancellation, progress);
             Dictionary<int, ProcessRecord> processes = ReadProcesses(table);
             List<SocketTuple> sockets = Build(table, processes, query, cancellation);
             return new SocketTableReadResult(sockets, Warnings(query, hiddenProcesses), Method);
         }
 
         /// <summary>Decodes every socket of every process the caller may inspect; returns how many it may not.</summary>
-        private static int Walk(SocketQuery query, MacSocketTable table, CancellationToken cancellation)
+        private static int Walk(SocketQuery query, MacSocketTable table, CancellationToken cancellation, SocketReadProgress? progress)
         {
             byte[] pidList = new byte[16 * 1024];
             int length = GrowingListBuffer.Fill(ref pidList, LibProc.ListPids, out int errno);
@@ -50,6 +50,7 @@ namespace PortTools.MacOS
             foreach (int pid in ProcessListDecoder.Pids(new ReadOnlySpan<byte>(pidList, 0, length)))
             {
                 cancellation.ThrowIfCancellationRequested();
+                progress?.AddProcessWalked();
                 int bytes = GrowingListBuffer.Fill(ref fdList, (byte[] buffer, out int e) => LibProc.ListDescriptors(pid, buffer, out e), out errno);
                 if (bytes < 0)
                 {

@@ -10,11 +10,12 @@ namespace PortTools
         /// <summary>Reads the sockets the query asks for.</summary>
         /// <param name="query">Filters and options.</param>
         /// <param name="cancellationToken">Stops the read promptly.</param>
+        /// <param name="progress">Counts the read's progress as it goes, for a progress bar; null when nobody watches.</param>
         /// <returns>The sockets and any warnings.</returns>
         /// <exception cref="PlatformNotSupportedException">There is no reader for this OS, or a network namespace was asked for off Linux.</exception>
         /// <exception cref="NetworkNamespaceException">The requested namespace cannot be read.</exception>
         /// <exception cref="System.IO.IOException">The platform's socket table could not be read.</exception>
-        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellationToken = default)
+        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellationToken = default, SocketReadProgress? progress = null)
         {
             if (query is null)
             {
@@ -23,7 +24,7 @@ namespace PortTools
 
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
             {
-                return Linux.LinuxSocketReader.Read(query, cancellationToken);
+                return Linux.LinuxSocketReader.Read(query, cancellationToken, Linux.LinuxTableSource.Automatic, progress);
             }
 
             if (query.NetworkNamespace is not null)
@@ -33,12 +34,12 @@ namespace PortTools
 
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
-                return Windows.WindowsSocketReader.Read(query, cancellationToken);
+                return Windows.WindowsSocketReader.Read(query, cancellationToken, progress);
             }
 
             if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
             {
-                return MacOS.MacSocketReader.Read(query, cancellationToken);
+                return MacOS.MacSocketReader.Read(query, cancellationToken, progress);
             }
 
             throw new PlatformNotSupportedException("Reading the live socket table is not available on " + RuntimeInformation.OSDescription + " in this version: only Linux, Windows and macOS are supported.");

@@ -25,7 +25,7 @@ namespace PortTools.Windows
     {
         private const string Method = "iphlpapi GetExtendedTcpTable/GetExtendedUdpTable";
 
-        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation)
+        public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, SocketReadProgress? progress = null)
         {
             var table = new WindowsSocketTable();
             var warnings = new List<string>();
@@ -42,7 +42,9 @@ namespace PortTools.Windows
                 }
 
                 buffer = GrowingTableBuffer.Read(Call(kind), MibTableDecoder.Name(kind), buffer);
+                int before = table.Count;
                 MibTableDecoder.Decode(buffer, kind, query, table);
+                progress?.AddSocketsRead(table.Count - before);
                 if (holders is not null && tcp)
                 {
                     MibTableDecoder.CollectTcpHolders(buffer, kind, holders);

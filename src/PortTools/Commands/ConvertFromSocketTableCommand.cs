@@ -91,7 +91,7 @@ namespace PortTools.Commands
                         break;
                     default:
                         // An object that is (or carries) a socket passes through the converter, not the text parser.
-                        if (SocketTupleConverter.TryConvert(value, PowerShellObjects.Properties, out SocketTuple? socket, out string? error))
+                        if (PowerShellObjects.TryConvertSocket(item, out SocketTuple? socket, out string? error))
                         {
                             WriteObject(ComputerName is null ? socket : socket.WithComputerName(ComputerName));
                         }

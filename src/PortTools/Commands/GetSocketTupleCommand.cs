@@ -117,7 +117,7 @@ namespace PortTools.Commands
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                result = LiveSocketTable.Read(query, CancellationToken);
+                result = ReadLiveTable(query);
             }
             catch (OperationCanceledException)
             {

@@ -47,7 +47,7 @@ namespace PortTools.Commands
             {
                 try
                 {
-                    SocketTableReadResult live = LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken);
+                    SocketTableReadResult live = ReadLiveTable(new SocketQuery { IncludeProcesses = false });
                     _sockets.AddRange(live.Sockets);
                 }
                 catch (OperationCanceledException)

@@ -100,7 +100,7 @@ namespace PortTools.Commands
             // The live table is read once for the whole pipeline, not per packet.
             try
             {
-                SocketTableReadResult live = LiveSocketTable.Read(new SocketQuery(), CancellationToken);
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery());
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
@@ -139,6 +139,7 @@ namespace PortTools.Commands
             try
             {
                 WriteObject(RuleEngine.DecideDelivery(_index, request, _computerName));
+                CountItemProgress("packets resolved");
             }
             catch (ArgumentException exception)
             {
@@ -149,5 +150,8 @@ namespace PortTools.Commands
                 ThrowCoreError(exception, "PlatformNotSupported", request);
             }
         }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing() => CompleteItemProgress();
     }
 }

@@ -137,7 +137,7 @@ namespace PortTools.Commands
 
             try
             {
-                SocketTableReadResult live = LiveSocketTable.Read(new SocketQuery(), CancellationToken);
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery());
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
@@ -215,8 +215,13 @@ namespace PortTools.Commands
                 {
                     WriteObject(result);
                 }
+
+                CountItemProgress("ports checked");
             }
         }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing() => CompleteItemProgress();
 
         private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }

@@ -1,7 +1,9 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace PortTools.Commands
 {
@@ -12,6 +14,10 @@ namespace PortTools.Commands
     public abstract class PortToolsCmdlet : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+        private Stopwatch? _itemClock;
+        private ProgressRecord? _itemRecord;
+        private long _items;
+        private long _itemShownAt;
 
         /// <summary>Cancelled when the pipeline stops.</summary>
         protected CancellationToken CancellationToken => _cancellation.Token;
@@ -89,6 +95,81 @@ namespace PortTools.Commands
         /// <param name="target">The input that failed.</param>
         protected void ThrowCoreError(Exception exception, string errorId, object? target) =>
             ThrowTerminatingError(ToErrorRecord(exception, errorId, target));
+
+        /// <summary>
+        /// Reads this host's socket table on a worker thread while this (the pipeline) thread shows
+        /// progress once the read has taken a second: on a host with a million sockets it takes several.
+        /// Ctrl+C cancels the read through <see cref="CancellationToken"/>.
+        /// </summary>
+        /// <param name="query">What to read.</param>
+        /// <returns>The read.</returns>
+        /// <exception cref="OperationCanceledException">The pipeline was stopped.</exception>
+        protected SocketTableReadResult ReadLiveTable(SocketQuery query)
+        {
+            var progress = new SocketReadProgress();
+            Task<SocketTableReadResult> read = Task.Run(() => LiveSocketTable.Read(query, CancellationToken, progress));
+            var clock = Stopwatch.StartNew();
+            ProgressRecord? record = null;
+            while (!((IAsyncResult)read).AsyncWaitHandle.WaitOne(ProgressInterval))
+            {
+                if (clock.Elapsed >= ProgressDelay)
+                {
+                    record ??= new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Reading the socket table");
+                    record.StatusDescription = progress.Describe();
+                    record.PercentComplete = progress.PercentComplete;
+                    WriteProgress(record);
+                }
+            }
+
+            if (record is not null)
+            {
+                record.RecordType = ProgressRecordType.Completed;
+                WriteProgress(record);
+            }
+
+            return read.GetAwaiter().GetResult(); // the reader's own exception, not an AggregateException
+        }
+
+        /// <summary>
+        /// Counts one pipeline item done and, once the pipeline has run for a second, shows how many
+        /// (at most every <see cref="ProgressInterval"/> ms): the length of a pipeline is not known ahead.
+        /// </summary>
+        /// <param name="what">What the count counts, such as "packets resolved".</param>
+        protected void CountItemProgress(string what)
+        {
+            _items++;
+            _itemClock ??= Stopwatch.StartNew();
+            long elapsed = _itemClock.ElapsedMilliseconds;
+            if (elapsed < ProgressDelay.TotalMilliseconds || elapsed - _itemShownAt < ProgressInterval)
+            {
+                return;
+            }
+
+            _itemShownAt = elapsed;
+            _itemRecord ??= new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Working");
+            _itemRecord.StatusDescription = _items.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " " + what;
+            WriteProgress(_itemRecord);
+        }
+
+        /// <summary>Closes the bar <see cref="CountItemProgress"/> opened, if it opened one.</summary>
+        protected void CompleteItemProgress()
+        {
+            if (_itemRecord is not null)
+            {
+                _itemRecord.RecordType = ProgressRecordType.Completed;
+                WriteProgress(_itemRecord);
+                _itemRecord = null;
+            }
+        }
+
+        /// <summary>Work shorter than this shows no progress bar.</summary>
+        internal static readonly TimeSpan ProgressDelay = TimeSpan.FromSeconds(1);
+
+        /// <summary>How often a progress bar is refreshed: often enough to look alive, rarely enough to cost nothing.</summary>
+        internal const int ProgressInterval = 250;
+
+        /// <summary>The activity id of every PortTools progress bar.</summary>
+        internal const int ProgressActivityId = 1;
 
         /// <inheritdoc/>
         public void Dispose()

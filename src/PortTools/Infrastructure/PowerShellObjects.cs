@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 
 namespace PortTools.Commands
@@ -27,6 +28,30 @@ namespace PortTools.Commands
 
             PSObject shell = value as PSObject ?? PSObject.AsPSObject(value);
             return Members(shell);
+        }
+
+        /// <summary>
+        /// A socket from a pipeline or -SocketTable entry: a SocketTuple, its text, or an object that carries
+        /// one. The PSComputerName that remoting and jobs add to the wrapper of a SocketTuple they rehydrated
+        /// becomes its ComputerName.
+        /// </summary>
+        /// <param name="item">The entry as PowerShell passed it.</param>
+        /// <param name="socket">The socket.</param>
+        /// <param name="error">Why the entry is not a socket.</param>
+        /// <returns>Whether the entry converted.</returns>
+        public static bool TryConvertSocket(object? item, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        {
+            if (!SocketTupleConverter.TryConvert(Unwrap(item), Properties, out socket, out error))
+            {
+                return false;
+            }
+
+            if (socket.ComputerName is null && item is PSObject wrapper && wrapper.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0)
+            {
+                socket = socket.WithComputerName(computer);
+            }
+
+            return true;
         }
 
         /// <summary>The object under a PSObject wrapper (what a cmdlet should look at).</summary>

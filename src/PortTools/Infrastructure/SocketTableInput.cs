@@ -23,8 +23,7 @@ namespace PortTools.Commands
             foreach (PSObject? entry in entries)
             {
                 position++;
-                object? value = entry is null ? null : PowerShellObjects.Unwrap(entry);
-                if (SocketTupleConverter.TryConvert(value, PowerShellObjects.Properties, out SocketTuple? socket, out string? error))
+                if (PowerShellObjects.TryConvertSocket(entry, out SocketTuple? socket, out string? error))
                 {
                     table.Add(socket);
                     continue;

@@ -137,6 +137,33 @@ namespace PortTools.Tests.Linux
         }
 
         [LinuxFact]
+        public void Progress_counts_the_sockets_read_the_processes_walked_and_the_objects_built()
+        {
+            IPAddress address = Loopback.NextAddress();
+            using Socket listener = Loopback.Tcp();
+            listener.Bind(new IPEndPoint(address, 0));
+            listener.Listen(5);
+
+            var progress = new SocketReadProgress();
+            Assert.Equal(-1, progress.PercentComplete);
+            SocketTableReadResult result = LiveSocketTable.Read(new SocketQuery(), CancellationToken.None, progress);
+
+            Assert.Contains(result.Sockets, s => s.LocalAddress.Equals(address));
+            Assert.Equal(result.Sockets.Count, progress.SocketsRead); // nothing filtered after the kernel's dump
+            Assert.Equal(progress.SocketsRead, progress.SocketsToBuild);
+            Assert.Equal(progress.SocketsToBuild, progress.SocketsBuilt);
+            Assert.Equal(100, progress.PercentComplete);
+            Assert.True(progress.ProcessesWalked > 0);
+            Assert.Matches(@"^[\d,]+ sockets read; owners from [\d,]+ processes; [\d,]+ of [\d,]+ objects built$", progress.Describe());
+
+            // Owners not asked for: no walk.
+            var quick = new SocketReadProgress();
+            LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken.None, quick);
+            Assert.Equal(0, quick.ProcessesWalked);
+            Assert.True(quick.SocketsRead > 0);
+        }
+
+        [LinuxFact]
         public void Skipping_process_mapping_leaves_owners_empty()
         {
             IPAddress address = Loopback.NextAddress();
