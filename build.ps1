@@ -54,7 +54,7 @@ function Invoke-Dotnet {
     param([Parameter(ValueFromRemainingArguments)][string[]] $Arguments)
 
     Write-Host "dotnet $($Arguments -join ' ')" -ForegroundColor Cyan
-    & dotnet @Arguments
+    & dotnet @Arguments | Out-Host # progress for the reader, not output of the calling function
     if ($LASTEXITCODE -ne 0) {
         throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE."
     }

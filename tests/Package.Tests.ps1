@@ -3,7 +3,8 @@ BeforeDiscovery {
     $manifestData = Import-PowerShellDataFile -Path (Join-Path $RepositoryRoot 'PortTools.psd1')
     # build.ps1 -Task Test packs before it runs Pester; by hand, run ./build.ps1 -Task Package first.
     $script:PackagePath = if ($env:PORTTOOLS_PACKAGE_PATH) { $env:PORTTOOLS_PACKAGE_PATH } else { Join-Path $RepositoryRoot "output/packages/PortTools.$($manifestData.ModuleVersion).nupkg" }
-    $script:HavePackage = Test-Path -LiteralPath $PackagePath
+    # Under build.ps1 the package must be there; by hand, the tests wait for one to be built.
+    $script:HavePackage = [bool]$env:PORTTOOLS_PACKAGE_PATH -or (Test-Path -LiteralPath $PackagePath)
     $script:HavePSResourceGet = [bool](Get-Command -Name Save-PSResource -ErrorAction SilentlyContinue)
 }
 
