@@ -21,12 +21,25 @@ namespace PortTools.Benchmarks
             List<SocketTuple> table = BuildTable(size, random);
             var facts = new HostFacts(TargetOS.Linux, new[] { IPAddress.Parse("10.0.0.1"), IPAddress.Loopback }) { UserId = 1000 };
 
-            GC.Collect();
-            TimeSpan pauseBefore = GC.GetTotalPauseDuration();
-            var watch = Stopwatch.StartNew();
-            SocketIndex index = SocketIndex.Build(table, facts);
-            double buildMs = watch.Elapsed.TotalMilliseconds;
-            double buildGcMs = (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds;
+            // The build is timed warm: once on a small table to compile the code, then the median of
+            // three builds of the whole table (a service indexes a table per pipeline, in a warm process).
+            SocketIndex.Build(table.GetRange(0, Math.Min(table.Count, 20_000)), facts);
+            var builds = new List<(double Ms, double GcMs)>();
+            SocketIndex index = null!;
+            var watch = new Stopwatch();
+            for (int round = 0; round < 3; round++)
+            {
+                index = null!;
+                GC.Collect();
+                TimeSpan pauseBefore = GC.GetTotalPauseDuration();
+                watch.Restart();
+                index = SocketIndex.Build(table, facts);
+                builds.Add((watch.Elapsed.TotalMilliseconds, (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds));
+            }
+
+            builds.Sort((a, b) => a.Ms.CompareTo(b.Ms));
+            (double buildMs, double buildGcMs) = builds[1];
+            double slowestBuildMs = builds[2].Ms;
 
             DemuxRequest[] packets = BuildPackets(table, random, 4096);
             BindRequest[] binds = BuildBinds(random, 4096);
@@ -62,9 +75,9 @@ namespace PortTools.Benchmarks
             double bindPerSecond = decisions / watch.Elapsed.TotalSeconds;
             Console.WriteLine($"# Rule engine benchmark ({DateTime.UtcNow:yyyy-MM-dd}, 1 thread, .NET {Environment.Version})");
             Console.WriteLine();
-            Console.WriteLine("| sockets | index build | of which GC pauses | delivery decisions / s | bind decisions / s | delivered | binds granted |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
-            Console.WriteLine($"| {size:N0} | {Measure.Format(buildMs)} | {Measure.Format(buildGcMs)} | {demuxPerSecond:N0} | {bindPerSecond:N0} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
+            Console.WriteLine("| sockets | index build (median of 3) | slowest build | of which GC pauses | delivery decisions / s | bind decisions / s | delivered | binds granted |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            Console.WriteLine($"| {size:N0} | {Measure.Format(buildMs)} | {Measure.Format(slowestBuildMs)} | {Measure.Format(buildGcMs)} | {demuxPerSecond:N0} | {bindPerSecond:N0} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
             return 0;
         }
 
