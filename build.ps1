@@ -54,7 +54,8 @@ function Invoke-Dotnet {
     param([Parameter(ValueFromRemainingArguments)][string[]] $Arguments)
 
     Write-Host "dotnet $($Arguments -join ' ')" -ForegroundColor Cyan
-    & dotnet @Arguments | Out-Host # progress for the reader, not output of the calling function
+    # To the information stream, like the other messages: shown, redirectable, and never output of the calling function.
+    & dotnet @Arguments | ForEach-Object { Write-Host $_ }
     if ($LASTEXITCODE -ne 0) {
         throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE."
     }
