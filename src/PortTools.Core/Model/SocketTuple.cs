@@ -120,6 +120,13 @@ namespace PortTools
         /// <summary>The computer the socket was read on, when it came from elsewhere (PSComputerName of remoting results). Not part of equality.</summary>
         public string? ComputerName { get; init; }
 
+        /// <summary>
+        /// The Linux network namespace the socket lives in, when known: sockets in different
+        /// namespaces never conflict or receive each other's traffic. Null when the table did not say
+        /// (other platforms, text without it). Not part of equality, like <see cref="ComputerName"/>.
+        /// </summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; init; }
+
         /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
         /// <param name="computerName">The computer.</param>
         /// <returns>The socket; every other property is unchanged.</returns>

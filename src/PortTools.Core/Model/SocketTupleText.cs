@@ -10,7 +10,7 @@ namespace PortTools
 {
     /// <summary>
     /// The canonical text form of a socket:
-    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
+    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
     /// A flag left out means "unknown", which the rule engines treat as off. "*" as the local host is
     /// the dual-stack wildcard (ss prints [::] with IPV6_V6ONLY off that way).
     /// </summary>
@@ -35,6 +35,11 @@ namespace PortTools
             if (socket.BoundInterface is not null)
             {
                 text.Append(" dev=").Append(Escape(socket.BoundInterface));
+            }
+
+            if (socket.NetworkNamespace is NetworkNamespaceInfo space)
+            {
+                text.Append(" netns=").Append(Escape(space.ToString()));
             }
 
             if (socket.UserId is long uid)
@@ -217,6 +222,7 @@ namespace PortTools
                 ExclusiveAddressUse = options.ExclusiveAddressUse,
                 IPv6Only = options.IPv6Only,
                 BoundInterface = options.Device,
+                NetworkNamespace = options.NetworkNamespace,
                 UserId = options.UserId,
                 Processes = owners,
             };
@@ -301,6 +307,8 @@ namespace PortTools
 
             public string? Device { get; private set; }
 
+            public NetworkNamespaceInfo? NetworkNamespace { get; private set; }
+
             public long? UserId { get; private set; }
 
             public int[]? ProcessIds { get; private set; }
@@ -357,6 +365,15 @@ namespace PortTools
 
                         Device = device;
                         return true;
+                    case "netns":
+                        if (!TryUnescape(value, out string? space) || !NetworkNamespaceInfo.TryParse(space, out NetworkNamespaceInfo? info))
+                        {
+                            error = "'" + token + "' needs a network namespace's inode number, optionally after its name, as in netns=4026532301 or netns=red:4026532301";
+                            return false;
+                        }
+
+                        NetworkNamespace = info;
+                        return true;
                     case "uid":
                         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long uid) || uid > uint.MaxValue)
                         {
@@ -403,7 +420,7 @@ namespace PortTools
                         ProcessNames = names;
                         return true;
                     default:
-                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, uid=<n>, pid=<n> or process=<name>";
+                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, netns=<inode>, uid=<n>, pid=<n> or process=<name>";
                         return false;
                 }
             }

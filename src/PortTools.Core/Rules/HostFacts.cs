@@ -88,6 +88,9 @@ namespace PortTools
                 BindV6Only = sameOs ? BindV6Only : target != TargetOS.Linux && target != TargetOS.MacOS,
                 NonLocalBind = NonLocalBind,
                 NonLocalBindV6 = NonLocalBindV6,
+                TcpTwReuse = TcpTwReuse,
+                TcpTwReuseDelay = TcpTwReuseDelay,
+                AutobindReuse = AutobindReuse,
                 UserId = userId ?? UserId,
                 Privileged = privileged ?? Privileged,
             };
@@ -130,6 +133,18 @@ namespace PortTools
 
         /// <summary>net.ipv6.ip_nonlocal_bind.</summary>
         public bool NonLocalBindV6 { get; init; }
+
+        /// <summary>
+        /// net.ipv4.tcp_tw_reuse: whether connect() may take over a TIME-WAIT entry's 4-tuple for an
+        /// automatically chosen port: 0 never, 1 always, 2 (the default) only for loopback traffic.
+        /// </summary>
+        public int TcpTwReuse { get; init; } = 2;
+
+        /// <summary>net.ipv4.tcp_tw_reuse_delay (6.14+): how long a TIME-WAIT entry must have existed before that takeover, in ms (1000 before 6.14, and by default).</summary>
+        public int TcpTwReuseDelay { get; init; } = 1000;
+
+        /// <summary>net.ipv4.ip_autobind_reuse (5.7+): bind(0) may, in a second round, share a port with SO_REUSEADDR sockets as an explicit bind could.</summary>
+        public bool AutobindReuse { get; init; }
 
         /// <summary>The user id that new sockets are created under.</summary>
         public long UserId { get; init; }

@@ -76,6 +76,9 @@ namespace PortTools
                 BindV6Only = os == TargetOS.Linux ? ReadFlag("/proc/sys/net/ipv6/bindv6only", notes) : os != TargetOS.MacOS,
                 NonLocalBind = os == TargetOS.Linux && ReadFlag("/proc/sys/net/ipv4/ip_nonlocal_bind", notes),
                 NonLocalBindV6 = os == TargetOS.Linux && ReadFlag("/proc/sys/net/ipv6/ip_nonlocal_bind", notes),
+                TcpTwReuse = os == TargetOS.Linux ? ReadNumber("/proc/sys/net/ipv4/tcp_tw_reuse", 2, notes) : 0,
+                TcpTwReuseDelay = os == TargetOS.Linux ? ReadNumber("/proc/sys/net/ipv4/tcp_tw_reuse_delay", 1000, notes, missingIsDefault: true) : 0,
+                AutobindReuse = os == TargetOS.Linux && ReadNumber("/proc/sys/net/ipv4/ip_autobind_reuse", 0, notes) == 1,
             };
             return new HostFactsReading(facts, notes);
         }
@@ -101,6 +104,23 @@ namespace PortTools
             }
 
             return new IPAddress(address);
+        }
+
+        private static int ReadNumber(string path, int fallback, List<string> notes, bool missingIsDefault = false)
+        {
+            try
+            {
+                return int.TryParse(File.ReadAllText(path).Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value : fallback;
+            }
+            catch (FileNotFoundException) when (missingIsDefault)
+            {
+                return fallback; // an older kernel without the setting behaves as its default
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                notes.Add(path + " could not be read (" + exception.Message + "); taken as " + fallback.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".");
+                return fallback;
+            }
         }
 
         private static bool ReadFlag(string path, List<string> notes)

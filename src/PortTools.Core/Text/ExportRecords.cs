@@ -84,6 +84,11 @@ namespace PortTools.Text
             }
 
             JsonValue? device = record.Get("BoundInterface");
+            if (!TryNetworkNamespace(record, out NetworkNamespaceInfo? space, out error))
+            {
+                return false;
+            }
+
             socket = new SocketTuple
             {
                 Protocol = protocol,
@@ -105,8 +110,39 @@ namespace PortTools.Text
                 ExclusiveAddressUse = exclusiveAddressUse,
                 Source = source,
                 ComputerName = context.ComputerName ?? ComputerNameOf(record),
+                NetworkNamespace = space,
             };
             return true;
+        }
+
+        /// <summary>
+        /// NetworkNamespace as PortTools writes it: its text form (CSV, Clixml at depth 1), or an object
+        /// with Inode and Name (JSON at depth 2 and more). Absent or empty means unknown.
+        /// </summary>
+        private static bool TryNetworkNamespace(IFieldRecord record, out NetworkNamespaceInfo? space, [NotNullWhen(false)] out string? error)
+        {
+            space = null;
+            error = null;
+            JsonValue? value = record.Get("NetworkNamespace");
+            if (value is null || value.Kind == JsonKind.Null || (value.Kind == JsonKind.String && value.Text!.Length == 0))
+            {
+                return true;
+            }
+
+            if (value.Kind == JsonKind.String && NetworkNamespaceInfo.TryParse(value.Text, out space))
+            {
+                return true;
+            }
+
+            if (value.Kind == JsonKind.Object && value["Inode"] is { } inode && ulong.TryParse(inode.Text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong number) && number != 0)
+            {
+                string? name = value["Name"] is { Kind: JsonKind.String } named ? named.Text : null;
+                space = new NetworkNamespaceInfo(number, name);
+                return true;
+            }
+
+            error = "NetworkNamespace '" + (value.Text ?? value.Kind.ToString()) + "' is not a network namespace: expected its inode number, as in 4026532301 or red:4026532301";
+            return false;
         }
 
         /// <summary>PSComputerName, which remoting adds, or the ComputerName a PortTools export carries.</summary>

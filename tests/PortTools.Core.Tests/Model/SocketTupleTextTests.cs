@@ -38,6 +38,8 @@ namespace PortTools.Tests.Model
             yield return new object[] { "udp connected", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Connected, LocalAddress = IPAddress.Parse("10.0.0.1"), LocalPort = 5353, RemoteAddress = IPAddress.Parse("10.0.0.2"), RemotePort = 53 } };
             yield return new object[] { "owner without name", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Any, LocalPort = 68, Processes = new[] { new SocketOwner(1, null) } } };
             yield return new object[] { "owners with different and odd names", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.Any, LocalPort = 80, Processes = new[] { new SocketOwner(10, "Web Content"), new SocketOwner(11, null), new SocketOwner(12, "a,b=c%d") } } };
+            yield return new object[] { "named network namespace", new SocketTuple { Protocol = TransportProtocol.Tcp, State = SocketState.Listen, LocalAddress = IPAddress.Any, LocalPort = 8080, NetworkNamespace = new NetworkNamespaceInfo(4026532301, "red") } };
+            yield return new object[] { "unnamed network namespace", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Any, LocalPort = 53, NetworkNamespace = new NetworkNamespaceInfo(4026531840) } };
             yield return new object[] { "device name needing escapes", new SocketTuple { Protocol = TransportProtocol.Udp, State = SocketState.Unconnected, LocalAddress = IPAddress.Any, LocalPort = 67, BoundInterface = "my dev" } };
             foreach (SocketState state in Enum.GetValues<SocketState>())
             {
@@ -48,6 +50,31 @@ namespace PortTools.Tests.Model
 
                 yield return new object[] { "tcp state " + state, new SocketTuple { Protocol = TransportProtocol.Tcp, State = state, LocalAddress = IPAddress.Loopback, LocalPort = 1234, RemoteAddress = IPAddress.Loopback, RemotePort = 4321 } };
             }
+        }
+
+        [Theory]
+        [InlineData("4026532301", 4026532301UL, null)]
+        [InlineData("red:4026532301", 4026532301UL, "red")]
+        [InlineData("net:[4026531840]", 4026531840UL, null)]
+        [InlineData("cni-1a2b:4026532999", 4026532999UL, "cni-1a2b")]
+        public void Network_namespace_text_reads_inode_and_name(string text, ulong inode, string? name)
+        {
+            NetworkNamespaceInfo space = NetworkNamespaceInfo.Parse(text);
+            Assert.Equal(inode, space.Inode);
+            Assert.Equal(name, space.Name);
+            Assert.Equal(space, NetworkNamespaceInfo.Parse(space.ToString()));
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("red")]
+        [InlineData(":4026532301")]
+        [InlineData("0")]
+        [InlineData("-5")]
+        public void Bad_network_namespace_text_is_rejected(string text)
+        {
+            Assert.False(NetworkNamespaceInfo.TryParse(text, out _));
+            Assert.Throws<FormatException>(() => NetworkNamespaceInfo.Parse(text));
         }
 
         [Theory]
@@ -188,6 +215,8 @@ namespace PortTools.Tests.Model
             new object[] { "tcp LISTEN 0.0.0.0:80 process=nginx", "'process=' needs 'pid='" },
             new object[] { "tcp LISTEN 0.0.0.0:80 pid=1,2,3 process=a,b", "3 pids" },
             new object[] { "tcp LISTEN 0.0.0.0:80 process=%zz pid=1", "bad %-escape" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 netns=red", "netns=red" },
+            new object[] { "tcp LISTEN 0.0.0.0:80 netns=0", "inode number" },
         };
 
         [Theory]
