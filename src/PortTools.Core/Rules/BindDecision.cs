@@ -168,6 +168,14 @@ namespace PortTools
         /// <summary>Caveats that qualify the answer (unknown options, order-decided ties).</summary>
         public List<string> Notes { get; } = new List<string>();
 
+        /// <summary>
+        /// The unknown facts the answer turns on, each a short phrase naming the fact and whose it is
+        /// ("SO_REUSEPORT of tcp LISTEN 127.0.0.1:9100 pid=42", "whether 192.0.2.2 is an address of
+        /// that host"). When any is listed, <see cref="Error"/> is what the unfavourable possibility
+        /// gives and the result's CanBind is null: the engine does not guess.
+        /// </summary>
+        public List<string> DependsOn { get; } = new List<string>();
+
         /// <summary>What decided when no socket did (Windows and BSD rule sets; Linux writes <see cref="Detail"/>).</summary>
         public BindDetail DetailKind { get; set; }
 
@@ -297,7 +305,8 @@ namespace PortTools
                 Protocol = request.Protocol,
                 Address = request.Address,
                 Port = request.Port,
-                CanBind = decision.Success,
+                CanBind = decision.DependsOn.Count > 0 ? null : decision.Success,
+                DependsOn = decision.DependsOn.Count > 0 ? decision.DependsOn.ToArray() : Array.Empty<string>(),
                 Error = error?.Name,
                 ErrorCode = error?.Code,
                 Conflicts = conflicts,

@@ -140,6 +140,12 @@ namespace PortTools
         /// <summary>Sentences that qualify the answer (order ties, TIME-WAIT, unknown interface).</summary>
         public List<string> Notes { get; } = new List<string>();
 
+        /// <summary>
+        /// The unknown facts that decide between <see cref="Sockets"/> (see DemuxResult.DependsOn);
+        /// when any is listed, <see cref="Socket"/> stays null and Sockets holds every possible receiver.
+        /// </summary>
+        public List<string> DependsOn { get; } = new List<string>();
+
         public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note) => Candidates.Add((socket, score, stage, note));
 
         /// <summary>Caveats of the Windows and BSD rule sets, put into words by the result.</summary>
@@ -183,6 +189,7 @@ namespace PortTools
                 Socket = decision.Socket?.Socket,
                 Sockets = sockets,
                 Candidates = candidates,
+                DependsOn = decision.DependsOn.Count > 0 ? decision.DependsOn.ToArray() : Array.Empty<string>(),
                 Reason = os == TargetOS.Linux ? Reason(decision) : OsDemuxText.Reason(decision, os),
                 TargetOS = os,
                 ComputerName = computerName,

@@ -9,6 +9,7 @@ namespace PortTools
     {
         private static readonly IReadOnlyList<SocketTuple> s_none = Array.Empty<SocketTuple>();
         private static readonly IReadOnlyList<DemuxCandidate> s_noCandidates = Array.Empty<DemuxCandidate>();
+        private static readonly IReadOnlyList<string> s_noFacts = Array.Empty<string>();
 
         /// <summary>TCP or UDP.</summary>
         public TransportProtocol Protocol { get; init; }
@@ -30,6 +31,13 @@ namespace PortTools
 
         /// <summary>The sockets the lookup considered, with their scores, in the order the kernel walked them.</summary>
         public IReadOnlyList<DemuxCandidate> Candidates { get; init; } = s_noCandidates;
+
+        /// <summary>
+        /// The unknown facts that decide which of <see cref="Sockets"/> receives it (a socket option
+        /// that could not be read, for one); empty when the answer is certain. When not empty,
+        /// <see cref="Socket"/> is null and Sockets lists every socket that may receive it.
+        /// </summary>
+        public IReadOnlyList<string> DependsOn { get; init; } = s_noFacts;
 
         /// <summary>The decision in sentences.</summary>
         public string Reason { get; init; } = string.Empty;

@@ -18,8 +18,19 @@ namespace PortTools
         /// <summary>The port asked for (0: the kernel picks).</summary>
         public int Port { get; init; }
 
-        /// <summary>Whether bind() (and listen(), when asked) succeed.</summary>
-        public bool CanBind { get; init; }
+        /// <summary>
+        /// Whether bind() (and listen(), when asked) succeed; null when the answer turns on a fact
+        /// that is not known (see <see cref="DependsOn"/>), for example a holder's SO_REUSEPORT that
+        /// could not be read. A trial bind always answers true or false.
+        /// </summary>
+        public bool? CanBind { get; init; }
+
+        /// <summary>
+        /// The unknown facts the answer turns on; empty when the answer is certain. When not empty,
+        /// <see cref="CanBind"/> is null and <see cref="Error"/> is what the bind gets if the facts go
+        /// against it.
+        /// </summary>
+        public IReadOnlyList<string> DependsOn { get; init; } = Array.Empty<string>();
 
         /// <summary>The error name the OS gives, such as EADDRINUSE or WSAEADDRINUSE; null on success.</summary>
         public string? Error { get; init; }
@@ -56,6 +67,6 @@ namespace PortTools
 
         /// <summary>"0.0.0.0:8080/tcp: EADDRINUSE".</summary>
         public override string ToString() =>
-            IPAddressText.FormatEndpoint(Address, Port) + "/" + (Protocol == TransportProtocol.Tcp ? "tcp" : "udp") + ": " + (CanBind ? "ok" : Error);
+            IPAddressText.FormatEndpoint(Address, Port) + "/" + (Protocol == TransportProtocol.Tcp ? "tcp" : "udp") + ": " + (CanBind == true ? "ok" : CanBind is null ? "depends on " + string.Join("; ", DependsOn) : Error);
     }
 }

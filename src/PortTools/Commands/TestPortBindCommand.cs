@@ -209,7 +209,13 @@ namespace PortTools.Commands
 
                 if (Quiet.IsPresent)
                 {
-                    WriteObject(result.CanBind);
+                    // -Quiet promises a bool: an answer that turns on unknown facts is not a yes.
+                    if (result.CanBind is null)
+                    {
+                        WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                    }
+
+                    WriteObject(result.CanBind == true);
                 }
                 else
                 {

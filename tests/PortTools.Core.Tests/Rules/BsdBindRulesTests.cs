@@ -153,7 +153,7 @@ namespace PortTools.Tests.Rules
             {
                 PortBindResult bound = Decide(os, Bind("192.0.2.1", reuseAddress: true, listen: false), S("tcp LISTEN 0.0.0.0:P", "reuseaddr"));
                 PortBindResult listened = Decide(os, Bind("192.0.2.1", reuseAddress: true, listen: true), S("tcp LISTEN 0.0.0.0:P", "reuseaddr"));
-                Assert.True(bound.CanBind && listened.CanBind, os + ": " + listened.Reason);
+                Assert.True(bound.CanBind == true && listened.CanBind == true, os + ": " + listened.Reason);
             }
         }
 
