@@ -348,7 +348,8 @@ namespace PortTools
             else
             {
                 text.Append(decision.DetailKind is BindDetail.ReusePortNotSupported or BindDetail.ReusePortLoadBalanceNotSupported or BindDetail.ExclusiveAddressUseNotSupported
-                    or BindDetail.InterfaceNotSupported or BindDetail.FreeBindNotSupported or BindDetail.ReuseAddressWithExclusive ? "setsockopt() fails with " : "bind() fails with ")
+                    or BindDetail.InterfaceNotSupported or BindDetail.FreeBindNotSupported or BindDetail.ReuseAddressWithExclusive ? "setsockopt() fails with "
+                    : decision.DependsOn.Count > 0 ? "bind() may fail with " : "bind() fails with ")
                     .Append(errorName).Append(": ").Append(detail);
             }
 

@@ -72,8 +72,13 @@ namespace PortTools
         /// <param name="userId">The user binding.</param>
         /// <param name="privileged">Whether that user may bind privileged ports.</param>
         /// <param name="os">Another OS's rules (its defaults apply where this host's values are OS-specific).</param>
+        /// <param name="nonLocalBind">net.ipv4.ip_nonlocal_bind and net.ipv6.ip_nonlocal_bind.</param>
+        /// <param name="autobindReuse">net.ipv4.ip_autobind_reuse.</param>
+        /// <param name="tcpTwReuse">net.ipv4.tcp_tw_reuse (0, 1 or 2).</param>
+        /// <param name="reservedPorts">net.ipv4.ip_local_reserved_ports.</param>
+        /// <param name="unknown">The facts that are not known (replaces the current set).</param>
         /// <returns>The new facts.</returns>
-        public HostFacts With(IEnumerable<IPAddress>? localAddresses = null, int? unprivilegedPortStart = null, PortRange? ephemeralPortRange = null, long? userId = null, bool? privileged = null, TargetOS? os = null)
+        public HostFacts With(IEnumerable<IPAddress>? localAddresses = null, int? unprivilegedPortStart = null, PortRange? ephemeralPortRange = null, long? userId = null, bool? privileged = null, TargetOS? os = null, bool? nonLocalBind = null, bool? autobindReuse = null, int? tcpTwReuse = null, IReadOnlyList<PortRange>? reservedPorts = null, HostFactKinds? unknown = null)
         {
             TargetOS target = os ?? OS;
             bool sameOs = target == OS;
@@ -84,13 +89,15 @@ namespace PortTools
             {
                 UnprivilegedPortStart = unprivilegedPortStart ?? (sameOs ? UnprivilegedPortStart : copy.UnprivilegedPortStart),
                 EphemeralPortRange = ephemeralPortRange ?? (sameOs ? EphemeralPortRange : copy.EphemeralPortRange),
-                ReservedPorts = sameOs ? ReservedPorts : Array.Empty<PortRange>(),
+                ReservedPorts = reservedPorts ?? (sameOs ? ReservedPorts : Array.Empty<PortRange>()),
                 BindV6Only = sameOs ? BindV6Only : target != TargetOS.Linux && target != TargetOS.MacOS,
-                NonLocalBind = NonLocalBind,
-                NonLocalBindV6 = NonLocalBindV6,
-                TcpTwReuse = TcpTwReuse,
+                NonLocalBind = nonLocalBind ?? NonLocalBind,
+                NonLocalBindV6 = nonLocalBind ?? NonLocalBindV6,
+                TcpTwReuse = tcpTwReuse ?? TcpTwReuse,
                 TcpTwReuseDelay = TcpTwReuseDelay,
-                AutobindReuse = AutobindReuse,
+                TcpTimestamps = TcpTimestamps,
+                AutobindReuse = autobindReuse ?? AutobindReuse,
+                Unknown = unknown ?? Unknown,
                 UserId = userId ?? UserId,
                 Privileged = privileged ?? Privileged,
             };
@@ -145,6 +152,25 @@ namespace PortTools
 
         /// <summary>net.ipv4.ip_autobind_reuse (5.7+): bind(0) may, in a second round, share a port with SO_REUSEADDR sockets as an explicit bind could.</summary>
         public bool AutobindReuse { get; init; }
+
+        /// <summary>
+        /// net.ipv4.tcp_timestamps (0 off, 1 on by default, 2 on without per-connection offsets): a
+        /// TIME-WAIT entry can be taken over only when its connection recorded timestamps, which
+        /// needs them on at both ends.
+        /// </summary>
+        public int TcpTimestamps { get; init; } = 1;
+
+        /// <summary>
+        /// The facts that are not known, for a simulation of a host whose settings were not given:
+        /// an answer that turns on one says so (DependsOn) instead of taking the value it holds here,
+        /// which is then only the OS's default. Empty for facts read from a live host.
+        /// </summary>
+        public HostFactKinds Unknown { get; init; }
+
+        /// <summary>Whether a fact is known.</summary>
+        /// <param name="kind">The fact.</param>
+        /// <returns>False when <see cref="Unknown"/> lists it.</returns>
+        public bool Knows(HostFactKinds kind) => (Unknown & kind) == 0;
 
         /// <summary>The user id that new sockets are created under.</summary>
         public long UserId { get; init; }
@@ -228,5 +254,34 @@ namespace PortTools
 
             return false;
         }
+    }
+
+    /// <summary>Host facts that a simulation may not know (<see cref="HostFacts.Unknown"/>).</summary>
+    [Flags]
+    public enum HostFactKinds
+    {
+        /// <summary>Every fact is known.</summary>
+        None = 0,
+
+        /// <summary>The ephemeral port range and the ports reserved from it (ip_local_port_range, ip_local_reserved_ports).</summary>
+        EphemeralPorts = 1,
+
+        /// <summary>net.ipv4.tcp_tw_reuse and tcp_tw_reuse_delay.</summary>
+        TcpTwReuse = 2,
+
+        /// <summary>net.ipv4.tcp_timestamps.</summary>
+        TcpTimestamps = 4,
+
+        /// <summary>net.ipv4.ip_autobind_reuse.</summary>
+        AutobindReuse = 8,
+
+        /// <summary>net.ipv4.ip_nonlocal_bind and net.ipv6.ip_nonlocal_bind.</summary>
+        NonLocalBind = 16,
+
+        /// <summary>The host's addresses.</summary>
+        LocalAddresses = 32,
+
+        /// <summary>Whether the process may bind privileged ports, and where they end (ip_unprivileged_port_start).</summary>
+        Privilege = 64,
     }
 }

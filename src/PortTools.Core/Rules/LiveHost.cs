@@ -79,6 +79,7 @@ namespace PortTools
                 TcpTwReuse = os == TargetOS.Linux ? ReadNumber("/proc/sys/net/ipv4/tcp_tw_reuse", 2, notes) : 0,
                 TcpTwReuseDelay = os == TargetOS.Linux ? ReadNumber("/proc/sys/net/ipv4/tcp_tw_reuse_delay", 1000, notes, missingIsDefault: true) : 0,
                 AutobindReuse = os == TargetOS.Linux && ReadNumber("/proc/sys/net/ipv4/ip_autobind_reuse", 0, notes) == 1,
+                TcpTimestamps = os == TargetOS.Linux ? ReadNumber("/proc/sys/net/ipv4/tcp_timestamps", 1, notes) : 1,
             };
             return new HostFactsReading(facts, notes);
         }

@@ -42,6 +42,35 @@ namespace PortTools
             return DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);
         }
 
+        /// <summary>
+        /// Decides whether connect() to a destination gets a source port (and the bind() before it,
+        /// when one is asked for, succeeds), following the index's OS: which port, how many remain,
+        /// and what holds the others. Nothing is sent.
+        /// </summary>
+        /// <param name="index">The socket table and host facts.</param>
+        /// <param name="request">The connect() and what comes before it.</param>
+        /// <param name="computerName">Where the table came from, carried into the result.</param>
+        /// <returns>The answer with its reason.</returns>
+        /// <exception cref="ArgumentException">The request is invalid: a destination without a port, a wildcard destination, families that cannot meet, IP_BIND_ADDRESS_NO_PORT with a port.</exception>
+        public static PortConnectResult DecideConnect(SocketIndex index, ConnectRequest request, string? computerName = null)
+        {
+            Check(index, request);
+            string? invalid = request.Validate();
+            if (invalid is not null)
+            {
+                throw new ArgumentException(invalid);
+            }
+
+            return ConnectExplanation.ToResult(DecideConnectCore(index, request), computerName);
+        }
+
+        internal static ConnectDecision DecideConnectCore(SocketIndex index, ConnectRequest request) => index.Facts.OS switch
+        {
+            TargetOS.Linux => LinuxConnectRules.Decide(index, request),
+            TargetOS.Windows or TargetOS.FreeBSD or TargetOS.MacOS => OtherConnectRules.Decide(index, request),
+            _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
+        };
+
         internal static BindDecision DecideBindCore(SocketIndex index, BindRequest request) => index.Facts.OS switch
         {
             TargetOS.Linux => RuleSupport.ForeignOption(index.Facts, request) ?? LinuxBindRules.Decide(index, request),

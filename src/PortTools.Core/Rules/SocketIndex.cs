@@ -37,6 +37,7 @@ namespace PortTools
         private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
         private readonly Dictionary<int, BindBucketCache> _tcpBucketCaches;
+        private ConnectTables? _connectTables;
 
         private SocketIndex(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order, IReadOnlyList<BindEvent>? history)
         {
@@ -106,6 +107,9 @@ namespace PortTools
         /// <summary>Indexes a table whose bind()/listen() history is known exactly (simulations that replay operations).</summary>
         internal static SocketIndex Build(IReadOnlyList<SocketTuple> table, HostFacts facts, IReadOnlyList<BindEvent> history) =>
             new SocketIndex(table, facts, SocketTableOrder.BindOrder, history);
+
+        /// <summary>The lookups of connect() decisions, built on the first one (tables asked only about binds never pay for them).</summary>
+        internal ConnectTables ConnectTables => System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
 
         /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
         internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;

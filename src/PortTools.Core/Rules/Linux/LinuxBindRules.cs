@@ -21,14 +21,7 @@ namespace PortTools.Rules.Linux
         {
             HostFacts facts = index.Facts;
             IndexedSocket proposed = Propose(request, facts);
-
-            // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
-            if (request.Interface is not null && !facts.HasInterface(request.Interface))
-            {
-                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
-            }
-
-            BindDecision? early = request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
+            BindDecision? early = Precheck(proposed, request, facts);
             if (early is not null)
             {
                 return early;
@@ -49,6 +42,24 @@ namespace PortTools.Rules.Linux
             }
 
             return AddFlagNotes(decision, index);
+        }
+
+        /// <summary>
+        /// The checks bind() makes before it looks at the port (the device, the address, privilege), in
+        /// the kernel's order; null when they pass. With IP_BIND_ADDRESS_NO_PORT and port 0 they are
+        /// all bind() does (__inet_bind records only the address).
+        /// </summary>
+        public static BindDecision? Precheck(SocketIndex index, BindRequest request) => Precheck(Propose(request, index.Facts), request, index.Facts);
+
+        private static BindDecision? Precheck(IndexedSocket proposed, BindRequest request, HostFacts facts)
+        {
+            // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
+            if (request.Interface is not null && !facts.HasInterface(request.Interface))
+            {
+                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
+            }
+
+            return request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
         }
 
         /// <summary>listen() on a socket of the table: the conflict check again, with the socket in LISTEN.</summary>
@@ -353,68 +364,116 @@ namespace PortTools.Rules.Linux
 
         /// <summary>
         /// Port 0 (1C): TCP (inet_csk_find_open_port) takes a port on which no overlapping socket
-        /// exists at all; UDP (udp_lib_get_port) one the normal sharing rules allow. Reserved ports are
-        /// skipped. Which free port the kernel takes is random, so the answer is the range and the count.
+        /// exists at all, odd offsets first and, with SO_REUSEADDR, the lower half of the range first;
+        /// with ip_autobind_reuse and SO_REUSEADDR a second round shares a port with SO_REUSEADDR
+        /// sockets that do not listen. UDP (udp_lib_get_port) takes one on which no socket conflicts
+        /// under the normal sharing rules. Reserved ports are skipped. Which free port the kernel
+        /// takes is random, so the answer is the range and the count.
         /// </summary>
         private static BindDecision EphemeralPort(SocketIndex index, IndexedSocket proposed, BindRequest request)
         {
             HostFacts facts = index.Facts;
             PortRange range = facts.EphemeralPortRange;
-            int free = 0;
-            for (int port = range.Start; port <= range.End; port++)
-            {
-                if (facts.IsReserved(port))
-                {
-                    continue;
-                }
-
-                IndexedSocket probe = new IndexedSocket(proposed.Socket.Copy(localPort: port), -1, facts);
-                bool usable = request.Protocol == TransportProtocol.Tcp ? !AnyOverlap(index, probe) : UdpConflicts(index, probe).Success;
-                if (usable)
-                {
-                    free++;
-                }
-            }
-
+            bool tcp = request.Protocol == TransportProtocol.Tcp;
+            ScanSegment[] segments = tcp ? Bind0Segments(range, request.ReuseAddress) : new[] { new ScanSegment(range.Start, range.End, parity: false, lowParityFirst: true) };
+            var strict = new Bind0Classifier(index, proposed, relax: false);
+            ScanAnalysis scan = ScanAnalysis.Analyze(segments, strict);
             int total = range.Count;
             string ranges = range + (facts.ReservedPorts.Count > 0 ? " less ip_local_reserved_ports" : string.Empty);
-            if (free == 0)
+            string head = "port 0 asks the kernel for a free port from net.ipv4.ip_local_port_range (" + ranges + ")";
+            string tcpNote = tcp ? " (for TCP, a port counts as free only when no socket overlaps it at all)" : string.Empty;
+            if (scan.Max > 0)
             {
-                return Fail(proposed, BindErrorKind.AddressInUse, "linux.port0.exhausted", string.Format(
+                var decision = new BindDecision(proposed, scan.FirstCertain ? BindErrorKind.None : BindErrorKind.AddressInUse, "linux.port0");
+                decision.Detail = string.Format(
                     CultureInfo.InvariantCulture,
-                    "port 0 asks the kernel for a free port from net.ipv4.ip_local_port_range ({0}), and none of its {1} ports is free for this address",
-                    ranges,
-                    total));
-            }
-
-            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.port0");
-            decision.Detail = string.Format(
-                CultureInfo.InvariantCulture,
-                "port 0 asks the kernel for a free port from net.ipv4.ip_local_port_range ({0}); {1} of its {2} ports are free for this address{3}",
-                ranges,
-                free,
-                total,
-                request.Protocol == TransportProtocol.Tcp ? " (for TCP, a port counts as free only when no socket overlaps it at all)" : string.Empty);
-            return decision;
-        }
-
-        private static bool AnyOverlap(SocketIndex index, IndexedSocket probe)
-        {
-            List<IndexedSocket>? bucket = index.BindBucket(probe.Protocol, probe.Port);
-            if (bucket is null)
-            {
-                return false;
-            }
-
-            foreach (IndexedSocket holder in bucket)
-            {
-                if (DevicesMayConflict(probe, holder) && Overlap(probe, holder))
+                    "{0}; {1} of its {2} ports are free for this address{3}",
+                    head,
+                    FreeText(scan),
+                    total,
+                    tcpNote);
+                if (scan.NeverTried > 0)
                 {
-                    return true;
+                    decision.Notes.Add("port " + range.End.ToString(CultureInfo.InvariantCulture) + " is never tried: the kernel rounds a range of 3 ports down to 2");
+                }
+
+                if (!scan.FirstCertain)
+                {
+                    if (scan.OffsetDecides)
+                    {
+                        decision.DependsOn.Add("the random offset bind(0) starts from, which decides whether it leaves out port " + range.Start.ToString(CultureInfo.InvariantCulture) + " or " + range.End.ToString(CultureInfo.InvariantCulture) + " of the odd-sized range");
+                    }
+
+                    if ((strict.Unknowns & ConnectUnknowns.HolderOptions) != 0)
+                    {
+                        decision.DependsOn.Add("SO_REUSEADDR and SO_REUSEPORT of the sockets on the range's ports, which the socket table does not show");
+                    }
+                }
+
+                return decision;
+            }
+
+            // The second round: ip_autobind_reuse (5.7+) lets a SO_REUSEADDR socket share a port as an explicit bind could.
+            bool autobindKnown = facts.Knows(HostFactKinds.AutobindReuse);
+            if (tcp && request.ReuseAddress && (facts.AutobindReuse || !autobindKnown))
+            {
+                var relax = new Bind0Classifier(index, proposed, relax: true);
+                ScanAnalysis shared = ScanAnalysis.Analyze(segments, relax);
+                if (shared.Max > 0)
+                {
+                    var decision = new BindDecision(proposed, shared.FirstCertain && autobindKnown ? BindErrorKind.None : BindErrorKind.AddressInUse, "linux.port0.autobind-reuse");
+                    decision.Detail = string.Format(
+                        CultureInfo.InvariantCulture,
+                        "{0}; none of its {1} ports is free for this address, but with net.ipv4.ip_autobind_reuse a second round shares {2} of them with SO_REUSEADDR sockets that do not listen (ports that already reach a destination fail that connect() with EADDRNOTAVAIL)",
+                        head,
+                        total,
+                        FreeText(shared));
+                    if (!autobindKnown)
+                    {
+                        decision.DependsOn.Add("net.ipv4.ip_autobind_reuse of that host, which lets bind(0) share a port with SO_REUSEADDR sockets once none is free");
+                    }
+
+                    if (!shared.FirstCertain && (relax.Unknowns & ConnectUnknowns.HolderOptions) != 0)
+                    {
+                        decision.DependsOn.Add("SO_REUSEADDR and SO_REUSEPORT of the sockets on the range's ports, which the socket table does not show");
+                    }
+
+                    if (!shared.FirstCertain && shared.OffsetDecides)
+                    {
+                        decision.DependsOn.Add("the random offset bind(0) starts from");
+                    }
+
+                    return decision;
                 }
             }
 
-            return false;
+            return Fail(proposed, BindErrorKind.AddressInUse, "linux.port0.exhausted", string.Format(
+                CultureInfo.InvariantCulture,
+                "{0}, and none of its {1} ports is free for this address{2}",
+                head,
+                total,
+                tcp && request.ReuseAddress && !facts.AutobindReuse && autobindKnown ? " (net.ipv4.ip_autobind_reuse is off, so no port is shared with SO_REUSEADDR sockets)" : tcpNote));
+        }
+
+        private static string FreeText(ScanAnalysis scan) => scan.Uncertain > 0
+            ? scan.Certain.ToString(CultureInfo.InvariantCulture) + " to " + (scan.Certain + scan.Uncertain).ToString(CultureInfo.InvariantCulture)
+            : scan.Certain.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>bind(0)'s halves: with SO_REUSEADDR and 4 ports or more, [low, half) first, then [half, high].</summary>
+        internal static ScanSegment[] Bind0Segments(PortRange range, bool reuseAddress)
+        {
+            int size = range.Count;
+            if (!reuseAddress || size < 4)
+            {
+                return new[] { new ScanSegment(range.Start, range.End, parity: true, lowParityFirst: false) };
+            }
+
+            int half = range.Start + ((size >> 2) << 1);
+            return new[]
+            {
+                new ScanSegment(range.Start, half - 1, parity: true, lowParityFirst: false),
+                new ScanSegment(half, range.End, parity: true, lowParityFirst: false),
+            };
         }
 
         /// <summary>Sockets bound to two different devices never conflict.</summary>
