@@ -23,6 +23,7 @@
         'Measure-EphemeralPortUsage'
         'Resolve-Demux'
         'Test-PortBind'
+        'Test-PortConnect'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

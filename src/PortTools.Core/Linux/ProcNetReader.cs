@@ -130,7 +130,7 @@ namespace PortTools.Linux
             return true;
         }
 
-        private ref struct Cursor
+        internal ref struct Cursor
         {
             private readonly ReadOnlySpan<byte> _line;
             private int _position;

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -126,6 +128,17 @@ namespace PortTools
         /// all its destinations together. Null for UDP, which has no TIME_WAIT.
         /// </summary>
         public double? SustainableRatePerSecond { get; }
+
+        /// <summary>
+        /// How many further connect() calls from this local address to this destination succeed before
+        /// the first fails: the connect() rules of Test-PortConnect applied to this table (the same
+        /// computation, so the two agree). TIME-WAIT entries count as tcp_tw_reuse treats them; when
+        /// that depends on what is not known, the number that certainly succeed (see <see cref="DependsOn"/>).
+        /// </summary>
+        public int Available { get; internal set; }
+
+        /// <summary>What <see cref="Available"/> turns on that is not known (empty when it is certain).</summary>
+        public IReadOnlyList<string> DependsOn { get; internal set; } = Array.Empty<string>();
 
         /// <summary>Whether utilization is past the warning threshold (80% unless the caller chose another).</summary>
         public bool NearExhaustion { get; }

@@ -30,7 +30,38 @@ namespace PortTools
         /// <param name="host">The host's ephemeral ranges and OS; the OS decides how source ports are shared.</param>
         /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
         /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
-        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent) =>
+            Analyze(sockets, host, null, null, nearExhaustionPercent);
+
+        /// <summary>Groups the outbound sockets of a host whose facts are known (a live host or namespace) and measures each group.</summary>
+        /// <param name="sockets">A socket table.</param>
+        /// <param name="facts">The host's facts: its OS, ephemeral range and reserved ports, tcp_tw_reuse.</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <param name="timeWaitAge">How long each TIME-WAIT entry has existed, when known.</param>
+        /// <returns>One row per computer, destination and local address.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostFacts facts, double nearExhaustionPercent = DefaultNearExhaustionPercent, Func<SocketTuple, TimeSpan?>? timeWaitAge = null)
+        {
+            if (facts is null)
+            {
+                throw new ArgumentNullException(nameof(facts));
+            }
+
+            return Analyze(sockets, SettingsOf(facts), facts, timeWaitAge, nearExhaustionPercent);
+        }
+
+        /// <summary>
+        /// Groups and measures; <see cref="EphemeralPortUsage.Available"/> comes from the connect()
+        /// rules (RuleEngine.DecideConnect), the same computation Test-PortConnect makes, so the two
+        /// always agree. Facts the settings do not carry (tcp_tw_reuse, timestamps) are taken from
+        /// <paramref name="facts"/> when given, and are otherwise unknown.
+        /// </summary>
+        /// <param name="sockets">A socket table.</param>
+        /// <param name="host">The host's ephemeral ranges and OS.</param>
+        /// <param name="facts">The host's other facts, or null when not known.</param>
+        /// <param name="timeWaitAge">How long each TIME-WAIT entry has existed, when known.</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this.</param>
+        /// <returns>One row per computer, destination and local address.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, double nearExhaustionPercent = DefaultNearExhaustionPercent)
         {
             if (sockets is null)
             {
@@ -70,7 +101,7 @@ namespace PortTools
             var rows = new List<EphemeralPortUsage>();
             foreach (KeyValuePair<string, List<SocketTuple>> computer in computers)
             {
-                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, nearExhaustionPercent, rows);
+                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, facts, timeWaitAge, nearExhaustionPercent, rows);
             }
 
             return rows
@@ -83,8 +114,9 @@ namespace PortTools
                 .ToArray();
         }
 
-        private static void AnalyzeComputer(List<SocketTuple> table, string? computerName, HostPortSettings host, double nearExhaustionPercent, List<EphemeralPortUsage> rows)
+        private static void AnalyzeComputer(List<SocketTuple> table, string? computerName, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, double nearExhaustionPercent, List<EphemeralPortUsage> rows)
         {
+            var indexes = new Dictionary<(int Start, int End, string Reserved), SocketIndex>();
 
             // Sockets that wait for connections own their port on the addresses they are bound to.
             var listeners = new Dictionary<(TransportProtocol, int), List<IPAddress>>();
@@ -158,6 +190,7 @@ namespace PortTools
                 SourcePortPool pool = PoolOf(host.OS, protocol);
                 HashSet<int> taken = poolPorts[(protocol, local.AddressFamily)];
                 int poolInUse = pool == SourcePortPool.PerDestination ? pair.Value.Ports.Count : taken.Count;
+                ConnectDecision? connect = Remaining(table, indexes, host, facts, timeWaitAge, protocol, local, remote, remotePort);
                 rows.Add(new EphemeralPortUsage(
                     host.OS,
                     protocol,
@@ -177,15 +210,78 @@ namespace PortTools
                     RuleOf(host.OS, protocol))
                 {
                     ComputerName = computerName,
+                    Available = connect?.AvailableMin ?? 0,
+                    DependsOn = connect is null || connect.DependsOn.Count == 0 ? Array.Empty<string>() : connect.DependsOn,
                 });
             }
+        }
+
+        /// <summary>
+        /// How many further connect() calls from the local address to the destination succeed: the
+        /// connect() rules themselves, on one index per ephemeral range (the ranges of a protocol and
+        /// family differ only on Windows).
+        /// </summary>
+        private static ConnectDecision? Remaining(List<SocketTuple> table, Dictionary<(int, int, string), SocketIndex> indexes, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, TransportProtocol protocol, IPAddress local, IPAddress remote, int remotePort)
+        {
+            if (remotePort == 0 || IPAddressText.IsWildcard(remote))
+            {
+                return null;
+            }
+
+            EphemeralPortRange range = host.GetEphemeralRange(protocol, local.AddressFamily);
+            string reserved = string.Join(",", range.Reserved.Select(r => r.ToString()));
+            if (!indexes.TryGetValue((range.Start, range.End, reserved), out SocketIndex? index))
+            {
+                HostFacts template = facts is not null && facts.OS == host.OS
+                    ? facts
+                    : new HostFacts(host.OS) { Unknown = HostFactKinds.TcpTwReuse | HostFactKinds.TcpTimestamps | HostFactKinds.LocalAddresses | HostFactKinds.AutobindReuse };
+                HostFacts rangeFacts = template.With(ephemeralPortRange: new PortRange(range.Start, range.End), reservedPorts: range.Reserved.Select(r => r.Ports).ToArray());
+                index = SocketIndex.Build(table, rangeFacts);
+                indexes.Add((range.Start, range.End, reserved), index);
+            }
+
+            var request = new ConnectRequest
+            {
+                Protocol = protocol,
+                Destination = new IPEndPoint(remote, remotePort),
+                SourceAddress = local,
+                TimeWaitAge = timeWaitAge,
+            };
+            return request.Validate() is null ? RuleEngine.DecideConnectCore(index, request) : null;
+        }
+
+        /// <summary>The port settings a host's facts imply: its range and reservations for every protocol and family.</summary>
+        private static HostPortSettings SettingsOf(HostFacts facts)
+        {
+            (int seconds, string timeWaitSource) = TimeWait.Default(facts.OS);
+            ReservedPortRange[] reserved = facts.ReservedPorts.Select(r => new ReservedPortRange(r, administered: true)).ToArray();
+            var ranges = new List<EphemeralPortRange>(4);
+            foreach (TransportProtocol protocol in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
+            {
+                foreach (AddressFamily family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+                {
+                    ranges.Add(new EphemeralPortRange(
+                        facts.OS,
+                        protocol,
+                        family,
+                        facts.EphemeralPortRange.Start,
+                        facts.EphemeralPortRange.End,
+                        reserved,
+                        protocol == TransportProtocol.Udp ? 0 : seconds,
+                        "the host's facts",
+                        protocol == TransportProtocol.Udp ? TimeWait.UdpSource : timeWaitSource));
+                }
+            }
+
+            (PortRange? privileged, string privilegedSource) = HostPortSettings.DefaultPrivilegedPorts(facts.OS);
+            return new HostPortSettings(facts.OS, ranges, facts.UnprivilegedPortStart > 0 ? new PortRange(1, Math.Min(65535, facts.UnprivilegedPortStart - 1)) : privileged, privilegedSource, facts.Privileged);
         }
 
         /// <summary>
         /// The warnings for rows past the threshold: one per destination whose pool is its own, and one
         /// per shared pool (computer, protocol, family), however many destinations draw on it.
         /// </summary>
-        /// <param name="rows">Rows from <see cref="Analyze"/>.</param>
+        /// <param name="rows">Rows from Analyze.</param>
         /// <returns>The warnings, in the order of the rows.</returns>
         public static IReadOnlyList<string> Warnings(IEnumerable<EphemeralPortUsage> rows)
         {
@@ -254,7 +350,7 @@ namespace PortTools
         /// <param name="protocol">TCP or UDP.</param>
         /// <returns>The pool kind.</returns>
         public static SourcePortPool PoolOf(TargetOS os, TransportProtocol protocol) =>
-            protocol == TransportProtocol.Tcp && (os == TargetOS.Linux || os == TargetOS.FreeBSD) ? SourcePortPool.PerDestination : SourcePortPool.Shared;
+            os == TargetOS.FreeBSD || (protocol == TransportProtocol.Tcp && os == TargetOS.Linux) ? SourcePortPool.PerDestination : SourcePortPool.Shared;
 
         /// <summary>The rule behind <see cref="PoolOf"/>, as a sentence naming its spec section.</summary>
         /// <param name="os">The OS.</param>
@@ -264,9 +360,12 @@ namespace PortTools
         {
             if (protocol == TransportProtocol.Udp)
             {
-                return os == TargetOS.Linux
-                    ? "Linux UDP: an automatically bound port must not be in use by any other socket (udp_lib_get_port, kernel-rules 1C), so all destinations share one pool. UDP has no TIME_WAIT: a port is free when its socket closes."
-                    : os + " UDP: an automatically bound port is treated as exclusive, as on Linux (kernel-rules 1C; not confirmed for " + os + "), so all destinations share one pool. UDP has no TIME_WAIT.";
+                return os switch
+                {
+                    TargetOS.Linux => "Linux UDP: an automatically bound port must not be in use by any other socket (udp_lib_get_port, kernel-rules 1C), so all destinations share one pool. UDP has no TIME_WAIT: a port is free when its socket closes.",
+                    TargetOS.FreeBSD => "FreeBSD UDP: connect() picks its port as TCP's does (in_pcb_lport_dest, kernel-rules 3C; [derived] for UDP), so a port serves different destinations. UDP has no TIME_WAIT.",
+                    _ => os + " UDP: an automatically bound port is treated as exclusive, as on Linux (kernel-rules 1C; not confirmed for " + os + "), so all destinations share one pool. UDP has no TIME_WAIT.",
+                };
             }
 
             return os switch

@@ -25,6 +25,9 @@ namespace PortTools
 
         /// <summary>The bind() before connect() failed; its own error stands.</summary>
         Bind,
+
+        /// <summary>No route to the destination (ENETUNREACH).</summary>
+        NetworkUnreachable,
     }
 
     /// <summary>Where the answer was decided.</summary>
@@ -41,6 +44,9 @@ namespace PortTools
 
         /// <summary>bind(address, 0) picks the port, then connect() checks the 4-tuple.</summary>
         BindPicks,
+
+        /// <summary>No route to the destination.</summary>
+        Route,
     }
 
     /// <summary>Unknown facts a connect() answer may turn on.</summary>
@@ -177,6 +183,20 @@ namespace PortTools
 
         public void AddNote(string note) => (Notes ??= new List<string>(1)).Add(note);
 
+        /// <summary>No route: connect() fails with ENETUNREACH whatever the ports say.</summary>
+        public ConnectDecision Unreachable(string rule)
+        {
+            Stage = ConnectStage.Route;
+            Error = ConnectError.NetworkUnreachable;
+            Rule = rule;
+            AvailableMin = 0;
+            AvailableMax = 0;
+            CanConnect = false;
+            SourcePort = null;
+            SourcePorts = Array.Empty<int>();
+            return this;
+        }
+
         /// <summary>Sets CanConnect from the calls that surely and possibly succeed, and settles pending unknowns.</summary>
         public ConnectDecision Settle(ConnectError failure)
         {
@@ -244,6 +264,7 @@ namespace PortTools
             {
                 return error switch
                 {
+                    ConnectError.NetworkUnreachable => ("WSAENETUNREACH", 10051),
                     ConnectError.AddressNotAvailable => ("WSAEADDRNOTAVAIL", 10049),
                     ConnectError.TryAgain => ("WSAEWOULDBLOCK", 10035),
                     ConnectError.AddressInUse => ("WSAEADDRINUSE", 10048),
@@ -254,6 +275,7 @@ namespace PortTools
             bool bsd = os is TargetOS.FreeBSD or TargetOS.MacOS;
             return error switch
             {
+                ConnectError.NetworkUnreachable => ("ENETUNREACH", bsd ? 51 : 101),
                 ConnectError.AddressNotAvailable => ("EADDRNOTAVAIL", bsd ? 49 : 99),
                 ConnectError.TryAgain => ("EAGAIN", bsd ? 35 : 11),
                 ConnectError.AddressInUse => ("EADDRINUSE", bsd ? 48 : 98),

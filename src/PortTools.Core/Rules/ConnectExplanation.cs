@@ -159,6 +159,9 @@ namespace PortTools
                     int colon = bindReason.IndexOf(": ", StringComparison.Ordinal);
                     text.Append(colon >= 0 ? bindReason.Substring(colon + 2).TrimEnd('.') : bindReason.TrimEnd('.'));
                     break;
+                case ConnectStage.Route:
+                    text.Append("there is no route to ").Append(destination).Append(" here, so connect() fails with ").Append(errorName).Append(" whatever the ports say");
+                    break;
                 case ConnectStage.Prebound:
                     Prebound(text, decision, destination, errorName);
                     break;
@@ -277,6 +280,14 @@ namespace PortTools
             if (decision.AvailableMin is null)
             {
                 text.Append("A port is free").Append(from).Append(", and further sockets share it (SO_REUSEADDR or SO_REUSEPORT), so ports set no limit");
+            }
+            else if (decision.Stage == ConnectStage.BindPicks && decision.Scan is { Max: 0 } && decision.Relax is { Shared: > 0 })
+            {
+                text.Append("None of its ").Append(range.Count.ToString("N0", CultureInfo.InvariantCulture)).Append(" ports is free for the first round");
+                if (decision.AvailableMax > 0)
+                {
+                    text.Append("; the second round can serve ").Append(destination).Append(" from ").Append(Count(usable, decision.AvailableMax).ToLowerInvariant()).Append(" of them");
+                }
             }
             else if (decision.AvailableMax == 0)
             {

@@ -65,6 +65,9 @@ namespace PortTools
         /// </summary>
         public IPAddress? SourceAddress { get; init; }
 
+        /// <summary>The live host has no route to the destination: connect() fails with ENETUNREACH (TCP before a port is chosen, UDP after its automatic bind).</summary>
+        public bool NoRoute { get; init; }
+
         /// <summary>The user the socket belongs to; null means the host facts' user.</summary>
         public long? UserId { get; init; }
 

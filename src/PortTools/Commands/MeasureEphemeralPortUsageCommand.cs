@@ -43,12 +43,16 @@ namespace PortTools.Commands
         protected override void EndProcessing()
         {
             // The live table only when no table was given, neither piped nor by -InputObject.
+            LiveConnectHost? host = null;
             if (!MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
             {
                 try
                 {
                     SocketTableReadResult live = ReadLiveTable(new SocketQuery { IncludeProcesses = false });
                     _sockets.AddRange(live.Sockets);
+
+                    // This host's own facts (tcp_tw_reuse, TIME-WAIT ages) decide what remains; a piped table's are not known.
+                    host = TargetOS is null ? LiveConnectHost.Read(null) : null;
                 }
                 catch (OperationCanceledException)
                 {
@@ -67,7 +71,7 @@ namespace PortTools.Commands
                 WriteVerbose(note);
             }
 
-            IReadOnlyList<EphemeralPortUsage> usage = EphemeralPortUsageAnalyzer.Analyze(_sockets, settings, Threshold);
+            IReadOnlyList<EphemeralPortUsage> usage = EphemeralPortUsageAnalyzer.Analyze(_sockets, settings, host?.Reading.Facts, host?.TimeWaitAges, Threshold);
             foreach (string warning in EphemeralPortUsageAnalyzer.Warnings(usage))
             {
                 WriteWarning(warning);

@@ -111,6 +111,14 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = SimulateSet)]
         public TargetOS TargetOS { get; set; }
 
+        /// <summary>The simulated net.ipv4.ip_nonlocal_bind (and net.ipv6.ip_nonlocal_bind): an address the host does not have may be bound (not given: unknown).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter NonLocalBind { get; set; }
+
+        /// <summary>The simulated net.ipv4.ip_autobind_reuse: bind(0) with SO_REUSEADDR may share a port once none is free (not given: unknown).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter AutobindReuse { get; set; }
+
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
@@ -130,7 +138,10 @@ namespace PortTools.Commands
                     Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
                     Bound(nameof(UserId)) ? UserId : null,
                     Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                    Bound(nameof(TargetOS)) ? TargetOS : null);
+                    Bound(nameof(TargetOS)) ? TargetOS : null,
+                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : false,
+                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : false,
+                    unknown: (Bound(nameof(NonLocalBind)) ? HostFactKinds.None : HostFactKinds.NonLocalBind) | (Bound(nameof(AutobindReuse)) ? HostFactKinds.None : HostFactKinds.AutobindReuse));
                 _index = SocketIndex.Build(table, facts, SocketTableOrder.BindOrder);
                 return;
             }

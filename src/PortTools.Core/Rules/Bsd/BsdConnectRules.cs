@@ -16,6 +16,14 @@ namespace PortTools.Rules.Bsd
     {
         public static ConnectDecision Decide(SocketIndex index, ConnectRequest request)
         {
+            ConnectDecision decision = DecidePorts(index, request);
+            return request.NoRoute && (decision.CanConnect != false || decision.Stage != ConnectStage.Bind)
+                ? decision.Unreachable(decision.Rule.Substring(0, decision.Rule.IndexOf('.') + 1) + "connect.no-route")
+                : decision;
+        }
+
+        private static ConnectDecision DecidePorts(SocketIndex index, ConnectRequest request)
+        {
             HostFacts facts = index.Facts;
             TargetOS os = facts.OS;
             var decision = new ConnectDecision(request, os) { RangeUnknown = !facts.Knows(HostFactKinds.EphemeralPorts), Tables = index.ConnectTables };

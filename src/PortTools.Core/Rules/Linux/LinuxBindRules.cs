@@ -75,7 +75,7 @@ namespace PortTools.Rules.Linux
             IPAddress address = request.Address;
             if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
             {
-                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv4");
             }
 
             // 2. Then the privileged port check (__inet_bind checks the address first).
@@ -107,7 +107,7 @@ namespace PortTools.Rules.Linux
 
                 if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv4");
                 }
 
                 return null;
@@ -127,7 +127,7 @@ namespace PortTools.Rules.Linux
             {
                 if (!facts.IsLocal(address))
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv6");
                 }
 
                 // ipv6_chk_addr with the bound device: a host- or link-scope address must be on that
@@ -139,6 +139,18 @@ namespace PortTools.Rules.Linux
             }
 
             return null;
+        }
+
+        /// <summary>A non-local address: EADDRNOTAVAIL, unless the host's ip_nonlocal_bind is not known, which the answer then depends on.</summary>
+        private static BindDecision NotLocal(BindDecision failure, HostFacts facts, string family)
+        {
+            if (!facts.Knows(HostFactKinds.NonLocalBind))
+            {
+                failure.Detail = failure.Detail!.Replace("net." + family + ".ip_nonlocal_bind is off", "net." + family + ".ip_nonlocal_bind was not given");
+                failure.DependsOn.Add("net." + family + ".ip_nonlocal_bind of that host, which lets it bind an address it does not have");
+            }
+
+            return failure;
         }
 
         private static BindDecision? PrivilegedPort(IndexedSocket proposed, BindRequest request, HostFacts facts)

@@ -17,6 +17,16 @@ namespace PortTools.Rules.Linux
     {
         public static ConnectDecision Decide(SocketIndex index, ConnectRequest request)
         {
+            ConnectDecision decision = DecidePorts(index, request);
+
+            // TCP looks the route up before it picks a port (tcp_v4_connect), UDP after its automatic bind.
+            return request.NoRoute && (decision.CanConnect != false || (request.Protocol == TransportProtocol.Tcp && decision.Stage != ConnectStage.Bind))
+                ? decision.Unreachable("linux.connect.no-route")
+                : decision;
+        }
+
+        private static ConnectDecision DecidePorts(SocketIndex index, ConnectRequest request)
+        {
             HostFacts facts = index.Facts;
             var decision = new ConnectDecision(request, TargetOS.Linux) { RangeUnknown = !facts.Knows(HostFactKinds.EphemeralPorts), Tables = index.ConnectTables, TcpTwReuse = facts.TcpTwReuse };
             bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
@@ -222,6 +232,7 @@ namespace PortTools.Rules.Linux
                 int unique = 0;
                 int taken = 0;
                 int uncertain = 0;
+                var relaxCandidates = new List<int>();
                 int[] ports = index.ConnectTables.TcpPorts;
                 for (int i = ConnectTables.LowerBound(ports, range.Start); i < ports.Length && ports[i] <= range.End; i++)
                 {
@@ -244,6 +255,11 @@ namespace PortTools.Rules.Linux
                         tuple = Combine(tuple, tuples[s].Classify(port));
                     }
 
+                    if (tuple != PortUse.No)
+                    {
+                        relaxCandidates.Add(port);
+                    }
+
                     if (share == PortUse.Yes && tuple == PortUse.Yes)
                     {
                         unique++;
@@ -256,6 +272,12 @@ namespace PortTools.Rules.Linux
                     {
                         uncertain++;
                     }
+                }
+
+                if (scan.Max == 0)
+                {
+                    decision.SourcePorts = relaxCandidates;
+                    decision.SourcePort = relaxCandidates.Count == 1 ? relaxCandidates[0] : null;
                 }
 
                 decision.Unknowns |= relax.Unknowns;
@@ -293,11 +315,9 @@ namespace PortTools.Rules.Linux
 
             decision.AvailableMin = min;
             decision.AvailableMax = max;
-            SetCandidates(decision, scan, single: true);
-            if (scan.Max == 0 && decision.Relax is { Shared: > 0 })
+            if (scan.Max > 0)
             {
-                decision.SourcePorts = Array.Empty<int>();
-                decision.SourcePort = null;
+                SetCandidates(decision, scan, single: true);
             }
 
             decision.Rule = max == 0 ? "linux.bind0.exhausted" : scan.Max == 0 ? "linux.bind0.autobind-reuse" : "linux.bind0";

@@ -1,0 +1,323 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+
+namespace PortTools.Commands
+{
+    /// <summary>
+    /// Test-PortConnect: would connect() to a destination get a source port, which one, how many
+    /// remain, and what holds the others? A simulation against the live table and host facts (this
+    /// host, or a network namespace) or a given table: nothing is sent.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "PortConnect", DefaultParameterSetName = LiveSet)]
+    [OutputType(typeof(PortConnectResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestPortConnectCommand : PortToolsCmdlet
+    {
+        private const string LiveSet = "Live";
+        private const string SimulateSet = "Simulate";
+
+        private SocketIndex? _index;
+        private LiveConnectHost? _host;
+        private string? _computerName;
+
+        /// <summary>Where to connect: 10.0.0.5:5432 or [2001:db8::5]:443.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Remote")]
+        [DestinationTransformation]
+        [ValidateNotNull]
+        public IPEndPoint? Destination { get; set; }
+
+        /// <summary>TCP (the default) or UDP.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public TransportProtocol Protocol { get; set; } = TransportProtocol.Tcp;
+
+        /// <summary>bind() to this address before connect(); without it (and without -Port) connect() binds by itself.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
+        [ValidateNotNull]
+        public IPAddress? Address { get; set; }
+
+        /// <summary>bind() to this port before connect(); 0 lets the kernel pick one at bind().</summary>
+        [Parameter]
+        [ValidateRange(0, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>The source address the route gives, when it is not to be asked of the host or read from the table (no bind()).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNull]
+        public IPAddress? SourceAddress { get; set; }
+
+        /// <summary>Set SO_REUSEADDR on the connecting socket.</summary>
+        [Parameter]
+        public SwitchParameter ReuseAddress { get; set; }
+
+        /// <summary>Set SO_REUSEPORT on the connecting socket.</summary>
+        [Parameter]
+        public SwitchParameter ReusePort { get; set; }
+
+        /// <summary>IP_BIND_ADDRESS_NO_PORT: bind() records only the address, and connect() picks the port (Linux).</summary>
+        [Parameter]
+        public SwitchParameter BindAddressNoPort { get; set; }
+
+        /// <summary>IP_LOCAL_PORT_RANGE: the socket's own range inside the system's (Linux 6.3+).</summary>
+        [Parameter]
+        public PortRange? LocalPortRange { get; set; }
+
+        /// <summary>How many connect() calls of this kind, one after another, must succeed (default 1).</summary>
+        [Parameter]
+        [ValidateRange(1, 65536)]
+        public int Count { get; set; } = 1;
+
+        /// <summary>Write only $true or $false per destination.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        /// <summary>Ask of another network namespace (Linux): a name, a namespace file path, or a process id.</summary>
+        [Parameter(ParameterSetName = LiveSet)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
+
+        /// <summary>Simulate against this table instead of the live one: SocketTuples, their text form, or objects that carry them.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
+        [AllowEmptyCollection]
+        public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
+
+        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: this host's OS).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public TargetOS TargetOS { get; set; }
+
+        /// <summary>The simulated host's addresses (not given: unknown, and answers that turn on them say so).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ArgumentCompleter(typeof(LocalAddressCompleter))]
+        public IPAddress[]? LocalAddress { get; set; }
+
+        /// <summary>The simulated ephemeral port range, such as 32768-60999 (not given: unknown; the OS default stands in).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public PortRange EphemeralPortRange { get; set; }
+
+        /// <summary>The simulated reserved ports (Linux ip_local_reserved_ports; Windows excluded port ranges).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public PortRange[]? ReservedPorts { get; set; }
+
+        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start.</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateRange(0, 65536)]
+        public int UnprivilegedPortStart { get; set; }
+
+        /// <summary>The simulated user id that connects (0 is privileged, others are not unless -Privileged).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateRange(0L, 4294967295L)]
+        public long UserId { get; set; }
+
+        /// <summary>Whether the simulated user may bind privileged ports.</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter Privileged { get; set; }
+
+        /// <summary>The simulated net.ipv4.ip_nonlocal_bind (and net.ipv6.ip_nonlocal_bind).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter NonLocalBind { get; set; }
+
+        /// <summary>The simulated net.ipv4.ip_autobind_reuse.</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        public SwitchParameter AutobindReuse { get; set; }
+
+        /// <summary>The simulated net.ipv4.tcp_tw_reuse: 0, 1 or 2 (TCP only).</summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateRange(0, 2)]
+        public int TcpTwReuse { get; set; }
+
+        /// <inheritdoc/>
+        protected override void BeginProcessing()
+        {
+            if (ParameterSetName == SimulateSet)
+            {
+                List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
+                _computerName = SocketTableInput.CommonComputerName(table);
+                _index = SocketIndex.Build(table, SimulatedFacts(), SocketTableOrder.BindOrder);
+                return;
+            }
+
+            try
+            {
+                _host = LiveConnectHost.Read(NetworkNamespace);
+                foreach (string note in _host.Reading.Notes)
+                {
+                    WriteVerbose(note);
+                }
+
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
+                foreach (string warning in live.Warnings)
+                {
+                    WriteWarning(warning);
+                }
+
+                _index = SocketIndex.Build(live.Sockets, _host.Reading.Facts, SocketTableOrder.KernelOrder);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception exception) when (exception is not PipelineStoppedException)
+            {
+                ThrowCoreError(exception, "SocketTableReadFailed", NetworkNamespace);
+            }
+        }
+
+        /// <inheritdoc/>
+        protected override void ProcessRecord()
+        {
+            if (_index is null || CancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            IPEndPoint destination = Destination!;
+            if (Bound(nameof(TcpTwReuse)) && Protocol == TransportProtocol.Udp)
+            {
+                WriteError(new ErrorRecord(
+                    new ArgumentException("-TcpTwReuse is a TCP setting (net.ipv4.tcp_tw_reuse: when connect() may take over a TIME-WAIT entry), and UDP has no TIME-WAIT: leave it out for the UDP destination " + EndpointText.Format(destination.Address, destination.Port) + "."),
+                    "TcpOptionForUdp",
+                    ErrorCategory.InvalidArgument,
+                    destination));
+                return;
+            }
+
+            if (LocalPortRange is PortRange own && _index.Facts.Knows(HostFactKinds.EphemeralPorts) && _index.Facts.OS == TargetOS.Linux
+                && (own.Start < _index.Facts.EphemeralPortRange.Start || own.End > _index.Facts.EphemeralPortRange.End))
+            {
+                WriteError(new ErrorRecord(
+                    new ArgumentException("-LocalPortRange " + own + " reaches outside the system range " + _index.Facts.EphemeralPortRange + " (net.ipv4.ip_local_port_range): IP_LOCAL_PORT_RANGE cannot widen it, and the kernel ignores a bound outside it. Give a range inside " + _index.Facts.EphemeralPortRange + "."),
+                    "LocalPortRangeOutsideSystemRange",
+                    ErrorCategory.InvalidArgument,
+                    own));
+                return;
+            }
+
+            var request = new ConnectRequest
+            {
+                Protocol = Protocol,
+                Destination = destination,
+                Address = Address,
+                Port = Port,
+                SourceAddress = SourceAddress,
+                ReuseAddress = ReuseAddress.IsPresent,
+                ReusePort = ReusePort.IsPresent,
+                BindAddressNoPort = BindAddressNoPort.IsPresent,
+                LocalPortRange = LocalPortRange,
+                Count = Count,
+            };
+
+            PortConnectResult result;
+            try
+            {
+                string? invalid = request.Validate();
+                if (invalid is not null)
+                {
+                    throw new ArgumentException(invalid);
+                }
+
+                if (_host is not null)
+                {
+                    request = _host.Complete(request);
+                }
+
+                result = RuleEngine.DecideConnect(_index, request, _computerName);
+            }
+            catch (Exception exception) when (exception is PlatformNotSupportedException)
+            {
+                ThrowCoreError(exception, "PlatformNotSupported", destination);
+                return;
+            }
+            catch (NetworkNamespaceException exception)
+            {
+                WriteCoreError(exception, "NetworkNamespaceFailed", NetworkNamespace);
+                return;
+            }
+            catch (ArgumentException exception)
+            {
+                WriteCoreError(exception, "InvalidConnectRequest", destination);
+                return;
+            }
+
+            if (Quiet.IsPresent)
+            {
+                if (result.CanConnect is null)
+                {
+                    WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                }
+
+                WriteObject(result.CanConnect == true);
+            }
+            else
+            {
+                WriteObject(result);
+            }
+
+            CountItemProgress("destinations checked");
+        }
+
+        /// <inheritdoc/>
+        protected override void EndProcessing() => CompleteItemProgress();
+
+        /// <summary>
+        /// The simulated host: only what the parameters say. What they leave out is unknown, never
+        /// this process's value; the OS's defaults stand in, and answers that turn on them say so.
+        /// </summary>
+        private HostFacts SimulatedFacts()
+        {
+            TargetOS os = Bound(nameof(TargetOS)) ? TargetOS : TargetOSInfo.Current;
+            HostFactKinds unknown = HostFactKinds.TcpTimestamps;
+            if (LocalAddress is null)
+            {
+                unknown |= HostFactKinds.LocalAddresses;
+            }
+
+            if (!Bound(nameof(EphemeralPortRange)))
+            {
+                unknown |= HostFactKinds.EphemeralPorts;
+            }
+
+            if (!Bound(nameof(Privileged)) && !Bound(nameof(UserId)))
+            {
+                unknown |= HostFactKinds.Privilege;
+            }
+
+            if (!Bound(nameof(NonLocalBind)))
+            {
+                unknown |= HostFactKinds.NonLocalBind;
+            }
+
+            if (!Bound(nameof(AutobindReuse)))
+            {
+                unknown |= HostFactKinds.AutobindReuse;
+            }
+
+            if (!Bound(nameof(TcpTwReuse)))
+            {
+                unknown |= HostFactKinds.TcpTwReuse;
+            }
+
+            var defaults = new HostFacts(os, LocalAddress);
+            long userId = Bound(nameof(UserId)) ? UserId : 0;
+            return new HostFacts(os, LocalAddress)
+            {
+                EphemeralPortRange = Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : defaults.EphemeralPortRange,
+                ReservedPorts = ReservedPorts ?? Array.Empty<PortRange>(),
+                UnprivilegedPortStart = Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : defaults.UnprivilegedPortStart,
+                UserId = userId,
+                Privileged = Bound(nameof(Privileged)) ? Privileged.IsPresent : userId == 0,
+                NonLocalBind = NonLocalBind.IsPresent,
+                NonLocalBindV6 = NonLocalBind.IsPresent,
+                AutobindReuse = AutobindReuse.IsPresent,
+                TcpTwReuse = Bound(nameof(TcpTwReuse)) ? TcpTwReuse : 2,
+                BindV6Only = os is TargetOS.Windows or TargetOS.FreeBSD,
+                Unknown = unknown,
+            };
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+    }
+}
