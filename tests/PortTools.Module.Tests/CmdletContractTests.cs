@@ -145,6 +145,35 @@ namespace PortTools.Module.Tests
             Assert.DoesNotContain(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").Sets, s => s.ValueFromPipelineByPropertyName);
         }
 
+        [Fact]
+        public void Test_PortConnect_takes_destinations_from_the_pipeline_and_simulates_with_single_facts()
+        {
+            CmdletMetadata connect = Module.Cmdlet("Test-PortConnect");
+            ParameterMetadata destination = connect.Parameter("Destination");
+            Assert.Contains(destination.Sets, s => s.Position == 0 && s.Mandatory && s.ValueFromPipeline && s.ValueFromPipelineByPropertyName);
+            Assert.Contains("Remote", destination.Aliases);
+            Assert.Equal("IPEndPoint", destination.TypeDisplayName);
+            Assert.Equal(new[] { "PortTools.PortConnectResult", "System.Boolean" }, connect.OutputTypes.OrderBy(t => t));
+            Assert.Equal("Live", connect.DefaultParameterSet);
+            Assert.Equal(new[] { "Live", "Simulate" }, connect.ParameterSetNames().OrderBy(s => s));
+            Assert.Equal("PSObject[]", connect.Parameter("SocketTable").TypeDisplayName);
+            Assert.Contains(connect.Parameter("Protocol").Sets, s => s.ValueFromPipelineByPropertyName);
+            Assert.Contains(connect.Parameter("SourceAddress").Sets, s => s.ValueFromPipelineByPropertyName);
+            Assert.Equal((1L, 65536L), connect.Parameter("Count").ValidateRange);
+            Assert.Equal((0L, 2L), connect.Parameter("TcpTwReuse").ValidateRange);
+            foreach (string fact in new[] { "EphemeralPortRange", "ReservedPorts", "LocalAddress", "UserId", "Privileged", "NonLocalBind", "AutobindReuse", "TcpTwReuse", "TargetOS" })
+            {
+                Assert.All(connect.Parameter(fact).Sets, s => Assert.Equal("Simulate", s.Name));
+            }
+
+            Assert.All(connect.Parameter("NetworkNamespace").Sets, s => Assert.Equal("Live", s.Name));
+            CmdletMetadata bind = Module.Cmdlet("Test-PortBind");
+            foreach (string fact in new[] { "NonLocalBind", "AutobindReuse" })
+            {
+                Assert.All(bind.Parameter(fact).Sets, s => Assert.Equal("Simulate", s.Name));
+            }
+        }
+
         /// <summary>Open sets that tab completion fills in: the parameter and the completer it must have, wherever it appears.</summary>
         public static TheoryData<string, string, string> Completers() => new()
         {
@@ -154,6 +183,9 @@ namespace PortTools.Module.Tests
             { "Test-PortBind", "Interface", "InterfaceCompleter" },
             { "Test-PortBind", "Address", "LocalAddressCompleter" },
             { "Test-PortBind", "LocalAddress", "LocalAddressCompleter" },
+            { "Test-PortConnect", "Address", "LocalAddressCompleter" },
+            { "Test-PortConnect", "LocalAddress", "LocalAddressCompleter" },
+            { "Test-PortConnect", "NetworkNamespace", "NetworkNamespaceCompleter" },
             { "Resolve-Demux", "Interface", "InterfaceCompleter" },
             { "Resolve-Demux", "DestinationAddress", "LocalAddressCompleter" },
             { "Get-PortInfo", "Service", "ServiceNameCompleter" },

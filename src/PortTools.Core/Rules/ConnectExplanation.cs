@@ -20,7 +20,8 @@ namespace PortTools
                 conflicts.Add(socket.Socket);
             }
 
-            bool failed = decision.CanConnect == false;
+            // The ports the first call may take, even when a later call of -Count fails.
+            bool failed = decision.AvailableMax == 0 || decision.Stage is ConnectStage.Bind or ConnectStage.Route;
             return new PortConnectResult
             {
                 Protocol = request.Protocol,
@@ -248,7 +249,7 @@ namespace PortTools
                 else if (linux)
                 {
                     text.Append("a port of ").Append(rangeText).Append(" on which no socket overlaps ").Append(address)
-                        .Append(" at all (inet_csk_find_open_port), ports of the other parity than ").Append(range.Start.ToString(CultureInfo.InvariantCulture)).Append(" first")
+                        .Append(" at all (inet_csk_find_open_port), trying the ").Append(Parity(range.Start + 1)).Append(" ports first (connect() prefers the ").Append(Parity(range.Start)).Append(')')
                         .Append(request.ReuseAddress && range.Count >= 4 ? ", the lower half of the range first (SO_REUSEADDR)" : string.Empty);
                 }
                 else
@@ -265,9 +266,14 @@ namespace PortTools
             else if (linux)
             {
                 text.Append("connect() picks the source port from ").Append(rangeText);
-                text.Append(decision.PerSocketRange
-                    ? ", one port after another from a start the per-boot hash decides (IP_LOCAL_PORT_RANGE turns off the parity order)"
-                    : ", trying the ports of " + range.Start.ToString(CultureInfo.InvariantCulture) + "'s parity first (" + Parity(range.Start) + " ports), then the others; bind(0) prefers the other parity");
+                if (decision.PerSocketRange)
+                {
+                    text.Append(", one port after another from a start the per-boot hash decides (IP_LOCAL_PORT_RANGE turns off the parity order)");
+                }
+                else if (range.Count >= 3)
+                {
+                    text.Append(", trying the ").Append(Parity(range.Start)).Append(" ports first, then the ").Append(Parity(range.Start + 1)).Append(" ones (bind(0) prefers the ").Append(Parity(range.Start + 1)).Append(')');
+                }
             }
             else
             {
@@ -277,13 +283,15 @@ namespace PortTools
             text.Append(". ");
             int usable = decision.AvailableMin ?? 0;
             string from = SourcePhrase(decision);
+            bool bindPicks = decision.Stage == ConnectStage.BindPicks;
+            string serves = udp || bindPicks ? " free" + (bindPicks && !udp ? " for bind()" : string.Empty) : " serve " + destination + from;
             if (decision.AvailableMin is null)
             {
                 text.Append("A port is free").Append(from).Append(", and further sockets share it (SO_REUSEADDR or SO_REUSEPORT), so ports set no limit");
             }
-            else if (decision.Stage == ConnectStage.BindPicks && decision.Scan is { Max: 0 } && decision.Relax is { Shared: > 0 })
+            else if (bindPicks && decision.Scan is { Max: 0 } && decision.Relax is { Shared: > 0 })
             {
-                text.Append("None of its ").Append(range.Count.ToString("N0", CultureInfo.InvariantCulture)).Append(" ports is free for the first round");
+                text.Append(range.Count == 1 ? "Its one port is not" : "No port of it is").Append(" free for the first round");
                 if (decision.AvailableMax > 0)
                 {
                     text.Append("; the second round can serve ").Append(destination).Append(" from ").Append(Count(usable, decision.AvailableMax).ToLowerInvariant()).Append(" of them");
@@ -291,13 +299,15 @@ namespace PortTools
             }
             else if (decision.AvailableMax == 0)
             {
-                text.Append("None of its ").Append(range.Count.ToString("N0", CultureInfo.InvariantCulture)).Append(" ports can serve ").Append(destination).Append(from).Append(": ").Append(errorName);
+                text.Append(range.Count == 1 ? "Its one port" : "No port of it").Append(udp || bindPicks ? (range.Count == 1 ? " is not free" : " is free") + (bindPicks && request.Address is IPAddress bound ? " for " + bound : string.Empty) : (range.Count == 1 ? " cannot serve " : " can serve ") + destination + from).Append(": ").Append(errorName);
             }
             else
             {
-                text.Append(Count(usable, decision.AvailableMax)).Append(" of its ").Append(range.Count.ToString("N0", CultureInfo.InvariantCulture))
-                    .Append(udp || decision.Stage == ConnectStage.BindPicks ? " ports are free" : " ports can serve " + destination).Append(from);
-                if (decision.CanConnect == true && decision.SourcePort is int only)
+                string count = Count(usable, decision.AvailableMax);
+                bool one = decision.AvailableMax == 1 && usable == 1;
+                text.Append(count).Append(" of its ").Append(range.Count.ToString("N0", CultureInfo.InvariantCulture)).Append(range.Count == 1 ? " port " : " ports ")
+                    .Append(one ? (udp || bindPicks ? "is" : "can") : (udp || bindPicks ? "are" : "can")).Append(serves);
+                if (decision.SourcePort is int only)
                 {
                     text.Append("; the only one it can take is ").Append(only.ToString(CultureInfo.InvariantCulture));
                 }
@@ -313,7 +323,7 @@ namespace PortTools
                 if (request.Count > 1)
                 {
                     text.Append("; of ").Append(request.Count.ToString(CultureInfo.InvariantCulture)).Append(" calls, ")
-                        .Append(decision.CanConnect == true ? "all succeed" : errorName is null ? "some may fail" : "the " + Ordinal(usable + 1) + " may fail with " + errorName);
+                        .Append(decision.CanConnect == true ? "all succeed" : errorName is null ? "some may fail" : "the " + Ordinal(usable + 1) + (decision.CanConnect == false ? " fails with " : " may fail with ") + errorName);
                 }
             }
 
@@ -342,7 +352,7 @@ namespace PortTools
             int reserved = tables.ReservedIn(range.Start, range.End, 1);
             if (reserved > 0)
             {
-                parts.Add(reserved.ToString("N0", CultureInfo.InvariantCulture) + " reserved (" + (decision.OS == TargetOS.Windows ? "excluded port ranges" : "ip_local_reserved_ports") + ")");
+                parts.Add(Ports(reserved, "is", "are") + " reserved (" + (decision.OS == TargetOS.Windows ? "excluded port ranges" : "ip_local_reserved_ports") + ")");
             }
 
             if (decision.Classifier is LinuxConnectClassifier classifier && decision.Stage == ConnectStage.ConnectPicks)
@@ -350,35 +360,35 @@ namespace PortTools
                 int held = tables.BlockedIn(range.Start, range.End, 1) - reserved;
                 if (held > 0)
                 {
-                    parts.Add(held.ToString("N0", CultureInfo.InvariantCulture) + " held by bind() (a listener or bound socket: connect() never takes a port whose bind bucket bind() made)");
+                    parts.Add(Ports(held, "is", "are") + " held by bind() (a listener or bound socket: connect() never takes a port whose bind bucket bind() made)");
                 }
 
                 (int live, int twBlocked, int twMaybe, int twReused) = TupleCounts(classifier, tables, range, decision.PerSocketRange);
                 if (live > 0)
                 {
-                    parts.Add(live.ToString("N0", CultureInfo.InvariantCulture) + " already carry a connection from " + SourceText(decision) + " to " + destination + " (the 4-tuple is taken)");
+                    parts.Add(Ports(live, "already carries", "already carry") + " a connection from " + SourceText(decision) + " to " + destination + " (the 4-tuple is taken)");
                 }
 
                 if (twBlocked > 0)
                 {
-                    parts.Add(twBlocked.ToString("N0", CultureInfo.InvariantCulture) + " hold a TIME-WAIT entry toward " + destination + " that connect() does not take over (" + TimeWaitWhy(decision) + ")");
+                    parts.Add(Ports(twBlocked, "holds", "hold") + " a TIME-WAIT entry toward " + destination + " that connect() does not take over (" + TimeWaitWhy(decision) + ")");
                 }
 
                 if (twMaybe > 0)
                 {
-                    parts.Add(twMaybe.ToString("N0", CultureInfo.InvariantCulture) + " hold a TIME-WAIT entry toward " + destination + " that connect() may take over");
+                    parts.Add(Ports(twMaybe, "holds", "hold") + " a TIME-WAIT entry toward " + destination + " that connect() may take over");
                 }
 
                 if (twReused > 0)
                 {
-                    parts.Add(twReused.ToString("N0", CultureInfo.InvariantCulture) + " hold a TIME-WAIT entry toward " + destination + " that connect() takes over (tcp_tw_reuse=" + decision.TcpTwReuse.ToString(CultureInfo.InvariantCulture) + ", timestamps, older than tcp_tw_reuse_delay)");
+                    parts.Add(Ports(twReused, "holds", "hold") + " a TIME-WAIT entry toward " + destination + " that connect() takes over (tcp_tw_reuse=" + decision.TcpTwReuse.ToString(CultureInfo.InvariantCulture) + ", timestamps, older than tcp_tw_reuse_delay)");
                 }
 
                 int sharedUsable = tables.SharedIn(range.Start, range.End, 1) - live - twBlocked - twMaybe;
                 if (sharedUsable > 0)
                 {
-                    text.Append(". ").Append(sharedUsable.ToString("N0", CultureInfo.InvariantCulture))
-                        .Append(" of the ports it can take also carry connections to other destinations: connect() shares a port whose bind bucket connect() made, and the table cannot show a bind() made before a connect() (such a port serves no other destination)");
+                    text.Append(". Of the ports it can take, ").Append(Ports(sharedUsable, "also carries", "also carry"))
+                        .Append(" connections to other destinations: connect() shares such a port when connect() chose it for them too, which a socket table cannot show (a port a program bound before connecting serves no other destination)");
                 }
             }
             else if (decision.Stage == ConnectStage.BindPicks && decision.OS == TargetOS.Linux && decision.Request.Protocol == TransportProtocol.Tcp)
@@ -388,12 +398,12 @@ namespace PortTools
                 int taken = range.Count - reserved - free;
                 if (taken > 0)
                 {
-                    parts.Add(taken.ToString("N0", CultureInfo.InvariantCulture) + " hold a socket that overlaps the address (connections to other destinations included: bind() shares no port with them; -BindAddressNoPort, IP_BIND_ADDRESS_NO_PORT, leaves the choice to connect(), which does)");
+                    parts.Add(Ports(taken, "holds", "hold") + " a socket that overlaps the address (connections to other destinations included: bind() shares no port with them; -BindAddressNoPort, IP_BIND_ADDRESS_NO_PORT, leaves the choice to connect(), which does)");
                 }
 
                 if (occupied > taken)
                 {
-                    parts.Add((occupied - taken).ToString("N0", CultureInfo.InvariantCulture) + " hold only sockets on other addresses, which do not stand in the way");
+                    parts.Add(Ports(occupied - taken, "holds", "hold") + " only sockets on other addresses, which do not stand in the way");
                 }
 
                 if (decision.Relax is (int shared, int unique, int taken4, int uncertain) && shared > 0)
@@ -412,17 +422,17 @@ namespace PortTools
                 int taken = range.Count - reserved - free - (decision.Scan?.Uncertain ?? 0);
                 if (taken > 0)
                 {
-                    parts.Add(taken.ToString("N0", CultureInfo.InvariantCulture) + " are held by a socket that stands in the way");
+                    parts.Add(Ports(taken, "is", "are") + " held by a socket that stands in the way");
                 }
 
                 if (decision.Scan is { Uncertain: > 0 } scan)
                 {
-                    parts.Add(scan.Uncertain.ToString("N0", CultureInfo.InvariantCulture) + " are held by sockets whose sharing options decide");
+                    parts.Add(Ports(scan.Uncertain, "is", "are") + " held by sockets whose sharing options decide");
                 }
 
                 if (occupied > taken + (decision.Scan?.Uncertain ?? 0))
                 {
-                    parts.Add((occupied - taken - (decision.Scan?.Uncertain ?? 0)).ToString("N0", CultureInfo.InvariantCulture) + " hold sockets that do not stand in the way");
+                    parts.Add(Ports(occupied - taken - (decision.Scan?.Uncertain ?? 0), "holds", "hold") + " sockets that do not stand in the way");
                 }
             }
 
@@ -542,6 +552,10 @@ namespace PortTools
             : min.ToString("N0", CultureInfo.InvariantCulture);
 
         private static string Parity(int port) => (port & 1) == 0 ? "even" : "odd";
+
+        /// <summary>"1 holds" or "3 hold": a count of ports with its verb.</summary>
+        private static string Ports(int count, string one, string many) =>
+            count.ToString("N0", CultureInfo.InvariantCulture) + " " + (count == 1 ? one : many);
 
         private static string Ordinal(int n)
         {

@@ -37,7 +37,7 @@ namespace PortTools.Tests.Rules
             Assert.Equal(new[] { 40000, 40002, 40004, 40006, 40008 }, result.SourcePorts);
             Assert.Null(result.SourcePort);
             Assert.Equal("linux.connect.ephemeral", result.Rule);
-            Assert.Contains("trying the ports of 40000's parity first (even ports)", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("trying the even ports first, then the odd ones", result.Reason, StringComparison.Ordinal);
             Assert.Contains("per-boot hash", result.Reason, StringComparison.Ordinal);
         }
 
@@ -48,7 +48,7 @@ namespace PortTools.Tests.Rules
             Assert.True(result.CanConnect);
             Assert.Equal(40000, result.SourcePort);
             Assert.Equal(1, result.Available);
-            Assert.Contains("also carry connections to other destinations", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("Of the ports it can take, 1 also carries connections to other destinations", result.Reason, StringComparison.Ordinal);
         }
 
         [Fact]
@@ -61,7 +61,7 @@ namespace PortTools.Tests.Rules
             Assert.Equal(0, result.Available);
             Assert.Empty(result.SourcePorts);
             Assert.Equal("linux.connect.exhausted", result.Rule);
-            Assert.Contains("already carry a connection from 10.0.0.1 to 10.0.0.5:5432", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("1 already carries a connection from 10.0.0.1 to 10.0.0.5:5432", result.Reason, StringComparison.Ordinal);
         }
 
         [Theory]
@@ -73,7 +73,7 @@ namespace PortTools.Tests.Rules
             PortConnectResult result = Decide(Linux("40000-40001"), To(Db), holder);
             Assert.Equal(40001, result.SourcePort);
             Assert.Equal(1, result.Available);
-            Assert.Contains("1 held by bind()", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("1 is held by bind()", result.Reason, StringComparison.Ordinal);
         }
 
         [Fact]
@@ -82,7 +82,7 @@ namespace PortTools.Tests.Rules
             PortConnectResult result = Decide(Linux("40000-40003", 2, false, "40000-40002"), To(Db));
             Assert.Equal(40003, result.SourcePort);
             Assert.Equal(1, result.Available);
-            Assert.Contains("3 reserved (ip_local_reserved_ports)", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("3 are reserved (ip_local_reserved_ports)", result.Reason, StringComparison.Ordinal);
         }
 
         [Fact]
@@ -126,7 +126,7 @@ namespace PortTools.Tests.Rules
             Assert.False(seven.CanConnect);
             Assert.Equal(6, seven.Available);
             Assert.Equal("EADDRNOTAVAIL", seven.Error);
-            Assert.Contains("the 7th may fail", seven.Reason, StringComparison.Ordinal);
+            Assert.Contains("the 7th fails with EADDRNOTAVAIL", seven.Reason, StringComparison.Ordinal);
         }
 
         [Theory]
