@@ -81,7 +81,7 @@ namespace PortTools.Benchmarks
             return 0;
         }
 
-        private static List<SocketTuple> BuildTable(int size, Random random)
+        internal static List<SocketTuple> BuildTable(int size, Random random)
         {
             var table = new List<SocketTuple>(size);
             var server = IPAddress.Parse("10.0.0.1");

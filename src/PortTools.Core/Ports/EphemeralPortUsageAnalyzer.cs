@@ -211,7 +211,7 @@ namespace PortTools
                 {
                     ComputerName = computerName,
                     Available = connect?.AvailableMin ?? 0,
-                    DependsOn = connect is null || connect.DependsOn.Count == 0 ? Array.Empty<string>() : connect.DependsOn,
+                    DependsOn = connect is null ? Array.Empty<string>() : AvailableDependsOn(connect),
                 });
             }
         }
@@ -248,6 +248,26 @@ namespace PortTools
                 TimeWaitAge = timeWaitAge,
             };
             return request.Validate() is null ? RuleEngine.DecideConnectCore(index, request) : null;
+        }
+
+        /// <summary>What the number of further connect() calls turns on when it is not certain (the decision lists it only when its own answer does).</summary>
+        private static IReadOnlyList<string> AvailableDependsOn(ConnectDecision decision)
+        {
+            if (decision.AvailableMin == decision.AvailableMax)
+            {
+                return decision.DependsOn.Count == 0 ? Array.Empty<string>() : decision.DependsOn;
+            }
+
+            var phrases = new List<string>(decision.DependsOn);
+            foreach (string phrase in ConnectExplanation.Unknowns(decision))
+            {
+                if (!phrases.Contains(phrase))
+                {
+                    phrases.Add(phrase);
+                }
+            }
+
+            return phrases;
         }
 
         /// <summary>The port settings a host's facts imply: its range and reservations for every protocol and family.</summary>

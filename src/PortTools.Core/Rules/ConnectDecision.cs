@@ -128,7 +128,17 @@ namespace PortTools
 
         public int? SourcePort { get; set; }
 
-        public IReadOnlyList<int> SourcePorts { get; set; } = Array.Empty<int>();
+        private IReadOnlyList<int>? _sourcePorts;
+
+        /// <summary>The ports the first call may take: set, or read from <see cref="CandidateScan"/> when first asked.</summary>
+        public IReadOnlyList<int> SourcePorts
+        {
+            get => _sourcePorts ??= CandidateScan?.Candidates() ?? Array.Empty<int>();
+            set => _sourcePorts = value;
+        }
+
+        /// <summary>The scan whose candidates are the first call's ports, listed only when someone asks.</summary>
+        public ScanAnalysis? CandidateScan { get; set; }
 
         public PortRange? Range { get; set; }
 
@@ -162,8 +172,12 @@ namespace PortTools
 
         public ConnectUnknowns Unknowns { get; set; }
 
-        /// <summary>The socket that holds the 4-tuple, or the bind() conflicts.</summary>
-        public List<IndexedSocket> Conflicts { get; } = new List<IndexedSocket>(0);
+        private List<IndexedSocket>? _conflicts;
+
+        /// <summary>The socket that holds the 4-tuple, or the bind() conflicts (made on first use: most decisions have none).</summary>
+        public List<IndexedSocket> Conflicts => _conflicts ??= new List<IndexedSocket>(1);
+
+        public bool HasConflicts => _conflicts is { Count: > 0 };
 
         public IReadOnlyList<string> DependsOn => (IReadOnlyList<string>?)_dependsOn ?? Array.Empty<string>();
 

@@ -14,10 +14,13 @@ namespace PortTools
         {
             ConnectRequest request = decision.Request;
             (string Name, int Code)? error = ConnectErrors.Describe(decision.OS, decision.Error, decision.BindError);
-            var conflicts = new List<SocketTuple>(decision.Conflicts.Count);
-            foreach (IndexedSocket socket in decision.Conflicts)
+            var conflicts = new List<SocketTuple>(decision.HasConflicts ? decision.Conflicts.Count : 0);
+            if (decision.HasConflicts)
             {
-                conflicts.Add(socket.Socket);
+                foreach (IndexedSocket socket in decision.Conflicts)
+                {
+                    conflicts.Add(socket.Socket);
+                }
             }
 
             // The ports the first call may take, even when a later call of -Count fails.
@@ -210,7 +213,7 @@ namespace PortTools
 
             text.Append("port ").Append(port).Append(" is bound before connect(), so connect() checks only that the 4-tuple ")
                 .Append(Source(decision)).Append(':').Append(port).Append(" -> ").Append(destination).Append(" is free");
-            if (decision.Conflicts.Count == 0)
+            if (!decision.HasConflicts)
             {
                 text.Append(": it is");
                 return;
@@ -384,11 +387,11 @@ namespace PortTools
                     parts.Add(Ports(twReused, "holds", "hold") + " a TIME-WAIT entry toward " + destination + " that connect() takes over (tcp_tw_reuse=" + decision.TcpTwReuse.ToString(CultureInfo.InvariantCulture) + ", timestamps, older than tcp_tw_reuse_delay)");
                 }
 
-                int sharedUsable = tables.SharedIn(range.Start, range.End, 1) - live - twBlocked - twMaybe;
+                int sharedUsable = tables.SharedIn(range.Start, range.End, 1) - live - twBlocked - twMaybe - twReused;
                 if (sharedUsable > 0)
                 {
                     text.Append(". Of the ports it can take, ").Append(Ports(sharedUsable, "also carries", "also carry"))
-                        .Append(" connections to other destinations: connect() shares such a port when connect() chose it for them too, which a socket table cannot show (a port a program bound before connecting serves no other destination)");
+                        .Append(" other connections (to other destinations, or from other addresses): connect() shares such a port when connect() chose it for them too, which a socket table cannot show (a port a program bound before connecting serves no other connection)");
                 }
             }
             else if (decision.Stage == ConnectStage.BindPicks && decision.OS == TargetOS.Linux && decision.Request.Protocol == TransportProtocol.Tcp)
@@ -460,7 +463,7 @@ namespace PortTools
             int blocked = 0;
             int maybe = 0;
             int reused = 0;
-            if (classifier.Connections is null)
+            if (classifier.Connections.IsEmpty)
             {
                 return (0, 0, 0, 0);
             }

@@ -94,14 +94,18 @@ namespace PortTools
         /// destination use (one: that one; several: any of them; none: it cannot matter, since no
         /// 4-tuple toward the destination exists).
         /// </summary>
-        public static (Ip16 Address, IPAddress? Text)[] Sources(ConnectTables tables, ConnectRequest request, IPAddress? bound, ConnectDecision decision)
+        public static (Ip16 Address, IPAddress? Text)[] Sources(ConnectTables tables, ConnectRequest request, IPAddress? bound, ConnectDecision decision) =>
+            KnownSource(tables, request, bound, decision) is { } known ? new[] { known } : TableSources(tables, request, decision);
+
+        /// <summary>The source address when it is known without the table (bound, given, loopback, the host's own); null otherwise.</summary>
+        public static (Ip16 Address, IPAddress? Text)? KnownSource(ConnectTables tables, ConnectRequest request, IPAddress? bound, ConnectDecision decision)
         {
             bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
             if (bound is not null && !IsAnyAddress(bound))
             {
                 decision.SourceKind = SourceKind.Bound;
                 decision.Source = bound;
-                return new[] { (Ip16.From(bound), (IPAddress?)bound) };
+                return (Ip16.From(bound), bound);
             }
 
             if (request.SourceAddress is IPAddress given)
@@ -109,7 +113,7 @@ namespace PortTools
                 IPAddress asSocket = inet6 && given.AddressFamily == AddressFamily.InterNetwork ? given.MapToIPv6() : given;
                 decision.SourceKind = SourceKind.Given;
                 decision.Source = asSocket;
-                return new[] { (Ip16.From(asSocket), (IPAddress?)asSocket) };
+                return (Ip16.From(asSocket), asSocket);
             }
 
             Ip16 destination = Ip16.From(request.Destination.Address);
@@ -118,7 +122,7 @@ namespace PortTools
                 IPAddress loopback = destination.IsV4Mapped ? (inet6 ? IPAddress.Loopback.MapToIPv6() : IPAddress.Loopback) : IPAddress.IPv6Loopback;
                 decision.SourceKind = SourceKind.Loopback;
                 decision.Source = loopback;
-                return new[] { (destination.IsV4Mapped ? s_loopback4 : s_loopback6, (IPAddress?)loopback) };
+                return (destination.IsV4Mapped ? s_loopback4 : s_loopback6, loopback);
             }
 
             HostFacts facts = tables.Index.Facts;
@@ -128,19 +132,23 @@ namespace PortTools
                 IPAddress self = request.SocketDestination;
                 decision.SourceKind = SourceKind.LocalDestination;
                 decision.Source = self;
-                return new[] { (destination, (IPAddress?)self) };
+                return (destination, self);
             }
 
-            List<IndexedSocket>? connections = tables.ConnectionsTo(request.Protocol, destination, request.Destination.Port);
+            return null;
+        }
+
+        /// <summary>The source addresses the table's connections to the destination use (none: it cannot matter).</summary>
+        private static (Ip16 Address, IPAddress? Text)[] TableSources(ConnectTables tables, ConnectRequest request, ConnectDecision decision)
+        {
+            Ip16 destination = Ip16.From(request.Destination.Address);
+
             var seen = new List<(Ip16, IPAddress?)>(1);
-            if (connections is not null)
+            foreach (IndexedSocket connection in tables.ConnectionsTo(request.Protocol, destination, request.Destination.Port))
             {
-                foreach (IndexedSocket connection in connections)
+                if (!seen.Exists(s => s.Item1.Equals(connection.Local)))
                 {
-                    if (!seen.Exists(s => s.Item1.Equals(connection.Local)))
-                    {
-                        seen.Add((connection.Local, connection.Socket.LocalAddress));
-                    }
+                    seen.Add((connection.Local, connection.Socket.LocalAddress));
                 }
             }
 

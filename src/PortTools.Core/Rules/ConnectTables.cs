@@ -25,7 +25,15 @@ namespace PortTools
         private readonly int[] _sharedPrefix = new int[PortCount];
         private readonly int[] _reservedPrefix = new int[PortCount];
 
-        private readonly Dictionary<DestinationKey, List<IndexedSocket>> _byDestination = new Dictionary<DestinationKey, List<IndexedSocket>>();
+        // The connections of the table grouped by destination and, within a group, sorted by local port,
+        // in flat arrays: a decision reads one contiguous slice (port and source side by side) and touches
+        // a socket object only for the TIME-WAIT entries it must judge. No list per destination.
+        private readonly Dictionary<DestinationKey, int> _destinations;
+        private readonly int[] _groupStarts;
+        private readonly IndexedSocket[] _tupleSockets;
+        private readonly int[] _tuplePorts;
+        private readonly Ip16[] _tupleLocals;
+        private readonly bool[] _tupleTimeWait;
 
         public ConnectTables(SocketIndex index)
         {
@@ -39,6 +47,7 @@ namespace PortTools
                 }
             }
 
+            var connections = new List<IndexedSocket>();
             var tcpPorts = new List<int>();
             var udpPorts = new List<int>();
             var udpSeen = new ulong[PortCount / 64];
@@ -70,17 +79,62 @@ namespace PortTools
                 }
 
                 // One entry per 4-tuple, as the established hash holds it (a text table may repeat a line).
-                if (entry.HasPeer && entry.InEstablishedHash && ReferenceEquals(index.Established(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort), entry))
+                if (entry.HasPeer && entry.HoldsTuple)
                 {
-                    var key = new DestinationKey(entry.Protocol, entry.Remote, entry.RemotePort);
-                    if (!_byDestination.TryGetValue(key, out List<IndexedSocket>? list))
-                    {
-                        list = new List<IndexedSocket>(1);
-                        _byDestination.Add(key, list);
-                    }
-
-                    list.Add(entry);
+                    connections.Add(entry);
                 }
+            }
+
+            // A counting sort by destination (one dictionary lookup per connection), then each group sorted by port.
+            var groupOf = new int[connections.Count];
+            var counts = new List<int>();
+            var groups = new Dictionary<DestinationKey, int>();
+            for (int i = 0; i < connections.Count; i++)
+            {
+                IndexedSocket entry = connections[i];
+                var key = new DestinationKey(entry.Protocol, entry.Remote, entry.RemotePort);
+                if (!groups.TryGetValue(key, out int group))
+                {
+                    group = counts.Count;
+                    groups.Add(key, group);
+                    counts.Add(0);
+                }
+
+                groupOf[i] = group;
+                counts[group]++;
+            }
+
+            _groupStarts = new int[counts.Count + 1];
+            for (int group = 0; group < counts.Count; group++)
+            {
+                _groupStarts[group + 1] = _groupStarts[group] + counts[group];
+            }
+
+            _destinations = groups;
+            _tupleSockets = new IndexedSocket[connections.Count];
+            _tuplePorts = new int[connections.Count];
+            _tupleLocals = new Ip16[connections.Count];
+            var filled = new int[counts.Count];
+            for (int i = 0; i < connections.Count; i++)
+            {
+                int at = _groupStarts[groupOf[i]] + filled[groupOf[i]]++;
+                _tupleSockets[at] = connections[i];
+                _tuplePorts[at] = connections[i].Port;
+            }
+
+            for (int group = 0; group < counts.Count; group++)
+            {
+                if (counts[group] > 1)
+                {
+                    Array.Sort(_tuplePorts, _tupleSockets, _groupStarts[group], counts[group]);
+                }
+            }
+
+            _tupleTimeWait = new bool[_tupleSockets.Length];
+            for (int i = 0; i < _tupleSockets.Length; i++)
+            {
+                _tupleLocals[i] = _tupleSockets[i].Local;
+                _tupleTimeWait[i] = _tupleSockets[i].State == SocketState.TimeWait;
             }
 
             tcpPorts.Sort();
@@ -117,8 +171,17 @@ namespace PortTools
         public bool IsTcpOccupied(int port) => Get(_tcpOccupied, port);
 
         /// <summary>The sockets in the established hash (TCP) or connected (UDP) whose peer is the destination.</summary>
-        public List<IndexedSocket>? ConnectionsTo(TransportProtocol protocol, Ip16 address, int port) =>
-            _byDestination.TryGetValue(new DestinationKey(protocol, address, port), out List<IndexedSocket>? list) ? list : null;
+        public ConnectionChain ConnectionsTo(TransportProtocol protocol, Ip16 address, int port) =>
+            _destinations.TryGetValue(new DestinationKey(protocol, address, port), out int group) ? new ConnectionChain(this, _groupStarts[group], _groupStarts[group + 1] - _groupStarts[group]) : default;
+
+        internal IndexedSocket[] TupleSockets => _tupleSockets;
+
+        internal int[] TuplePorts => _tuplePorts;
+
+        internal Ip16[] TupleLocals => _tupleLocals;
+
+        /// <summary>Whether each connection is a TIME-WAIT entry (read without touching the socket).</summary>
+        internal bool[] TupleTimeWait => _tupleTimeWait;
 
         /// <summary>Ports first, first + step, ... up to last (step 1 or 2).</summary>
         public static int ClassSize(int first, int last, int step) => first > last ? 0 : ((last - first) / step) + 1;
@@ -189,6 +252,69 @@ namespace PortTools
             public override bool Equals(object? obj) => obj is DestinationKey other && Equals(other);
 
             public override int GetHashCode() => _address.GetHashCode() ^ (_port * 397);
+        }
+    }
+
+    /// <summary>The connections to one destination, a slice of the tables' arrays sorted by local port, walked without allocation.</summary>
+    internal readonly struct ConnectionChain
+    {
+        public ConnectionChain(ConnectTables tables, int start, int count)
+        {
+            Tables = tables;
+            Start = start;
+            Count = count;
+        }
+
+        public ConnectTables? Tables { get; }
+
+        public int Start { get; }
+
+        public int Count { get; }
+
+        public int End => Start + Count;
+
+        public bool IsEmpty => Count == 0;
+
+        /// <summary>The first position whose port is at or above <paramref name="port"/>.</summary>
+        public int LowerBound(int port)
+        {
+            int[] ports = Tables!.TuplePorts;
+            int low = Start;
+            int high = End;
+            while (low < high)
+            {
+                int middle = (low + high) >> 1;
+                if (ports[middle] < port)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
+
+        public Enumerator GetEnumerator() => new Enumerator(Tables?.TupleSockets, Start, End);
+
+        public struct Enumerator
+        {
+            private readonly IndexedSocket[]? _sockets;
+            private readonly int _end;
+            private int _current;
+
+            public Enumerator(IndexedSocket[]? sockets, int start, int end)
+            {
+                _sockets = sockets;
+                _end = end;
+                _current = start - 1;
+            }
+
+            public IndexedSocket Current => _sockets![_current];
+
+            public bool MoveNext() => _sockets is not null && ++_current < _end;
         }
     }
 }

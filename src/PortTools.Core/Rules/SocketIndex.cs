@@ -68,6 +68,7 @@ namespace PortTools
                     if (!_established.ContainsKey(key))
                     {
                         _established.Add(key, entry);
+                        entry.HoldsTuple = true;
                     }
                 }
             }
@@ -109,7 +110,7 @@ namespace PortTools
             new SocketIndex(table, facts, SocketTableOrder.BindOrder, history);
 
         /// <summary>The lookups of connect() decisions, built on the first one (tables asked only about binds never pay for them).</summary>
-        internal ConnectTables ConnectTables => System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
+        internal ConnectTables ConnectTables => _connectTables ?? System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
 
         /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
         internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;
@@ -463,6 +464,9 @@ namespace PortTools
         public Ip16 Remote { get; }
 
         public int RemotePort { get; }
+
+        /// <summary>The entry the established hash holds for its 4-tuple (a text table may repeat one).</summary>
+        public bool HoldsTuple { get; set; }
 
         /// <summary>The SO_REUSEPORT group, or -1.</summary>
         public int Group { get; set; } = -1;

@@ -36,8 +36,12 @@ namespace PortTools.Commands
                     }
 
                     throw new ArgumentTransformationMetadataException("'" + text + "' is not a destination: " + reason + ".");
+                case int or long or IPAddress:
+                    throw new ArgumentTransformationMetadataException("'" + value + "' is not a destination: expected an address and a port, such as 10.0.0.5:5432 or [2001:db8::5]:443.");
                 default:
-                    throw new ArgumentTransformationMetadataException("'" + value + "' is not a destination: expected text such as 10.0.0.5:5432 or [2001:db8::5]:443.");
+                    // Other objects are left to the binder: piped by value they fail to convert, and then
+                    // bind by property name (their Destination or Remote), as Measure-EphemeralPortUsage rows do.
+                    return inputData;
             }
         }
     }

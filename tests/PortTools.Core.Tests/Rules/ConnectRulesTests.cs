@@ -48,7 +48,7 @@ namespace PortTools.Tests.Rules
             Assert.True(result.CanConnect);
             Assert.Equal(40000, result.SourcePort);
             Assert.Equal(1, result.Available);
-            Assert.Contains("Of the ports it can take, 1 also carries connections to other destinations", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("Of the ports it can take, 1 also carries other connections (to other destinations, or from other addresses)", result.Reason, StringComparison.Ordinal);
         }
 
         [Fact]

@@ -153,13 +153,18 @@ namespace PortTools.Rules.Linux
             PortRange range = ConnectSupport.EffectiveRange(facts.EphemeralPortRange, request.LocalPortRange, out bool perSocket);
             decision.Range = range;
             decision.PerSocketRange = perSocket;
-            var segments = new[] { new ScanSegment(range.Start, range.End, parity: !perSocket, lowParityFirst: true) };
-            (Ip16 Address, IPAddress? Text)[] sources = ConnectSupport.Sources(index.ConnectTables, request, bound, decision);
+            Span<ScanSegment> segments = stackalloc ScanSegment[1];
+            segments[0] = new ScanSegment(range.Start, range.End, parity: !perSocket, lowParityFirst: true);
+            // The common case, a source known without the table, allocates no list of sources.
+            (Ip16 Address, IPAddress? Text)? known = ConnectSupport.KnownSource(index.ConnectTables, request, bound, decision);
+            (Ip16 Address, IPAddress? Text)[]? sources = known is null ? ConnectSupport.Sources(index.ConnectTables, request, bound, decision) : null;
+            int sourceCount = sources?.Length ?? 1;
             ScanAnalysis? merged = null;
             int min = int.MaxValue;
             int max = 0;
-            foreach ((Ip16 source, IPAddress? _) in sources)
+            for (int s = 0; s < sourceCount; s++)
             {
+                Ip16 source = sources is null ? known!.Value.Address : sources[s].Address;
                 var classifier = new LinuxConnectClassifier(index, request, source, autobind: true, irrelevant: decision.SourceKind == SourceKind.Irrelevant);
                 ScanAnalysis scan = ScanAnalysis.Analyze(segments, classifier);
                 min = Math.Min(min, scan.Min);
@@ -177,12 +182,12 @@ namespace PortTools.Rules.Linux
                 decision.Unknowns |= ConnectUnknowns.Offset;
             }
 
-            if (sources.Length > 1 && min != max)
+            if (sourceCount > 1 && min != max)
             {
                 decision.Unknowns |= ConnectUnknowns.Source;
             }
 
-            SetCandidates(decision, merged, sources.Length == 1);
+            SetCandidates(decision, merged, sourceCount == 1);
             decision.Rule = max == 0 ? "linux.connect.exhausted" : perSocket ? "linux.connect.local-port-range" : "linux.connect.ephemeral";
             AddDependencies(decision);
             return decision.Settle(ConnectError.AddressNotAvailable);
@@ -370,10 +375,10 @@ namespace PortTools.Rules.Linux
                 return;
             }
 
-            IReadOnlyList<int> candidates = scan.Candidates();
-            decision.SourcePorts = candidates;
+            decision.CandidateScan = scan;
             if (scan.CandidateCount == 1)
             {
+                IReadOnlyList<int> candidates = decision.SourcePorts;
                 decision.SourcePort = candidates.Count == 1 ? candidates[0] : null;
             }
         }
@@ -415,7 +420,7 @@ namespace PortTools.Rules.Linux
         private readonly HostFacts _facts;
         private readonly Ip16 _source;
         private readonly bool _autobind;
-        private readonly List<IndexedSocket>? _connections;
+        private readonly ConnectionChain _connections;
 
         public LinuxConnectClassifier(SocketIndex index, ConnectRequest request, Ip16 source, bool autobind, bool irrelevant = false)
         {
@@ -425,14 +430,14 @@ namespace PortTools.Rules.Linux
             _facts = index.Facts;
             _source = source;
             _autobind = autobind;
-            _connections = irrelevant ? null : _tables.ConnectionsTo(TransportProtocol.Tcp, Ip16.From(request.Destination.Address), request.Destination.Port);
+            _connections = irrelevant ? default : _tables.ConnectionsTo(TransportProtocol.Tcp, Ip16.From(request.Destination.Address), request.Destination.Port);
         }
 
         /// <summary>The unknown facts met on the way.</summary>
         public ConnectUnknowns Unknowns { get; private set; }
 
         /// <summary>The connections to the destination (any source), ordered as the table gave them.</summary>
-        public List<IndexedSocket>? Connections => _connections;
+        public ConnectionChain Connections => _connections;
 
         public Ip16 Source => _source;
 
@@ -445,13 +450,24 @@ namespace PortTools.Rules.Linux
                 return PortUse.No;
             }
 
-            if (_connections is null)
+            if (_connections.IsEmpty)
             {
                 return PortUse.Yes;
             }
 
-            IndexedSocket? holder = _index.Established(TransportProtocol.Tcp, _source, port, Ip16.From(_request.Destination.Address), _request.Destination.Port);
-            return holder is null ? PortUse.Yes : holder.State == SocketState.TimeWait ? TimeWaitUse(holder) : PortUse.No;
+            // The 4-tuple (source, port, destination): a live socket holds it, or a TIME-WAIT entry that may be taken over.
+            int[] ports = _tables.TuplePorts;
+            Ip16[] locals = _tables.TupleLocals;
+            for (int i = _connections.LowerBound(port); i < _connections.End && ports[i] == port; i++)
+            {
+                if (locals[i].Equals(_source))
+                {
+                    IndexedSocket holder = _tables.TupleSockets[i];
+                    return holder.State == SocketState.TimeWait ? TimeWaitUse(holder) : PortUse.No;
+                }
+            }
+
+            return PortUse.Yes;
         }
 
         public override void Count(int first, int last, int step, out int yes, out int maybe)
@@ -459,28 +475,84 @@ namespace PortTools.Rules.Linux
             int size = ConnectTables.ClassSize(first, last, step);
             yes = size - _tables.BlockedIn(first, last, step);
             maybe = 0;
-            if (_connections is null)
+            if (_connections.IsEmpty)
             {
                 return;
             }
 
-            // The tables keep one entry per 4-tuple, so a port counts once per source.
-            foreach (IndexedSocket connection in _connections)
+            // The tables keep one entry per 4-tuple, sorted by port, so a port counts once per source.
+            int[] ports = _tables.TuplePorts;
+            Ip16[] locals = _tables.TupleLocals;
+            for (int i = _connections.LowerBound(first); i < _connections.End; i++)
             {
-                int port = connection.Port;
-                if (port < first || port > last || (port - first) % step != 0 || !connection.Local.Equals(_source)
-                    || _tables.IsReserved(port) || _tables.IsTcpBindHeld(port))
+                int port = ports[i];
+                if (port > last)
+                {
+                    break;
+                }
+
+                if ((port - first) % step != 0 || !locals[i].Equals(_source) || _tables.IsReserved(port) || _tables.IsTcpBindHeld(port))
                 {
                     continue;
                 }
 
-                PortUse use = connection.State == SocketState.TimeWait ? TimeWaitUse(connection) : PortUse.No;
+                PortUse use = _tables.TupleTimeWait[i] ? TimeWaitUse(_tables.TupleSockets[i]) : PortUse.No;
                 if (use != PortUse.Yes)
                 {
                     yes--;
                     maybe += use == PortUse.Maybe ? 1 : 0;
                 }
             }
+        }
+
+        /// <summary>Both parities in one pass over the destination's connections.</summary>
+        public override void CountParities(int low, int high, out (int Yes, int Maybe) lowParity, out (int Yes, int Maybe) otherParity)
+        {
+            int lowLast = high - ((high - low) & 1);
+            int otherLast = high - ((high - low - 1) & 1);
+            int lowYes = ConnectTables.ClassSize(low, lowLast, 2) - _tables.BlockedIn(low, lowLast, 2);
+            int otherYes = ConnectTables.ClassSize(low + 1, otherLast, 2) - _tables.BlockedIn(low + 1, otherLast, 2);
+            int lowMaybe = 0;
+            int otherMaybe = 0;
+            if (!_connections.IsEmpty)
+            {
+                int[] ports = _tables.TuplePorts;
+                Ip16[] locals = _tables.TupleLocals;
+                for (int i = _connections.LowerBound(low); i < _connections.End; i++)
+                {
+                    int port = ports[i];
+                    if (port > high)
+                    {
+                        break;
+                    }
+
+                    if (!locals[i].Equals(_source) || _tables.IsReserved(port) || _tables.IsTcpBindHeld(port))
+                    {
+                        continue;
+                    }
+
+                    PortUse use = _tables.TupleTimeWait[i] ? TimeWaitUse(_tables.TupleSockets[i]) : PortUse.No;
+                    if (use == PortUse.Yes)
+                    {
+                        continue;
+                    }
+
+                    bool lowSide = ((port - low) & 1) == 0;
+                    if (lowSide)
+                    {
+                        lowYes--;
+                        lowMaybe += use == PortUse.Maybe ? 1 : 0;
+                    }
+                    else
+                    {
+                        otherYes--;
+                        otherMaybe += use == PortUse.Maybe ? 1 : 0;
+                    }
+                }
+            }
+
+            lowParity = (lowYes, lowMaybe);
+            otherParity = low + 1 > high ? (0, 0) : (otherYes, otherMaybe);
         }
 
         /// <summary>
@@ -490,8 +562,19 @@ namespace PortTools.Rules.Linux
         /// </summary>
         public PortUse TimeWaitUse(IndexedSocket entry)
         {
+            // tcp_tw_reuse first: it refuses most entries outright, and costs nothing to check.
+            bool reuseKnown = _facts.Knows(HostFactKinds.TcpTwReuse);
+            if (_autobind && reuseKnown)
+            {
+                int mode = _facts.TcpTwReuse;
+                if (mode == 0 || (mode == 2 && !(string.Equals(entry.Device, "lo", StringComparison.Ordinal) || ConnectSupport.IsLoopback(entry.Local) || ConnectSupport.IsLoopback(entry.Remote))))
+                {
+                    return PortUse.No;
+                }
+            }
+
+            // Timestamps: known when this host sends none, or when the peer is this host itself.
             PortUse timestamps;
-            bool peerLocal = ConnectSupport.IsLoopback(entry.Remote) || (_facts.Knows(HostFactKinds.LocalAddresses) && _facts.IsLocal(entry.Socket.RemoteAddress));
             if (!_facts.Knows(HostFactKinds.TcpTimestamps))
             {
                 timestamps = PortUse.Maybe;
@@ -499,9 +582,9 @@ namespace PortTools.Rules.Linux
             }
             else if (_facts.TcpTimestamps == 0)
             {
-                timestamps = PortUse.No;
+                return PortUse.No;
             }
-            else if (peerLocal)
+            else if (ConnectSupport.IsLoopback(entry.Remote) || (_facts.Knows(HostFactKinds.LocalAddresses) && _facts.IsLocal(entry.Socket.RemoteAddress)))
             {
                 timestamps = PortUse.Yes;
             }
@@ -511,21 +594,15 @@ namespace PortTools.Rules.Linux
                 Unknowns |= ConnectUnknowns.Timestamps;
             }
 
-            if (!_autobind || timestamps == PortUse.No)
+            if (!_autobind)
             {
                 return timestamps;
             }
 
-            if (!_facts.Knows(HostFactKinds.TcpTwReuse))
+            if (!reuseKnown)
             {
                 Unknowns |= ConnectUnknowns.TcpTwReuse;
                 return PortUse.Maybe;
-            }
-
-            int mode = _facts.TcpTwReuse;
-            if (mode == 0 || (mode == 2 && !(string.Equals(entry.Device, "lo", StringComparison.Ordinal) || ConnectSupport.IsLoopback(entry.Local) || ConnectSupport.IsLoopback(entry.Remote))))
-            {
-                return PortUse.No;
             }
 
             TimeSpan? age = _request.TimeWaitAge?.Invoke(entry.Socket);
@@ -535,12 +612,7 @@ namespace PortTools.Rules.Linux
                 return PortUse.Maybe;
             }
 
-            if (age.Value.TotalMilliseconds <= _facts.TcpTwReuseDelay)
-            {
-                return PortUse.No;
-            }
-
-            return timestamps;
+            return age.Value.TotalMilliseconds <= _facts.TcpTwReuseDelay ? PortUse.No : timestamps;
         }
     }
 

@@ -19,6 +19,21 @@ namespace PortTools.Rules.Linux
 
         /// <summary>Counts the ports first, first + step, ... up to last that can (yes) and may (maybe) be taken.</summary>
         public abstract void Count(int first, int last, int step, out int yes, out int maybe);
+
+        /// <summary>Counts both parities of low..high: [0] low's parity, [1] the other (one pass where the classifier can).</summary>
+        public virtual void CountParities(int low, int high, out (int Yes, int Maybe) lowParity, out (int Yes, int Maybe) otherParity)
+        {
+            Count(low, high - ((high - low) & 1), 2, out int yes, out int maybe);
+            lowParity = (yes, maybe);
+            if (low + 1 > high)
+            {
+                otherParity = (0, 0);
+                return;
+            }
+
+            Count(low + 1, high - ((high - low - 1) & 1), 2, out yes, out maybe);
+            otherParity = (yes, maybe);
+        }
     }
 
     /// <summary>
@@ -64,7 +79,12 @@ namespace PortTools.Rules.Linux
     /// </summary>
     internal sealed class ScanAnalysis
     {
-        private readonly List<(int First, int Last, int Step, int ExcludedHigh)> _candidateClasses = new List<(int, int, int, int)>(2);
+        // At most four classes (two segments of two parities), kept inline: most decisions never read them.
+        private (int First, int Last, int Step, int ExcludedHigh) _class0;
+        private (int First, int Last, int Step, int ExcludedHigh) _class1;
+        private (int First, int Last, int Step, int ExcludedHigh) _class2;
+        private (int First, int Last, int Step, int ExcludedHigh) _class3;
+        private int _classes;
 
         private ScanAnalysis(PortClassifier classifier)
         {
@@ -97,7 +117,7 @@ namespace PortTools.Rules.Linux
         /// <summary>Ports of low's parity that a range of 3 never tries (its high end), when they are free.</summary>
         public int NeverTried { get; private set; }
 
-        public static ScanAnalysis Analyze(IReadOnlyList<ScanSegment> segments, PortClassifier classifier)
+        public static ScanAnalysis Analyze(ReadOnlySpan<ScanSegment> segments, PortClassifier classifier)
         {
             var analysis = new ScanAnalysis(classifier);
             bool reachable = true;
@@ -111,8 +131,17 @@ namespace PortTools.Rules.Linux
 
                 int lowClass = segment.Low;
                 int otherClass = segment.Low + 1;
-                analysis.Class(segment, segment.LowParityFirst ? lowClass : otherClass, 2, lowParity: segment.LowParityFirst, ref reachable);
-                analysis.Class(segment, segment.LowParityFirst ? otherClass : lowClass, 2, lowParity: !segment.LowParityFirst, ref reachable);
+                classifier.CountParities(segment.Low, segment.High, out (int Yes, int Maybe) lowCounts, out (int Yes, int Maybe) otherCounts);
+                if (segment.LowParityFirst)
+                {
+                    analysis.Class(segment, lowClass, 2, lowParity: true, ref reachable, lowCounts);
+                    analysis.Class(segment, otherClass, 2, lowParity: false, ref reachable, otherCounts);
+                }
+                else
+                {
+                    analysis.Class(segment, otherClass, 2, lowParity: false, ref reachable, otherCounts);
+                    analysis.Class(segment, lowClass, 2, lowParity: true, ref reachable, lowCounts);
+                }
             }
 
             analysis.FirstCertain = !reachable;
@@ -120,11 +149,15 @@ namespace PortTools.Rules.Linux
         }
 
         /// <summary>The ports the first call may take, ascending; built when first read.</summary>
-        public IReadOnlyList<int> Candidates() => new LazyPortList(() =>
+        public IReadOnlyList<int> Candidates() => new LazyPortList(this);
+
+        /// <summary>Every port the first call may take, ascending: a walk over the classes it may reach.</summary>
+        internal int[] EnumerateCandidates()
         {
             var ports = new List<int>();
-            foreach ((int first, int last, int step, int excludedHigh) in _candidateClasses)
+            for (int c = 0; c < _classes; c++)
             {
+                (int first, int last, int step, int excludedHigh) = c switch { 0 => _class0, 1 => _class1, 2 => _class2, _ => _class3 };
                 for (int port = first; port <= last; port += step)
                 {
                     if (port != excludedHigh && Classifier.Classify(port) != PortUse.No)
@@ -136,9 +169,9 @@ namespace PortTools.Rules.Linux
 
             ports.Sort();
             return ports.ToArray();
-        });
+        }
 
-        private void Class(ScanSegment segment, int first, int step, bool lowParity, ref bool reachable)
+        private void Class(ScanSegment segment, int first, int step, bool lowParity, ref bool reachable, (int Yes, int Maybe)? counted = null)
         {
             int last = segment.High - ((segment.High - first) % step);
             if (first > segment.High)
@@ -146,7 +179,17 @@ namespace PortTools.Rules.Linux
                 return;
             }
 
-            Classifier.Count(first, last, step, out int yes, out int maybe);
+            int yes;
+            int maybe;
+            if (counted is (int countedYes, int countedMaybe))
+            {
+                (yes, maybe) = (countedYes, countedMaybe);
+            }
+            else
+            {
+                Classifier.Count(first, last, step, out yes, out maybe);
+            }
+
             int excludedHigh = -1;
             bool highCounted = false; // a port counted in yes or maybe that the first call never takes
             bool canFallThrough = yes == 0;
@@ -185,7 +228,15 @@ namespace PortTools.Rules.Linux
             Max += yes + maybe;
             if (reachable)
             {
-                _candidateClasses.Add((first, last, step, excludedHigh));
+                var reached = (first, last, step, excludedHigh);
+                switch (_classes++)
+                {
+                    case 0: _class0 = reached; break;
+                    case 1: _class1 = reached; break;
+                    case 2: _class2 = reached; break;
+                    default: _class3 = reached; break;
+                }
+
                 CandidateCount += yes + maybe - (highCounted ? 1 : 0);
                 reachable = canFallThrough;
             }
@@ -195,17 +246,17 @@ namespace PortTools.Rules.Linux
     /// <summary>A list of ports computed when first read: a decision for a free range names thousands of candidates and should not pay for them.</summary>
     internal sealed class LazyPortList : IReadOnlyList<int>
     {
-        private readonly Func<int[]> _build;
+        private readonly ScanAnalysis _scan;
         private int[]? _ports;
 
-        public LazyPortList(Func<int[]> build)
+        public LazyPortList(ScanAnalysis scan)
         {
-            _build = build;
+            _scan = scan;
         }
 
         public int Count => Ports.Length;
 
-        private int[] Ports => _ports ??= _build();
+        private int[] Ports => _ports ??= _scan.EnumerateCandidates();
 
         public int this[int index] => Ports[index];
 
