@@ -146,6 +146,33 @@ namespace PortTools.Tests.Rules.Differential
             return fd;
         }
 
+        /// <summary>bind(address, 0) as Test-PortBind answers it (CanBind, or DependsOn), against the kernel's bind(); the socket stays open when bound.</summary>
+        public int StepBind0(string category, string description, TransportProtocol protocol, IPAddress address, bool reuseAddress)
+        {
+            SocketTableReadResult table = LiveSocketTable.Read(new SocketQuery { NetworkNamespace = Client.Name, IncludeProcesses = false });
+            LiveConnectHost host = LiveConnectHost.Read(Client.Name);
+            IReadOnlyList<SocketTuple> sockets = table.Sockets;
+            if (_knownFlags.Count > 0)
+            {
+                sockets = sockets.Select(s => _knownFlags.TryGetValue((s.Protocol, s.LocalPort), out var flags) ? With(s, flags.ReuseAddress, flags.ReusePort) : s).ToList();
+            }
+
+            SocketIndex index = SocketIndex.Build(sockets, host.Reading.Facts, SocketTableOrder.KernelOrder);
+            PortBindResult predicted = RuleEngine.DecideBind(index, new BindRequest { Protocol = protocol, Address = address, Port = 0, ReuseAddress = reuseAddress });
+            int fd = Client.Open(protocol == TransportProtocol.Tcp, address.AddressFamily == AddressFamily.InterNetworkV6, reuseAddress);
+            int errno = Client.Bind(fd, address, 0);
+            bool agrees = errno == 0 ? predicted.CanBind != false : predicted.CanBind != true && predicted.Error == Name(errno);
+            string engine = predicted.CanBind is bool can ? (can ? "ok" : predicted.Error!) : "ok or " + predicted.Error;
+            Report.Compare(category, description + " | bind(" + address + ", 0)" + (reuseAddress ? " reuseaddr" : string.Empty), errno == 0 ? "ok " + Client.LocalEndPoint(fd).Port : Name(errno), engine, agrees, predicted.Reason);
+            if (errno != 0)
+            {
+                Client.Abort(fd);
+                return -1;
+            }
+
+            return fd;
+        }
+
         /// <summary>
         /// How many further connect() calls of this kind succeed: the engine's Available (at least,
         /// at most) against the kernel's count, connecting until the first failure (at most

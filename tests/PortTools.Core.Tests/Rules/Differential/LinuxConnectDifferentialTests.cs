@@ -317,6 +317,72 @@ namespace PortTools.Tests.Rules.Differential
         }
 
         [LinuxRootFact]
+        public void Test_PortBind_port_0_in_small_ranges_with_holders_and_ip_autobind_reuse()
+        {
+            var report = new ConnectReport();
+            using (var lab = new ConnectLab(report))
+            {
+                int listenerPort = 7400;
+                foreach (TransportProtocol protocol in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
+                {
+                    foreach (bool reuseAddress in new[] { false, true })
+                    {
+                        foreach (string autobind in protocol == TransportProtocol.Tcp && reuseAddress ? new[] { "0", "1" } : new[] { "0" })
+                        {
+                            for (int size = 1; size <= 6; size++)
+                            {
+                                string category = "Test-PortBind port 0, " + (protocol == TransportProtocol.Tcp ? "tcp" : "udp");
+                                string description = size + " port(s)" + (reuseAddress ? ", SO_REUSEADDR" : string.Empty) + ", ip_autobind_reuse=" + autobind;
+                                lab.Client.Sysctl("ipv4/ip_local_port_range", "40600 " + (40600 + size - 1).ToString(CultureInfo.InvariantCulture));
+                                lab.Client.Sysctl("ipv4/ip_autobind_reuse", autobind);
+                                for (int port = 40600; port < 40600 + size; port++)
+                                {
+                                    lab.KnowFlags(protocol, port, reuseAddress, reusePort: false);
+                                }
+
+                                var sockets = new List<int>();
+                                int listener = -1;
+                                if (protocol == TransportProtocol.Tcp)
+                                {
+                                    // A connection elsewhere with the same options: bind(0) shares it only in ip_autobind_reuse's round.
+                                    listener = lab.Listen(lab.Client, IPAddress.Loopback, ++listenerPort);
+                                    int elsewhere = lab.Step(category, description + ": a connection elsewhere", Tcp(IPAddress.Loopback, listenerPort, r => { r.Address = IPAddress.Loopback; r.ReuseAddress = reuseAddress; }), listener);
+                                    if (elsewhere >= 0)
+                                    {
+                                        sockets.Add(elsewhere);
+                                    }
+                                }
+
+                                for (int i = 0; i < size + 2; i++)
+                                {
+                                    int fd = lab.StepBind0(category, description + " (bind " + (i + 1).ToString(CultureInfo.InvariantCulture) + ")", protocol, IPAddress.Loopback, reuseAddress);
+                                    if (fd < 0)
+                                    {
+                                        break;
+                                    }
+
+                                    sockets.Add(fd);
+                                }
+
+                                sockets.ForEach(lab.Client.Abort);
+                                if (listener >= 0)
+                                {
+                                    lab.Client.Abort(listener);
+                                }
+
+                                lab.ForgetFlags();
+                            }
+                        }
+                    }
+                }
+
+                lab.Client.Sysctl("ipv4/ip_autobind_reuse", "0");
+            }
+
+            AssertAgreement(report);
+        }
+
+        [LinuxRootFact]
         public void Measure_EphemeralPortUsage_agrees_with_the_further_connects_the_kernel_allows()
         {
             var report = new ConnectReport();
