@@ -263,6 +263,25 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
+        public void Bind_port_0_never_tries_the_last_port_of_three_and_names_an_unknown_ip_autobind_reuse()
+        {
+            SocketIndex index = SocketIndex.Build(new[] { SocketTuple.Parse("tcp LISTEN 127.0.0.1:40000"), SocketTuple.Parse("tcp LISTEN 127.0.0.1:40001") }, Linux("40000-40002"));
+            PortBindResult three = RuleEngine.DecideBind(index, new BindRequest { Address = IPAddress.Loopback, Port = 0 });
+            Assert.False(three.CanBind);
+            Assert.Equal("EADDRINUSE", three.Error);
+
+            SocketIndex shared = SocketIndex.Build(new[] { SocketTuple.Parse("tcp ESTAB 127.0.0.1:40000 127.0.0.1:5000 reuseaddr noreuseport") }, Linux("40000-40000").With(unknown: HostFactKinds.AutobindReuse));
+            PortBindResult unknown = RuleEngine.DecideBind(shared, new BindRequest { Address = IPAddress.Loopback, Port = 0, ReuseAddress = true });
+            Assert.Null(unknown.CanBind);
+            Assert.Equal("EADDRINUSE", unknown.Error);
+            Assert.Contains(unknown.DependsOn, d => d.Contains("ip_autobind_reuse", StringComparison.Ordinal));
+
+            PortBindResult known = RuleEngine.DecideBind(SocketIndex.Build(new[] { SocketTuple.Parse("tcp ESTAB 127.0.0.1:40000 127.0.0.1:5000 reuseaddr noreuseport") }, Linux("40000-40000", autobindReuse: true)), new BindRequest { Address = IPAddress.Loopback, Port = 0, ReuseAddress = true });
+            Assert.True(known.CanBind);
+            Assert.Equal("linux.port0.autobind-reuse", known.Rule);
+        }
+
+        [Fact]
         public void IP_LOCAL_PORT_RANGE_narrows_the_range_and_drops_the_parity_order()
         {
             PortConnectResult result = Decide(Linux(), new ConnectRequest { Destination = Db, SourceAddress = IPAddress.Parse("10.0.0.1"), LocalPortRange = PortRange.Parse("40003-40005") });
