@@ -94,7 +94,7 @@ Describe 'The module package' -Skip:(-not $HavePackage) {
         $installed = Join-Path $saved "PortTools/$($manifest.ModuleVersion)"
         Test-Path -LiteralPath (Join-Path $installed 'PortTools.psd1') | Should -BeTrue
         # A fresh process: this one has the staged copy of the same assemblies loaded.
-        $shell = (Get-Process -Id $PID).Path
+        $shell = Get-PowerShellPath
         $commands = & $shell -NoProfile -NonInteractive -Command "Import-Module -Name '$(Join-Path $installed 'PortTools.psd1')' -ErrorAction Stop; (Get-Command -Module PortTools).Name; (Get-PortInfo 443 -Protocol Tcp).ServiceName"
         $LASTEXITCODE | Should -Be 0
         $commands | Should -Contain 'Get-SocketTuple'
