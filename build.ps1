@@ -61,13 +61,17 @@ function Invoke-Dotnet {
     }
 }
 
-function Invoke-Build {
-    $publish = Join-Path $outputRoot "publish/$Configuration"
-    if (Test-Path -LiteralPath $publish) {
-        Remove-Item -LiteralPath $publish -Recurse -Force
+function Get-TargetFramework {
+    # The frameworks the cmdlet project builds for, each staged under bin/<framework>.
+    $project = [xml](Get-Content -LiteralPath (Join-Path $root 'src/PortTools/PortTools.csproj') -Raw)
+    $frameworks = @($project.Project.PropertyGroup | ForEach-Object { $_.PSObject.Properties['TargetFrameworks'] } | Where-Object { $_ } | ForEach-Object { $_.Value -split ';' } | Where-Object { $_ })
+    if ($frameworks.Count -eq 0) {
+        throw 'src/PortTools/PortTools.csproj names no TargetFrameworks.'
     }
-    Invoke-Dotnet publish (Join-Path $root 'src/PortTools/PortTools.csproj') --configuration $Configuration --output $publish --nologo
+    $frameworks
+}
 
+function Invoke-Build {
     if (Test-Path -LiteralPath $stage) {
         Remove-Item -LiteralPath $stage -Recurse -Force
     }
@@ -90,11 +94,18 @@ function Invoke-Build {
         }
     }
 
-    # The module's own assemblies and the netstandard dependencies Windows PowerShell needs.
-    # PowerShell's own assemblies are never shipped: PowerShellStandard.Library is reference-only.
-    Get-ChildItem -LiteralPath $publish -Filter '*.dll' |
-        Where-Object Name -NotLike 'System.Management.Automation*' |
-        Copy-Item -Destination $stage
+    # Each framework's assemblies with the dependencies resolved for it (for net472, the .NET
+    # Framework assets, whose versions agree), in bin/<framework> where PortTools.psm1 looks.
+    foreach ($framework in Get-TargetFramework) {
+        $publish = Join-Path $outputRoot "publish/$Configuration/$framework"
+        if (Test-Path -LiteralPath $publish) {
+            Remove-Item -LiteralPath $publish -Recurse -Force
+        }
+        Invoke-Dotnet publish (Join-Path $root 'src/PortTools/PortTools.csproj') --configuration $Configuration --framework $framework --output $publish --nologo
+        $binary = Join-Path $stage "bin/$framework"
+        $null = New-Item -ItemType Directory -Path $binary -Force
+        Get-ChildItem -LiteralPath $publish -Filter '*.dll' | Copy-Item -Destination $binary
+    }
 
     Write-Host "Staged PortTools $version in $stage" -ForegroundColor Green
 }
