@@ -36,6 +36,14 @@ function Get-PowerShellPath {
     $path
 }
 
+function Get-ToolPowerShellPath {
+    # The launcher of the PowerShell .ci/run installs as a .NET tool (build.ps1's -ToolPath: PORTTOOLS_TOOLS,
+    # else output/tools), whether or not it is installed.
+    $tools = if ($env:PORTTOOLS_TOOLS) { $env:PORTTOOLS_TOOLS } else { Join-Path $script:RepositoryRoot 'output/tools' }
+    $name = if ($script:OnWindows) { 'pwsh.exe' } else { 'pwsh' }
+    Join-Path $tools $name
+}
+
 function New-LoopbackAddress {
     # A private 127.x.y.z address per test (Linux treats all of 127.0.0.0/8 as local).
     [System.Net.IPAddress]::Parse(('127.{0}.{1}.{2}' -f (Get-Random -Minimum 20 -Maximum 250), (Get-Random -Minimum 1 -Maximum 250), (Get-Random -Minimum 1 -Maximum 250)))
