@@ -282,7 +282,7 @@ function Get-PesterPath {
         Select-Object -First 1
     if (-not $found) {
         throw ("Pester $pesterMinimumVersion or a later 5.x is needed to run the Pester tests, and neither PSModulePath nor $(Join-Path $ToolPath 'Modules') has it. " +
-            "Get it from NuGet with '.ci/install-pester' (bash, any machine with the .NET SDK; it fills $(Join-Path $ToolPath 'Modules')), " +
+            "Get it from NuGet with: .ci/install-pester '$ToolPath' (bash and the .NET SDK), " +
             "or from the PowerShell Gallery where it is reachable with 'Install-PSResource -Name Pester -Version ""[$pesterMinimumVersion,$pesterMaximumVersion)""'; " +
             "-ToolPath or PORTTOOLS_TOOLS names another folder that holds Modules/Pester.")
     }
@@ -316,6 +316,8 @@ function Get-TrxCount {
 }
 
 function Invoke-Test {
+    # Found first: without Pester, say so before minutes of building and testing.
+    $pester = Get-PesterPath
     $package = Invoke-Package
     $results = Join-Path $outputRoot 'TestResults'
     if (Test-Path -LiteralPath $results) {
@@ -336,7 +338,6 @@ function Invoke-Test {
     }
     $xunit = Get-TrxCount -Path $xunitResults
 
-    $pester = Get-PesterPath
     $shell = Get-PowerShellPath
     Write-Host "Pester $((Split-Path (Split-Path $pester) -Leaf)) in $shell" -ForegroundColor Cyan
     $script = {

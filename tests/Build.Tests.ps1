@@ -55,3 +55,20 @@ Describe 'build.ps1 starts its Pester child in the PowerShell that runs it' {
         $child.version | Should -Be $found.version
     }
 }
+
+Describe 'build.ps1 -Task Test without Pester' {
+    It 'stops at once with one message that says how to get Pester, and fetches nothing' {
+        # Neither PSModulePath (only PowerShell's own modules) nor the tool folder has Pester.
+        $tools = Join-Path $TestDrive 'tools'
+        $modules = Join-Path $PSHOME 'Modules'
+        $command = "`$env:PSModulePath = '$modules'; try { & '$buildScript' -Task Test -ToolPath '$tools' 6>`$null } catch { 'error=' + `$_.Exception.Message; exit 1 }"
+        $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
+        $output = @(& (Get-PowerShellPath) -NoProfile -NonInteractive -EncodedCommand $encoded)
+        $LASTEXITCODE | Should -Be 1
+        $output | Should -HaveCount 1 -Because 'nothing is built or run before Pester is found'
+        $output[0] | Should -BeLike "error=Pester 5.5.0 or a later 5.x is needed*"
+        $output[0] | Should -BeLike "*.ci/install-pester '$tools'*"
+        $output[0] | Should -BeLike '*Install-PSResource -Name Pester*'
+        Test-Path -LiteralPath $tools | Should -BeFalse
+    }
+}
