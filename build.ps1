@@ -339,7 +339,7 @@ function Invoke-Test {
     $xunit = Get-TrxCount -Path $xunitResults
 
     $shell = Get-PowerShellPath
-    Write-Host "Pester $((Split-Path (Split-Path $pester) -Leaf)) in $shell" -ForegroundColor Cyan
+    Write-Host "Pester $pester in $shell" -ForegroundColor Cyan
     $script = {
         param($PesterPath, $TestPath, $ModulePath, $PackagePath, $ResultPath, $CountPath)
         $ErrorActionPreference = 'Stop'
