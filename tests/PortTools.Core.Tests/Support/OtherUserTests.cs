@@ -17,6 +17,7 @@ namespace PortTools.Tests.Support
     public sealed class OtherUserTests : IDisposable
     {
         private readonly string _private = Path.Combine(Path.GetTempPath(), "porttools-private-" + Guid.NewGuid().ToString("N"));
+        private string? _copy;
 
         [OtherUserFact]
         public void A_TestHost_built_in_a_private_folder_runs_as_another_user_from_its_copy()
@@ -39,9 +40,9 @@ namespace PortTools.Tests.Support
             Assert.Contains("failed", direct.Message, StringComparison.Ordinal);
 
             // From the copy, it runs, as that user: root's listener is listed without its owner.
-            string copy = OtherUser.CopyReadable(build);
-            Assert.True(OtherUser.OthersCanRead(Path.Combine(copy, Path.GetFileName(dll))));
-            var lines = TestHost.Run(TestHost.StartInfo(Path.Combine(copy, Path.GetFileName(dll)), TestHost.NobodyUid, "read", "--local-address", address.ToString()));
+            _copy = OtherUser.CopyReadable(build);
+            Assert.True(OtherUser.OthersCanRead(Path.Combine(_copy, Path.GetFileName(dll))));
+            var lines = TestHost.Run(TestHost.StartInfo(Path.Combine(_copy, Path.GetFileName(dll)), TestHost.NobodyUid, "read", "--local-address", address.ToString()));
             Assert.Equal("1", lines.Single(l => l.Key == "count").Value);
             Assert.DoesNotContain("pid=", lines.Single(l => l.Key == "socket").Value, StringComparison.Ordinal);
             Assert.StartsWith("The owning process of 1 socket(s) is not shown", lines.Single(l => l.Key == "warning").Value, StringComparison.Ordinal);
@@ -49,9 +50,12 @@ namespace PortTools.Tests.Support
 
         public void Dispose()
         {
-            if (Directory.Exists(_private))
+            foreach (string? directory in new[] { _private, _copy })
             {
-                Directory.Delete(_private, recursive: true);
+                if (directory is not null && Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
             }
         }
 
