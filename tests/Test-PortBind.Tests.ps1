@@ -184,8 +184,22 @@ Describe 'Test-PortBind' {
         }
 
         It 'takes simulation facts only with a table to simulate against' {
-            # -UserId belongs to the simulation set, whose -SocketTable is mandatory.
-            { Test-PortBind 8080 -UserId 1000 -ErrorAction Stop } | Should -Throw -ErrorId 'MissingMandatoryParameter,PortTools.Commands.TestPortBindCommand'
+            # -UserId belongs to the simulation set, whose -SocketTable is mandatory. Run where no host
+            # can prompt for it, so that the error is the same in an interactive session.
+            $session = [initialsessionstate]::CreateDefault2()
+            $session.ImportPSModule((Join-Path $ModulePath 'PortTools.psd1'))
+            $shell = [powershell]::Create($session)
+            try {
+                $null = $shell.AddCommand('Test-PortBind').AddParameter('Port', 8080).AddParameter('UserId', 1000)
+                $thrown = $null
+                try { $shell.Invoke() } catch { $thrown = $_.Exception.InnerException }
+                $thrown | Should -BeOfType System.Management.Automation.ParameterBindingException
+                $thrown.ErrorRecord.FullyQualifiedErrorId | Should -Be 'MissingMandatoryParameter,PortTools.Commands.TestPortBindCommand'
+                $thrown.Message | Should -BeLike '*SocketTable*'
+            }
+            finally {
+                $shell.Dispose()
+            }
         }
     }
 

@@ -292,7 +292,7 @@ namespace PortTools.Tests.Linux
 {
     public class UnprivilegedReadTests
     {
-        [LinuxRootFact]
+        [OtherUserFact]
         public void Without_root_other_users_sockets_have_no_owner_and_one_warning_says_so()
         {
             System.Net.IPAddress address = Loopback.NextAddress();
