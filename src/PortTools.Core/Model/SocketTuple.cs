@@ -154,6 +154,13 @@ namespace PortTools
         /// </summary>
         public Exposure? Exposure => ExposureClassifier.ForSocket(this);
 
+        /// <summary>
+        /// The one interface through which the socket can be reached: the device it is tied to with
+        /// SO_BINDTODEVICE (<see cref="BoundInterface"/>), for a socket that has an <see cref="Exposure"/>;
+        /// null when any interface that routes to its address reaches it. Computed, like Exposure.
+        /// </summary>
+        public string? ExposureInterface => BoundInterface is not null && ExposureClassifier.CanHaveExposure(Protocol, State) ? BoundInterface : null;
+
         /// <summary>Whether the socket has a peer.</summary>
         internal bool HasRemote => _remotePort != 0 || (_remoteAddress is not null && !IPAddressText.IsWildcard(_remoteAddress));
 
