@@ -206,6 +206,7 @@ namespace PortTools.Linux
                     BoundInterface = device,
                     IPv6Only = record.V6Only == 0 ? null : record.V6Only == 2,
                     Source = "Live",
+                    ReadHere = true,
                     NetworkNamespace = networkNamespace,
                 });
             }

@@ -127,6 +127,13 @@ namespace PortTools
         /// </summary>
         public NetworkNamespaceInfo? NetworkNamespace { get; init; }
 
+        /// <summary>
+        /// Whether this process read the socket from the live table (and it has not travelled since:
+        /// a deserialized or parsed copy never is): the mark that the host facts of its table are
+        /// this host's, or on Linux its namespace's, to read. Not part of the text form or equality.
+        /// </summary>
+        internal bool ReadHere { get; init; }
+
         /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
         /// <param name="computerName">The computer.</param>
         /// <returns>The socket; every other property is unchanged.</returns>

@@ -25,7 +25,7 @@ namespace PortTools.Rules.Linux
             // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
             if (request.Interface is not null && !facts.HasInterface(request.Interface))
             {
-                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
+                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "' (the host's interfaces: " + facts.InterfaceList() + ")");
             }
 
             BindDecision? early = request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
@@ -134,12 +134,13 @@ namespace PortTools.Rules.Linux
         {
             if (request.Port != 0 && request.Port < facts.UnprivilegedPortStart && !(request.Privileged ?? facts.Privileged))
             {
+                long? uid = request.UserId ?? (facts.Knows(KnownHostFacts.UserId) ? facts.UserId : null);
                 return Fail(proposed, BindErrorKind.AccessDenied, "linux.eacces.privileged-port", string.Format(
                     CultureInfo.InvariantCulture,
-                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which uid {2} does not have",
+                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which {2} does not have",
                     request.Port,
                     facts.UnprivilegedPortStart,
-                    request.UserId ?? facts.UserId));
+                    uid is long known ? "uid " + known.ToString(CultureInfo.InvariantCulture) : "the user who binds"));
             }
 
             return null;
