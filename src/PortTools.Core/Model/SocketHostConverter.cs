@@ -66,12 +66,19 @@ namespace PortTools
 
                     break;
                 default:
-                    fields = SocketTupleConverter.ToJson(value, properties, 1);
-                    if (fields.Kind != JsonKind.Object)
+                    IEnumerable<KeyValuePair<string, object?>>? bag = properties(value);
+                    if (bag is null)
                     {
                         return Fail(SocketHostError.NotASocketHost, "'" + Shorten(Convert.ToString(value, CultureInfo.InvariantCulture)) + "' is not a SocketHost: expected one from Get-SocketHost, or an object or JSON text with its properties.", out problem, out error);
                     }
 
+                    var fieldValues = new Dictionary<string, JsonValue>(StringComparer.OrdinalIgnoreCase);
+                    foreach (KeyValuePair<string, object?> pair in bag)
+                    {
+                        fieldValues[pair.Key] = SocketTupleConverter.ToJson(pair.Value, properties, 1);
+                    }
+
+                    fields = JsonValue.Object(fieldValues);
                     break;
             }
 

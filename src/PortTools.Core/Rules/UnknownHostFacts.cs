@@ -160,7 +160,9 @@ namespace PortTools
             bool mayBeForeign = specific && !facts.IsLocal(address) && !facts.IsBroadcast(address);
             if (mayBeForeign && !facts.Knows(KnownHostFacts.Addresses))
             {
-                string[] names = v4 ? new[] { "not an address of that host", "an address of that host", "a subnet broadcast address of that host" } : new[] { "not an address of that host", "an address of that host" };
+                // Only an address whose last two bits are set can be a subnet broadcast (see ForDelivery).
+                bool mayBeBroadcast = v4 && (address.GetAddressBytes()[3] & 3) == 3;
+                string[] names = mayBeBroadcast ? new[] { "not an address of that host", "an address of that host", "a subnet broadcast address of that host" } : new[] { "not an address of that host", "an address of that host" };
                 unknowns.Add(new Unknown(
                     "whether " + address + " is an address of that host",
                     names,
@@ -281,8 +283,11 @@ namespace PortTools
                 }
             }
 
+            // A subnet broadcast address has every host bit set, and subnets with one are /30 or wider:
+            // only an address whose last two bits are set can be one.
             bool udp4 = request.Protocol == TransportProtocol.Udp && destination.AddressFamily == AddressFamily.InterNetwork;
-            if (udp4 && bucket.Count > 1 && !IsMulticast(destination) && !facts.IsBroadcast(destination) && !facts.IsLocal(destination))
+            bool mayBeBroadcast = udp4 && (destination.GetAddressBytes()[3] & 3) == 3;
+            if (mayBeBroadcast && bucket.Count > 1 && !IsMulticast(destination) && !facts.IsBroadcast(destination) && !facts.IsLocal(destination))
             {
                 unknowns.Add(new Unknown(
                     "whether " + destination + " is a subnet broadcast address of that host",
