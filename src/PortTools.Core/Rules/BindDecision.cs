@@ -567,8 +567,8 @@ namespace PortTools
             return decision.DetailKind switch
             {
                 BindDetail.NotLocal => os == TargetOS.FreeBSD
-                    ? address + " is not an address of this host, and IP_BINDANY is not set"
-                    : address + " is not an address of this host",
+                    ? address + " is not an address of the host, and IP_BINDANY is not set"
+                    : address + " is not an address of the host",
                 BindDetail.MappedOnV6Only => os == TargetOS.Windows
                     ? "an IPV6_V6ONLY socket (the Windows default since Vista) cannot take the v4-mapped address " + address + " (UNVERIFIED: Windows does not document its answer; clear IPV6_V6ONLY or bind an AF_INET socket)"
                     : "an IPV6_V6ONLY socket looks the v4-mapped address " + address + " up among its IPv6 addresses, where it is not ([derived] from in6_pcbbind; clear IPV6_V6ONLY or bind an AF_INET socket)",

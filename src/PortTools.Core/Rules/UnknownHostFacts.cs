@@ -44,7 +44,16 @@ namespace PortTools
             List<int> deciding = Deciding(unknowns.Count, decisions, d => (d.Error, d.AtListen));
             if (deciding.Count == 0)
             {
-                return AddEphemeralCaveat(index.Facts, request, decisions[0].Decision);
+                // The same answer either way; the first possibility of each fact is the neutral one.
+                // Where the rule that decides still differs, the cause named is not established.
+                BindDecision same = decisions[0].Decision;
+                List<int> cause = Deciding(unknowns.Count, decisions, d => d.Rule);
+                if (cause.Count > 0)
+                {
+                    same.Notes.Add("the outcome is the same whatever " + string.Join(" and ", cause.ConvertAll(i => unknowns[i].Phrase)) + (cause.Count == 1 ? " is" : " are") + ", but which rule decides it turns on " + (cause.Count == 1 ? "it" : "them") + ", which is not known");
+                }
+
+                return AddEphemeralCaveat(index.Facts, request, same);
             }
 
             BindDecision unfavourable = decisions.Find(d => !d.Decision.Success).Decision ?? decisions[0].Decision;
@@ -215,15 +224,16 @@ namespace PortTools
                     }
                 }
 
+                // The holders' users first (the neutral case, when every possibility agrees), then another one.
                 long stranger = 65534;
                 while (users.Contains(stranger))
                 {
                     stranger--;
                 }
 
-                users.Insert(0, stranger);
+                users.Add(stranger);
                 unknowns.Add(new Unknown(
-                    "the user id that binds",
+                    "the user who binds",
                     users.ConvertAll(uid => "uid " + uid.ToString(CultureInfo.InvariantCulture)).ToArray(),
                     (i, f, r) => (f, Copy(r, userId: users[i]))));
             }

@@ -167,12 +167,14 @@ namespace PortTools.Commands
             Func<SocketTuple, HostPortSettings> hostOf = HostPortSettings.ReadForSockets(_sockets, unread =>
             {
                 TargetOS os = TargetOSInfo.Current;
+                HostPortSettings defaults = HostPortSettings.Defaults(os);
                 WriteWarning(string.Format(
                     System.Globalization.CultureInfo.InvariantCulture,
-                    "{0} socket(s) were not read by this session (text, a file or remoting), so the ephemeral range of their host is not known: {1}'s documented default range is used for them. Give -SocketHost (Get-SocketHost, run on that host) to measure against its own, or -TargetOS for another OS's defaults.",
+                    "{0} socket(s) were not read by this session (text, a file or remoting), so the ephemeral range of their host is not known: {1}'s documented default, {2}, is used for them. Give -SocketHost (Get-SocketHost, run on that host) to measure against its own, or -TargetOS for another OS's defaults.",
                     unread,
-                    os));
-                return HostPortSettings.Defaults(os);
+                    os,
+                    defaults.EphemeralRanges[0].Ports));
+                return defaults;
             }, notes);
             foreach (string note in notes)
             {

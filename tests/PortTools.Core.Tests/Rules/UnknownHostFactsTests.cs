@@ -83,7 +83,7 @@ namespace PortTools.Tests.Rules
             PortBindResult unknown = Bind(Nothing, "0.0.0.0", 9100, table, reusePort: true, listen: true);
             Assert.Null(unknown.CanBind);
             Assert.Equal("EADDRINUSE", unknown.Error);
-            Assert.Equal(new[] { "the user id that binds" }, unknown.DependsOn);
+            Assert.Equal(new[] { "the user who binds" }, unknown.DependsOn);
             Assert.True(Bind(Nothing.With(userId: 1000), "0.0.0.0", 9100, table, reusePort: true, listen: true).CanBind);
             Assert.False(Bind(Nothing.With(userId: 33), "0.0.0.0", 9100, table, reusePort: true, listen: true).CanBind);
         }

@@ -64,7 +64,7 @@ namespace PortTools.Rules.Linux
             IPAddress address = request.Address;
             if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
             {
-                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
             }
 
             // 2. Then the privileged port check (__inet_bind checks the address first).
@@ -96,7 +96,7 @@ namespace PortTools.Rules.Linux
 
                 if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 return null;
@@ -116,7 +116,7 @@ namespace PortTools.Rules.Linux
             {
                 if (!facts.IsLocal(address))
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on the host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 // ipv6_chk_addr with the bound device: a host- or link-scope address must be on that
