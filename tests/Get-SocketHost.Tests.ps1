@@ -241,6 +241,16 @@ Describe 'Get-SocketHost' {
             $record.CategoryInfo.Category | Should -Be 'InvalidData'
             $record.Exception.Message | Should -BeLike '-SocketHost: The SocketHost has schema version 0, but this PortTools reads version 1 only: it was written by an older PortTools*'
             $record.TargetObject | Should -Be $older
+            # A newer one from a file: where rehydration fails, the bag stays a bag and the error names it.
+            $path = Join-Path $TestDrive 'newer.xml'
+            $web02 | Export-Clixml -LiteralPath $path
+            (Get-Content -LiteralPath $path -Raw) -replace '<I32 N="SchemaVersion">1</I32>', '<I32 N="SchemaVersion">2</I32>' | Set-Content -LiteralPath $path
+            $newer = Import-Clixml -LiteralPath $path
+            $newer | Should -Not -BeOfType PortTools.SocketHost
+            $record = $null
+            try { Test-PortBind 80 -SocketTable @() -SocketHost $newer -ErrorAction Stop } catch { $record = $_ }
+            $record.FullyQualifiedErrorId | Should -Be 'SocketHostSchemaMismatch,PortTools.Commands.TestPortBindCommand'
+            $record.Exception.Message | Should -BeLike '*schema version 2*written by a newer PortTools*'
             $older.PSObject.Properties.Remove('SchemaVersion')
             { Resolve-Demux Tcp 198.51.100.9:50000 10.0.0.5:443 -SocketTable @() -SocketHost $older -ErrorAction Stop } | Should -Throw -ErrorId 'SocketHostSchemaMismatch,PortTools.Commands.ResolveDemuxCommand'
         }

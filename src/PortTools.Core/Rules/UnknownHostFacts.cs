@@ -19,9 +19,18 @@ namespace PortTools
         // A bound on the possibilities weighed for one question (each is one rule-set decision).
         private const int MaxCombinations = 512;
 
+        // The facts a bind can turn on; when all are known, the decision is the rule set's alone.
+        private const KnownHostFacts BindFacts = KnownHostFacts.Addresses | KnownHostFacts.NonLocalBind | KnownHostFacts.NonLocalBindV6 | KnownHostFacts.Privileged
+            | KnownHostFacts.UnprivilegedPortStart | KnownHostFacts.UserId | KnownHostFacts.BindV6Only | KnownHostFacts.EphemeralPortRange | KnownHostFacts.ReservedPorts;
+
         /// <summary>Decides a bind, weighing the host facts it turns on that are not known.</summary>
         public static BindDecision DecideBind(SocketIndex index, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide)
         {
+            if ((index.Facts.Known & BindFacts) == BindFacts)
+            {
+                return decide(index, request);
+            }
+
             List<Unknown> unknowns = ForBind(index, request);
             if (unknowns.Count == 0)
             {
@@ -82,6 +91,11 @@ namespace PortTools
         /// <summary>Decides a delivery, weighing the arriving interface and a broadcast destination where the host's addresses are not known.</summary>
         public static DemuxDecision DecideDelivery(SocketIndex index, DemuxRequest request, Func<SocketIndex, DemuxRequest, DemuxDecision> decide)
         {
+            if (index.Facts.Knows(KnownHostFacts.Addresses))
+            {
+                return decide(index, request);
+            }
+
             List<Unknown> unknowns = ForDelivery(index, request);
             if (unknowns.Count == 0)
             {
