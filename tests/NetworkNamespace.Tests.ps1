@@ -34,7 +34,10 @@ BeforeAll {
         param([string] $Namespace, [string] $Setup)
         $start = [System.Diagnostics.ProcessStartInfo]::new('ip')
         $loop = "$Setup; 'ready'; while (`$null -ne (`$line = [Console]::In.ReadLine())) { try { [string](Invoke-Expression `$line) } catch { 'error ' + `$_.Exception.InnerException.SocketErrorCode + ' ' + `$_ } }"
-        foreach ($argument in 'netns', 'exec', $Namespace, 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $loop) {
+        # This PowerShell's own executable, from its home folder (this process may be the dotnet host).
+        $pwsh = @(Join-Path $PSHOME 'pwsh')
+        if (-not (Test-Path -LiteralPath $pwsh[0] -PathType Leaf)) { $pwsh = 'dotnet', (Join-Path $PSHOME 'pwsh.dll') }
+        foreach ($argument in @('netns', 'exec', $Namespace) + $pwsh + @('-NoProfile', '-NonInteractive', '-Command', $loop)) {
             $start.ArgumentList.Add($argument)
         }
         $start.RedirectStandardInput = $true
