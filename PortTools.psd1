@@ -18,6 +18,7 @@
         'ConvertFrom-SocketTable'
         'Get-EphemeralPortRange'
         'Get-PortInfo'
+        'Get-SocketHost'
         'Get-SocketTuple'
         'Measure-EphemeralPortUsage'
         'Resolve-Demux'

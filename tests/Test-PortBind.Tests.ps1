@@ -100,8 +100,11 @@ Describe 'Test-PortBind' {
             $result.TargetOS | Should -Be 'Windows'
             $result.Rule | Should -Be 'windows.denied.wildcard-then-specific'
             $result.Conflicts[0].ProcessName | Should -Be 'System'
+            # Without it, Windows' access check lets the same user share: the answer turns on who binds.
             $unprotected = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')
-            $unprotected.CanBind | Should -BeTrue
+            $unprotected.CanBind | Should -BeNullOrEmpty
+            $unprotected.DependsOn | Should -Be @('the user who binds')
+            (Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -UserId 0 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')).CanBind | Should -BeTrue
         }
 
         It 'passes -ExclusiveAddressUse on to the Windows rules' {

@@ -32,14 +32,33 @@ namespace PortTools
         /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
         public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
         {
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
+
+            return Analyze(sockets, _ => host, nearExhaustionPercent);
+        }
+
+        /// <summary>
+        /// Groups and measures sockets that come from several hosts or network namespaces, each
+        /// measured against its own settings: sockets for which <paramref name="hostOf"/> gives
+        /// another settings object are another table.
+        /// </summary>
+        /// <param name="sockets">The sockets.</param>
+        /// <param name="hostOf">The settings of the host or namespace a socket was read on (one object per host).</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, Func<SocketTuple, HostPortSettings> hostOf, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        {
             if (sockets is null)
             {
                 throw new ArgumentNullException(nameof(sockets));
             }
 
-            if (host is null)
+            if (hostOf is null)
             {
-                throw new ArgumentNullException(nameof(host));
+                throw new ArgumentNullException(nameof(hostOf));
             }
 
             if (double.IsNaN(nearExhaustionPercent) || nearExhaustionPercent < 0)
@@ -49,7 +68,7 @@ namespace PortTools
 
             // Tables of several hosts (remoting, merged snapshots) are measured host by host: ports and
             // listeners of one machine say nothing about another's.
-            var computers = new Dictionary<string, List<SocketTuple>>(StringComparer.OrdinalIgnoreCase);
+            var computers = new Dictionary<(string Computer, HostPortSettings Host), List<SocketTuple>>(new TableKeyComparer());
             foreach (SocketTuple socket in sockets)
             {
                 if (socket is null)
@@ -57,20 +76,20 @@ namespace PortTools
                     continue;
                 }
 
-                string computer = socket.ComputerName ?? string.Empty;
-                if (!computers.TryGetValue(computer, out List<SocketTuple>? table))
+                var key = (socket.ComputerName ?? string.Empty, hostOf(socket) ?? throw new ArgumentException("No port settings were given for " + socket + ".", nameof(hostOf)));
+                if (!computers.TryGetValue(key, out List<SocketTuple>? table))
                 {
                     table = new List<SocketTuple>();
-                    computers[computer] = table;
+                    computers[key] = table;
                 }
 
                 table.Add(socket);
             }
 
             var rows = new List<EphemeralPortUsage>();
-            foreach (KeyValuePair<string, List<SocketTuple>> computer in computers)
+            foreach (KeyValuePair<(string Computer, HostPortSettings Host), List<SocketTuple>> computer in computers)
             {
-                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, nearExhaustionPercent, rows);
+                AnalyzeComputer(computer.Value, computer.Key.Computer.Length == 0 ? null : computer.Key.Computer, computer.Key.Host, nearExhaustionPercent, rows);
             }
 
             return rows
@@ -185,7 +204,7 @@ namespace PortTools
         /// The warnings for rows past the threshold: one per destination whose pool is its own, and one
         /// per shared pool (computer, protocol, family), however many destinations draw on it.
         /// </summary>
-        /// <param name="rows">Rows from <see cref="Analyze"/>.</param>
+        /// <param name="rows">Rows from <see cref="Analyze(IEnumerable{SocketTuple}, HostPortSettings, double)"/>.</param>
         /// <returns>The warnings, in the order of the rows.</returns>
         public static IReadOnlyList<string> Warnings(IEnumerable<EphemeralPortUsage> rows)
         {
@@ -344,6 +363,16 @@ namespace PortTools
                         break;
                 }
             }
+        }
+
+        /// <summary>Computer names compare without case, as Windows names them; settings by reference (one object per host or namespace).</summary>
+        private sealed class TableKeyComparer : IEqualityComparer<(string Computer, HostPortSettings Host)>
+        {
+            public bool Equals((string Computer, HostPortSettings Host) x, (string Computer, HostPortSettings Host) y) =>
+                ReferenceEquals(x.Host, y.Host) && StringComparer.OrdinalIgnoreCase.Equals(x.Computer, y.Computer);
+
+            public int GetHashCode((string Computer, HostPortSettings Host) key) =>
+                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Computer) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host);
         }
     }
 }
