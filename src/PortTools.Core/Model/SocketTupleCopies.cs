@@ -23,6 +23,7 @@ namespace PortTools
             Source = source ?? socket.Source,
             ComputerName = computerName ?? socket.ComputerName,
             NetworkNamespace = networkNamespace ?? socket.NetworkNamespace,
+            ReadHere = socket.ReadHere,
             ReceiveQueue = socket.ReceiveQueue,
             SendQueue = socket.SendQueue,
         };

@@ -30,47 +30,89 @@ namespace PortTools
         /// <param name="host">The host's ephemeral ranges and OS; the OS decides how source ports are shared.</param>
         /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
         /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
-        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent) =>
-            Analyze(sockets, host, null, null, nearExhaustionPercent);
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        {
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
 
-        /// <summary>Groups the outbound sockets of a host whose facts are known (a live host or namespace) and measures each group.</summary>
+            var measured = new PortUsageHost(host);
+            return Analyze(sockets, _ => measured, nearExhaustionPercent);
+        }
+
+        /// <summary>Groups the outbound sockets of a host whose facts are given (a SocketHost) and measures each group.</summary>
         /// <param name="sockets">A socket table.</param>
-        /// <param name="facts">The host's facts: its OS, ephemeral range and reserved ports, tcp_tw_reuse.</param>
+        /// <param name="host">The host's facts: its OS, ephemeral range and reserved ports, tcp_tw_reuse; its OS must be known.</param>
         /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
         /// <param name="timeWaitAge">How long each TIME-WAIT entry has existed, when known.</param>
         /// <returns>One row per computer, destination and local address.</returns>
-        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostFacts facts, double nearExhaustionPercent = DefaultNearExhaustionPercent, Func<SocketTuple, TimeSpan?>? timeWaitAge = null)
+        /// <exception cref="ArgumentException">The SocketHost does not say its OS.</exception>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, SocketHost host, double nearExhaustionPercent = DefaultNearExhaustionPercent, Func<SocketTuple, TimeSpan?>? timeWaitAge = null)
         {
-            if (facts is null)
+            if (host is null)
             {
-                throw new ArgumentNullException(nameof(facts));
+                throw new ArgumentNullException(nameof(host));
             }
 
-            return Analyze(sockets, SettingsOf(facts), facts, timeWaitAge, nearExhaustionPercent);
+            var measured = new PortUsageHost(HostPortSettings.From(host), host, timeWaitAge);
+            return Analyze(sockets, _ => measured, nearExhaustionPercent);
         }
 
         /// <summary>
-        /// Groups and measures; <see cref="EphemeralPortUsage.Available"/> comes from the connect()
-        /// rules (RuleEngine.DecideConnect), the same computation Test-PortConnect makes, so the two
-        /// always agree. Facts the settings do not carry (tcp_tw_reuse, timestamps) are taken from
-        /// <paramref name="facts"/> when given, and are otherwise unknown.
+        /// Groups and measures sockets that come from several hosts or network namespaces, each
+        /// measured against its own settings: sockets for which <paramref name="hostOf"/> gives
+        /// another settings object are another table.
         /// </summary>
-        /// <param name="sockets">A socket table.</param>
-        /// <param name="host">The host's ephemeral ranges and OS.</param>
-        /// <param name="facts">The host's other facts, or null when not known.</param>
-        /// <param name="timeWaitAge">How long each TIME-WAIT entry has existed, when known.</param>
-        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this.</param>
-        /// <returns>One row per computer, destination and local address.</returns>
-        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        /// <param name="sockets">The sockets.</param>
+        /// <param name="hostOf">The settings of the host or namespace a socket was read on (one object per host).</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, Func<SocketTuple, HostPortSettings> hostOf, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        {
+            if (hostOf is null)
+            {
+                throw new ArgumentNullException(nameof(hostOf));
+            }
+
+            var measured = new Dictionary<HostPortSettings, PortUsageHost>();
+            return Analyze(
+                sockets,
+                socket =>
+                {
+                    HostPortSettings settings = hostOf(socket) ?? throw new ArgumentException("No port settings were given for " + socket + ".", nameof(hostOf));
+                    if (!measured.TryGetValue(settings, out PortUsageHost? host))
+                    {
+                        host = new PortUsageHost(settings);
+                        measured.Add(settings, host);
+                    }
+
+                    return host;
+                },
+                nearExhaustionPercent);
+        }
+
+        /// <summary>
+        /// Groups and measures sockets that come from several hosts or network namespaces, each
+        /// measured against its own host: sockets for which <paramref name="hostOf"/> gives another
+        /// object are another table. <see cref="EphemeralPortUsage.Available"/> comes from the
+        /// connect() rules (the computation Test-PortConnect makes, so the two agree) with the
+        /// host's facts; facts it does not know are named in <see cref="EphemeralPortUsage.DependsOn"/>.
+        /// </summary>
+        /// <param name="sockets">The sockets.</param>
+        /// <param name="hostOf">The host or namespace a socket was read on (one object per host).</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, Func<SocketTuple, PortUsageHost> hostOf, double nearExhaustionPercent = DefaultNearExhaustionPercent)
         {
             if (sockets is null)
             {
                 throw new ArgumentNullException(nameof(sockets));
             }
 
-            if (host is null)
+            if (hostOf is null)
             {
-                throw new ArgumentNullException(nameof(host));
+                throw new ArgumentNullException(nameof(hostOf));
             }
 
             if (double.IsNaN(nearExhaustionPercent) || nearExhaustionPercent < 0)
@@ -80,7 +122,7 @@ namespace PortTools
 
             // Tables of several hosts (remoting, merged snapshots) are measured host by host: ports and
             // listeners of one machine say nothing about another's.
-            var computers = new Dictionary<string, List<SocketTuple>>(StringComparer.OrdinalIgnoreCase);
+            var computers = new Dictionary<(string Computer, PortUsageHost Host), List<SocketTuple>>(new TableKeyComparer());
             foreach (SocketTuple socket in sockets)
             {
                 if (socket is null)
@@ -88,20 +130,20 @@ namespace PortTools
                     continue;
                 }
 
-                string computer = socket.ComputerName ?? string.Empty;
-                if (!computers.TryGetValue(computer, out List<SocketTuple>? table))
+                var key = (socket.ComputerName ?? string.Empty, hostOf(socket) ?? throw new ArgumentException("No host was given for " + socket + ".", nameof(hostOf)));
+                if (!computers.TryGetValue(key, out List<SocketTuple>? table))
                 {
                     table = new List<SocketTuple>();
-                    computers[computer] = table;
+                    computers[key] = table;
                 }
 
                 table.Add(socket);
             }
 
             var rows = new List<EphemeralPortUsage>();
-            foreach (KeyValuePair<string, List<SocketTuple>> computer in computers)
+            foreach (KeyValuePair<(string Computer, PortUsageHost Host), List<SocketTuple>> computer in computers)
             {
-                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, facts, timeWaitAge, nearExhaustionPercent, rows);
+                AnalyzeComputer(computer.Value, computer.Key.Computer.Length == 0 ? null : computer.Key.Computer, computer.Key.Host, nearExhaustionPercent, rows);
             }
 
             return rows
@@ -114,8 +156,10 @@ namespace PortTools
                 .ToArray();
         }
 
-        private static void AnalyzeComputer(List<SocketTuple> table, string? computerName, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, double nearExhaustionPercent, List<EphemeralPortUsage> rows)
+        private static void AnalyzeComputer(List<SocketTuple> table, string? computerName, PortUsageHost measured, double nearExhaustionPercent, List<EphemeralPortUsage> rows)
         {
+            HostPortSettings host = measured.Settings;
+            HostFacts facts = FactsOf(measured);
             var indexes = new Dictionary<(int Start, int End, string Reserved), SocketIndex>();
 
             // Sockets that wait for connections own their port on the addresses they are bound to.
@@ -190,7 +234,7 @@ namespace PortTools
                 SourcePortPool pool = PoolOf(host.OS, protocol);
                 HashSet<int> taken = poolPorts[(protocol, local.AddressFamily)];
                 int poolInUse = pool == SourcePortPool.PerDestination ? pair.Value.Ports.Count : taken.Count;
-                ConnectDecision? connect = Remaining(table, indexes, host, facts, timeWaitAge, protocol, local, remote, remotePort);
+                ConnectDecision? connect = Remaining(table, indexes, host, facts, measured.TimeWaitAge, protocol, local, remote, remotePort);
                 rows.Add(new EphemeralPortUsage(
                     host.OS,
                     protocol,
@@ -221,7 +265,7 @@ namespace PortTools
         /// connect() rules themselves, on one index per ephemeral range (the ranges of a protocol and
         /// family differ only on Windows).
         /// </summary>
-        private static ConnectDecision? Remaining(List<SocketTuple> table, Dictionary<(int, int, string), SocketIndex> indexes, HostPortSettings host, HostFacts? facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, TransportProtocol protocol, IPAddress local, IPAddress remote, int remotePort)
+        private static ConnectDecision? Remaining(List<SocketTuple> table, Dictionary<(int, int, string), SocketIndex> indexes, HostPortSettings host, HostFacts facts, Func<SocketTuple, TimeSpan?>? timeWaitAge, TransportProtocol protocol, IPAddress local, IPAddress remote, int remotePort)
         {
             if (remotePort == 0 || IPAddressText.IsWildcard(remote))
             {
@@ -232,10 +276,9 @@ namespace PortTools
             string reserved = string.Join(",", range.Reserved.Select(r => r.ToString()));
             if (!indexes.TryGetValue((range.Start, range.End, reserved), out SocketIndex? index))
             {
-                HostFacts template = facts is not null && facts.OS == host.OS
-                    ? facts
-                    : new HostFacts(host.OS) { Unknown = HostFactKinds.TcpTwReuse | HostFactKinds.TcpTimestamps | HostFactKinds.LocalAddresses | HostFactKinds.AutobindReuse };
-                HostFacts rangeFacts = template.With(ephemeralPortRange: new PortRange(range.Start, range.End), reservedPorts: range.Reserved.Select(r => r.Ports).ToArray());
+                // The range the settings measure against (which differ by protocol and family only on
+                // Windows); whether it is the host's own is what the facts know of it.
+                HostFacts rangeFacts = facts.Assume(ephemeralPortRange: new PortRange(range.Start, range.End), reservedPorts: range.Reserved.Select(r => r.Ports).ToArray());
                 index = SocketIndex.Build(table, rangeFacts);
                 indexes.Add((range.Start, range.End, reserved), index);
             }
@@ -270,38 +313,19 @@ namespace PortTools
             return phrases;
         }
 
-        /// <summary>The port settings a host's facts imply: its range and reservations for every protocol and family.</summary>
-        private static HostPortSettings SettingsOf(HostFacts facts)
+        /// <summary>The facts Available is decided with: the host's, in the settings' OS; unknown where it has none.</summary>
+        private static HostFacts FactsOf(PortUsageHost measured)
         {
-            (int seconds, string timeWaitSource) = TimeWait.Default(facts.OS);
-            ReservedPortRange[] reserved = facts.ReservedPorts.Select(r => new ReservedPortRange(r, administered: true)).ToArray();
-            var ranges = new List<EphemeralPortRange>(4);
-            foreach (TransportProtocol protocol in new[] { TransportProtocol.Tcp, TransportProtocol.Udp })
-            {
-                foreach (AddressFamily family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
-                {
-                    ranges.Add(new EphemeralPortRange(
-                        facts.OS,
-                        protocol,
-                        family,
-                        facts.EphemeralPortRange.Start,
-                        facts.EphemeralPortRange.End,
-                        reserved,
-                        protocol == TransportProtocol.Udp ? 0 : seconds,
-                        "the host's facts",
-                        protocol == TransportProtocol.Udp ? TimeWait.UdpSource : timeWaitSource));
-                }
-            }
-
-            (PortRange? privileged, string privilegedSource) = HostPortSettings.DefaultPrivilegedPorts(facts.OS);
-            return new HostPortSettings(facts.OS, ranges, facts.UnprivilegedPortStart > 0 ? new PortRange(1, Math.Min(65535, facts.UnprivilegedPortStart - 1)) : privileged, privilegedSource, facts.Privileged);
+            TargetOS os = measured.Settings.OS;
+            SocketHost? facts = measured.Facts;
+            return HostFacts.From(facts is null || (facts.OS is TargetOS own && own != os) ? SocketHost.Unknown(os) : facts.OS is null ? facts.With(os: os) : facts);
         }
 
         /// <summary>
         /// The warnings for rows past the threshold: one per destination whose pool is its own, and one
         /// per shared pool (computer, protocol, family), however many destinations draw on it.
         /// </summary>
-        /// <param name="rows">Rows from Analyze.</param>
+        /// <param name="rows">Rows from <see cref="Analyze(IEnumerable{SocketTuple}, Func{SocketTuple, PortUsageHost}, double)"/>.</param>
         /// <returns>The warnings, in the order of the rows.</returns>
         public static IReadOnlyList<string> Warnings(IEnumerable<EphemeralPortUsage> rows)
         {
@@ -463,6 +487,16 @@ namespace PortTools
                         break;
                 }
             }
+        }
+
+        /// <summary>Computer names compare without case, as Windows names them; hosts by reference (one object per host or namespace).</summary>
+        private sealed class TableKeyComparer : IEqualityComparer<(string Computer, PortUsageHost Host)>
+        {
+            public bool Equals((string Computer, PortUsageHost Host) x, (string Computer, PortUsageHost Host) y) =>
+                ReferenceEquals(x.Host, y.Host) && StringComparer.OrdinalIgnoreCase.Equals(x.Computer, y.Computer);
+
+            public int GetHashCode((string Computer, PortUsageHost Host) key) =>
+                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Computer) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host);
         }
     }
 }

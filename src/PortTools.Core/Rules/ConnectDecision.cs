@@ -63,6 +63,8 @@ namespace PortTools
         HolderOptions = 64,
         Source = 128,
         EphemeralPorts = 256,
+        TcpTimestamps = 512,
+        TcpTwReuseDelay = 1024,
     }
 
     /// <summary>Where the source address of the connection comes from.</summary>
@@ -142,8 +144,11 @@ namespace PortTools
 
         public PortRange? Range { get; set; }
 
-        /// <summary>The host's ephemeral range and reserved ports were not given: the OS's defaults stand in, and the answer depends on them.</summary>
+        /// <summary>The host's ephemeral range is not known: the OS's default stands in, and the answer depends on it.</summary>
         public bool RangeUnknown { get; set; }
+
+        /// <summary>The host's reserved ports are not known: none are counted as reserved, and the Reason says so.</summary>
+        public bool ReservedUnknown { get; set; }
 
         /// <summary>IP_LOCAL_PORT_RANGE narrowed the range (connect() then steps by 1, with no parity).</summary>
         public bool PerSocketRange { get; set; }

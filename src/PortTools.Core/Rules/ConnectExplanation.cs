@@ -105,6 +105,11 @@ namespace PortTools
                 yield return "net.ipv4.tcp_tw_reuse of that host, which decides whether connect() takes over the TIME-WAIT entries toward " + destination;
             }
 
+            if ((unknowns & ConnectUnknowns.TcpTimestamps) != 0)
+            {
+                yield return "net.ipv4.tcp_timestamps of that host, without which no TIME-WAIT entry toward " + destination + " is taken over";
+            }
+
             if ((unknowns & ConnectUnknowns.Timestamps) != 0)
             {
                 yield return "whether the connections to " + destination + " now in TIME-WAIT recorded TCP timestamps (both ends must send them), without which none is taken over";
@@ -113,6 +118,11 @@ namespace PortTools
             if ((unknowns & ConnectUnknowns.TimeWaitAge) != 0)
             {
                 yield return "how long the TIME-WAIT entries toward " + destination + " have existed: tcp_tw_reuse takes over only those older than tcp_tw_reuse_delay (" + Delay(decision) + ")";
+            }
+
+            if ((unknowns & ConnectUnknowns.TcpTwReuseDelay) != 0)
+            {
+                yield return "net.ipv4.tcp_tw_reuse_delay of that host: tcp_tw_reuse takes over only TIME-WAIT entries toward " + destination + " older than it";
             }
 
             if ((unknowns & ConnectUnknowns.AutobindReuse) != 0)
@@ -140,11 +150,12 @@ namespace PortTools
         public static string RangeUnknownPhrase(ConnectDecision decision)
         {
             PortRange defaults = new HostFacts(decision.OS).EphemeralPortRange;
+            bool reserved = decision.ReservedUnknown;
             return decision.OS switch
             {
-                TargetOS.Linux => "that host's net.ipv4.ip_local_port_range and ip_local_reserved_ports (not given; the Linux default " + defaults + " stands in)",
-                TargetOS.Windows => "that host's dynamic port range and excluded port ranges (not given; the Windows default " + defaults + " stands in)",
-                _ => "that host's net.inet.ip.portrange.first and last (not given; the " + OsBindText.Name(decision.OS) + " default " + defaults + " stands in)",
+                TargetOS.Linux => "that host's net.ipv4.ip_local_port_range" + (reserved ? " and ip_local_reserved_ports (not known; the Linux default " + defaults + " with none reserved stands in)" : " (not known; the Linux default " + defaults + " stands in)"),
+                TargetOS.Windows => "that host's dynamic port range" + (reserved ? " and excluded port ranges (not known; the Windows default " + defaults + " with none excluded stands in)" : " (not known; the Windows default " + defaults + " stands in)"),
+                _ => "that host's net.inet.ip.portrange.first and last (not known; the " + OsBindText.Name(decision.OS) + " default " + defaults + " stands in)",
             };
         }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -41,51 +40,75 @@ namespace PortTools
         }
 
         /// <summary>
-        /// The bind() before connect() as a bind request. Facts a simulation does not know are given
-        /// the benefit of the doubt here (the address taken as local, the privilege as held), each
-        /// recorded as pending: it becomes a dependency when the answer would otherwise be yes.
+        /// A new decision with what it must say of an unknown range: an unknown ephemeral range is a
+        /// dependency of every answer that picks a port (the OS default stands in); unknown reserved
+        /// ports in a known range are counted as none, with a note, as bind(0) counts them.
         /// </summary>
-        public static BindRequest BindRequestFor(ConnectRequest request, IPAddress address, HostFacts facts, ConnectDecision decision)
+        public static ConnectDecision NewDecision(ConnectRequest request, SocketIndex index) => new ConnectDecision(request, index.Facts.OS)
         {
-            bool freeBind = false;
-            bool? privileged = request.Privileged;
-            bool specific = !IPAddressText.IsWildcard(address) && !(IPAddressText.IsV4Mapped(address) && IPAddressText.IsWildcard(address.MapToIPv4()));
-            IPAddress plain = IPAddressText.IsV4Mapped(address) ? address.MapToIPv4() : address;
-            if (specific && !facts.IsLocal(plain) && !IsMulticastOrBroadcast(plain, facts))
-            {
-                if (!facts.Knows(HostFactKinds.LocalAddresses))
-                {
-                    freeBind = true;
-                    decision.AddPending("whether " + plain + " is an address of that host (its addresses were not given)", BindErrorKind.AddressNotAvailable);
-                }
-                else if (!facts.Knows(HostFactKinds.NonLocalBind))
-                {
-                    freeBind = true;
-                    decision.AddPending("net.ipv4.ip_nonlocal_bind of that host, which would let it bind " + plain + ", not one of its addresses", BindErrorKind.AddressNotAvailable);
-                }
-            }
+            RangeUnknown = !index.Facts.Knows(KnownHostFacts.EphemeralPortRange),
+            ReservedUnknown = !index.Facts.Knows(KnownHostFacts.ReservedPorts),
+            Tables = index.ConnectTables,
+            TcpTwReuse = index.Facts.TcpTwReuse,
+        };
 
-            if (privileged is null && !facts.Knows(HostFactKinds.Privilege) && request.Port != 0 && request.Port < facts.UnprivilegedPortStart)
+        /// <summary>Adds the dependency or the note an unknown range or unknown reserved ports call for, to a decision that picked from the range.</summary>
+        public static void AddRangeCaveat(ConnectDecision decision)
+        {
+            if (decision.RangeUnknown)
             {
-                privileged = true;
-                decision.AddPending("whether the connecting process may bind port " + request.Port.ToString(CultureInfo.InvariantCulture) + " (root, or CAP_NET_BIND_SERVICE; ports below ip_unprivileged_port_start)", BindErrorKind.AccessDenied);
+                decision.AddDependency(ConnectExplanation.RangeUnknownPhrase(decision));
             }
-
-            return new BindRequest
+            else if (decision.ReservedUnknown)
             {
-                Protocol = request.Protocol,
-                Address = address,
-                Port = request.Port,
-                ReuseAddress = request.ReuseAddress,
-                ReusePort = request.ReusePort,
-                UserId = request.UserId,
-                Privileged = privileged,
-                FreeBind = freeBind,
-            };
+                decision.AddNote("the ports are counted with none reserved, as that host's " + (decision.OS == TargetOS.Linux ? "net.ipv4.ip_local_reserved_ports are" : decision.OS == TargetOS.Windows ? "excluded port ranges are" : "reserved ports are") + " not known");
+            }
         }
 
-        private static bool IsMulticastOrBroadcast(IPAddress address, HostFacts facts) =>
-            address.AddressFamily == AddressFamily.InterNetwork ? ((address.GetAddressBytes()[0] & 0xF0) == 0xE0 || facts.IsBroadcast(address)) : address.IsIPv6Multicast;
+        /// <summary>The bind() before connect() as a bind request.</summary>
+        public static BindRequest BindRequestFor(ConnectRequest request, IPAddress address) => new BindRequest
+        {
+            Protocol = request.Protocol,
+            Address = address,
+            Port = request.Port,
+            ReuseAddress = request.ReuseAddress,
+            ReusePort = request.ReusePort,
+            UserId = request.UserId,
+            Privileged = request.Privileged,
+        };
+
+        /// <summary>
+        /// The bind() before connect(), with the host facts it turns on that are not known weighed
+        /// as for any bind (UnknownHostFacts). Null when connect() goes on: the bind succeeds, or
+        /// succeeds when those facts go its way, and then each of them is pending on
+        /// <paramref name="decision"/>: it joins DependsOn only when the connect() answer would
+        /// otherwise be yes. Otherwise the failing bind, whose DependsOn the answer inherits.
+        /// </summary>
+        public static BindDecision? Bind(SocketIndex index, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide, ConnectDecision decision)
+        {
+            BindDecision bind = UnknownHostFacts.WeighBind(index, request, decide);
+            if (bind.Success)
+            {
+                foreach (string phrase in bind.DependsOn)
+                {
+                    decision.AddDependency(phrase);
+                }
+
+                return null;
+            }
+
+            if (bind.Otherwise is { Success: true })
+            {
+                foreach (string phrase in bind.DependsOn)
+                {
+                    decision.AddPending(phrase, bind.Error);
+                }
+
+                return null;
+            }
+
+            return bind;
+        }
 
         /// <summary>
         /// The source addresses the connection may get: the specific bound address; the one given
@@ -127,7 +150,7 @@ namespace PortTools
 
             HostFacts facts = tables.Index.Facts;
             IPAddress plainDestination = request.Destination.Address;
-            if (facts.Knows(HostFactKinds.LocalAddresses) && facts.IsLocal(plainDestination))
+            if (facts.Knows(KnownHostFacts.Addresses) && facts.IsLocal(plainDestination))
             {
                 IPAddress self = request.SocketDestination;
                 decision.SourceKind = SourceKind.LocalDestination;

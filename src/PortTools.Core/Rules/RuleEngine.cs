@@ -20,7 +20,7 @@ namespace PortTools
         public static PortBindResult DecideBind(SocketIndex index, BindRequest request, string? computerName = null)
         {
             Check(index, request);
-            BindDecision decision = DecideBindCore(index, request);
+            BindDecision decision = UnknownHostFacts.DecideBind(index, request, DecideBindCore);
             return BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
         }
 
@@ -39,7 +39,7 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            return DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);
+            return DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, DecideDeliveryCore), index.Facts.OS, computerName);
         }
 
         /// <summary>

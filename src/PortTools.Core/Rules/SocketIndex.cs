@@ -39,6 +39,9 @@ namespace PortTools
         private readonly Dictionary<int, BindBucketCache> _tcpBucketCaches;
         private ConnectTables? _connectTables;
 
+        // The index this one is a view of, when the connect() lookups can be shared (the same reserved ports).
+        private readonly SocketIndex? _lookupsOf;
+
         private SocketIndex(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order, IReadOnlyList<BindEvent>? history)
         {
             Facts = facts;
@@ -79,6 +82,28 @@ namespace PortTools
             _tcpBucketCaches = BindBucketCache.Replay(bindOrder, history, facts);
         }
 
+        // A view of another index with other host facts: the same sockets, chains and caches.
+        private SocketIndex(SocketIndex source, HostFacts facts)
+        {
+            Facts = facts;
+            Order = source.Order;
+            _entries = source._entries;
+            _byPort = source._byPort;
+            _established = source._established;
+            _listenerChains = source._listenerChains;
+            _udpChains = source._udpChains;
+            _udpPrimaryChains = source._udpPrimaryChains;
+            _groups = source._groups;
+            _tcpBucketCaches = source._tcpBucketCaches;
+            _lookupsOf = ReferenceEquals(facts.ReservedPorts, source.Facts.ReservedPorts) ? source._lookupsOf ?? source : null;
+        }
+
+        /// <summary>
+        /// The same table with other facts about the binder and the addresses (a simulation weighing
+        /// what it does not know): the sockets keep what they were indexed with.
+        /// </summary>
+        internal SocketIndex WithFacts(HostFacts facts) => new SocketIndex(this, facts);
+
         /// <summary>The host facts the table was indexed with.</summary>
         public HostFacts Facts { get; }
 
@@ -110,7 +135,7 @@ namespace PortTools
             new SocketIndex(table, facts, SocketTableOrder.BindOrder, history);
 
         /// <summary>The lookups of connect() decisions, built on the first one (tables asked only about binds never pay for them).</summary>
-        internal ConnectTables ConnectTables => _connectTables ?? System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
+        internal ConnectTables ConnectTables => _lookupsOf?.ConnectTables ?? _connectTables ?? System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
 
         /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
         internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;

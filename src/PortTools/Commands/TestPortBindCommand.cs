@@ -84,77 +84,91 @@ namespace PortTools.Commands
         [AllowEmptyCollection]
         public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
 
-        /// <summary>The simulated host's addresses (default: this host's).</summary>
+        /// <summary>
+        /// The facts of the host the table belongs to: a SocketHost from Get-SocketHost (run there, or
+        /// with -NetworkNamespace), an object that carries one (remoting, Import-Clixml,
+        /// ConvertFrom-Json) or its JSON text. Without it, the facts are those of the namespace this
+        /// session read the table from, or else unknown.
+        /// </summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateNotNull]
+        public PSObject? SocketHost { get; set; }
+
+        /// <summary>
+        /// A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id.
+        /// The trial bind happens inside it, against its table and facts; with -SocketTable, its facts are used.
+        /// </summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
+
+        /// <summary>The simulated host's addresses (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         public IPAddress[]? LocalAddress { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: this host's).</summary>
+        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0, 65536)]
         public int UnprivilegedPortStart { get; set; }
 
-        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: this host's).</summary>
+        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public PortRange EphemeralPortRange { get; set; }
 
-        /// <summary>The simulated user id that binds (default: this process's).</summary>
+        /// <summary>The simulated user id that binds (default: the SocketHost's; unknown without one). Any uid but 0 is unprivileged unless -Privileged says otherwise.</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0L, 4294967295L)]
         public long UserId { get; set; }
 
-        /// <summary>Whether the simulated user may bind privileged ports (default: this process's privilege).</summary>
+        /// <summary>Whether the simulated user may bind privileged ports (default: the SocketHost's, or as -UserId implies; unknown without either).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Privileged { get; set; }
 
-        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: this host's OS).</summary>
+        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: the SocketHost's OS, else this host's).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public TargetOS TargetOS { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_nonlocal_bind (and net.ipv6.ip_nonlocal_bind): an address the host does not have may be bound (not given: unknown).</summary>
+        /// <summary>The simulated net.ipv4.ip_nonlocal_bind (and net.ipv6.ip_nonlocal_bind): an address the host does not have may be bound (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter NonLocalBind { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_autobind_reuse: bind(0) with SO_REUSEADDR may share a port once none is free (not given: unknown).</summary>
+        /// <summary>The simulated net.ipv4.ip_autobind_reuse: bind(0) with SO_REUSEADDR may share a port once none is free (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter AutobindReuse { get; set; }
 
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
-            HostFactsReading host = LiveHost.ReadFacts();
-            foreach (string note in host.Notes)
-            {
-                WriteVerbose(note);
-            }
-
             if (ParameterSetName == SimulateSet)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                HostFacts facts = host.Facts.With(
+                TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
+                SocketHost host = SimulationHost(SocketHost, NetworkNamespace, table, os).With(
                     LocalAddress,
                     Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
                     Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
                     Bound(nameof(UserId)) ? UserId : null,
                     Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                    Bound(nameof(TargetOS)) ? TargetOS : null,
-                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : false,
-                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : false,
-                    unknown: (Bound(nameof(NonLocalBind)) ? HostFactKinds.None : HostFactKinds.NonLocalBind) | (Bound(nameof(AutobindReuse)) ? HostFactKinds.None : HostFactKinds.AutobindReuse));
-                _index = SocketIndex.Build(table, facts, SocketTableOrder.BindOrder);
+                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null);
+                host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                _index = SocketIndex.Build(table, HostFacts.From(host), SocketTableOrder.BindOrder);
                 return;
             }
 
             try
             {
-                SocketTableReadResult live = ReadLiveTable(new SocketQuery());
+                SocketHost host = ReadSocketHost(NetworkNamespace);
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder);
+                _index = SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
             }
             catch (OperationCanceledException)
             {
@@ -205,9 +219,9 @@ namespace PortTools.Commands
                 PortBindResult result;
                 try
                 {
-                    result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(_index, request, _computerName) : LiveBindCheck.Probe(_index, request);
+                    result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(_index, request, _computerName) : LiveBindCheck.Probe(_index, request, NetworkNamespace);
                 }
-                catch (Exception exception) when (exception is PlatformNotSupportedException)
+                catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
                 {
                     ThrowCoreError(exception, "PlatformNotSupported", port);
                     return;

@@ -20,7 +20,7 @@ namespace PortTools.Commands
         private const string SimulateSet = "Simulate";
 
         private SocketIndex? _index;
-        private LiveConnectHost? _host;
+        private LiveConnectProbe? _probe;
         private string? _computerName;
 
         /// <summary>Where to connect: 10.0.0.5:5432 or [2001:db8::5]:443.</summary>
@@ -75,8 +75,11 @@ namespace PortTools.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        /// <summary>Ask of another network namespace (Linux): a name, a namespace file path, or a process id.</summary>
-        [Parameter(ParameterSetName = LiveSet)]
+        /// <summary>
+        /// A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id.
+        /// The question is asked of its table, facts and routes; with -SocketTable, its facts are used.
+        /// </summary>
+        [Parameter]
         [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
         [ValidateNotNullOrEmpty]
         public string? NetworkNamespace { get; set; }
@@ -86,46 +89,56 @@ namespace PortTools.Commands
         [AllowEmptyCollection]
         public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
 
-        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: this host's OS).</summary>
+        /// <summary>
+        /// The facts of the host the table belongs to: a SocketHost from Get-SocketHost (run there, or
+        /// with -NetworkNamespace), an object that carries one (remoting, Import-Clixml,
+        /// ConvertFrom-Json) or its JSON text. Without it, the facts are those of the namespace this
+        /// session read the table from, or else unknown.
+        /// </summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateNotNull]
+        public PSObject? SocketHost { get; set; }
+
+        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: the SocketHost's OS, else this host's).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public TargetOS TargetOS { get; set; }
 
-        /// <summary>The simulated host's addresses (not given: unknown, and answers that turn on them say so).</summary>
+        /// <summary>The simulated host's addresses (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         public IPAddress[]? LocalAddress { get; set; }
 
-        /// <summary>The simulated ephemeral port range, such as 32768-60999 (not given: unknown; the OS default stands in).</summary>
+        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: the SocketHost's; unknown without one, when the OS default stands in).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public PortRange EphemeralPortRange { get; set; }
 
-        /// <summary>The simulated reserved ports (Linux ip_local_reserved_ports; Windows excluded port ranges).</summary>
+        /// <summary>The simulated reserved ports (Linux ip_local_reserved_ports; Windows excluded port ranges; default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public PortRange[]? ReservedPorts { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start.</summary>
+        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0, 65536)]
         public int UnprivilegedPortStart { get; set; }
 
-        /// <summary>The simulated user id that connects (0 is privileged, others are not unless -Privileged).</summary>
+        /// <summary>The simulated user id that connects (default: the SocketHost's; unknown without one). Any uid but 0 is unprivileged unless -Privileged says otherwise.</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0L, 4294967295L)]
         public long UserId { get; set; }
 
-        /// <summary>Whether the simulated user may bind privileged ports.</summary>
+        /// <summary>Whether the simulated user may bind privileged ports (default: the SocketHost's, or as -UserId implies; unknown without either).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Privileged { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_nonlocal_bind (and net.ipv6.ip_nonlocal_bind).</summary>
+        /// <summary>The simulated net.ipv4.ip_nonlocal_bind and net.ipv6.ip_nonlocal_bind (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter NonLocalBind { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_autobind_reuse.</summary>
+        /// <summary>The simulated net.ipv4.ip_autobind_reuse (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter AutobindReuse { get; set; }
 
-        /// <summary>The simulated net.ipv4.tcp_tw_reuse: 0, 1 or 2 (TCP only).</summary>
+        /// <summary>The simulated net.ipv4.tcp_tw_reuse: 0, 1 or 2 (TCP only; default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0, 2)]
         public int TcpTwReuse { get; set; }
@@ -137,25 +150,33 @@ namespace PortTools.Commands
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                _index = SocketIndex.Build(table, SimulatedFacts(), SocketTableOrder.BindOrder);
+                TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
+                SocketHost host = SimulationHost(SocketHost, NetworkNamespace, table, os).With(
+                    LocalAddress,
+                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                    Bound(nameof(UserId)) ? UserId : null,
+                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
+                    tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
+                    reservedPorts: ReservedPorts);
+                host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                _index = SocketIndex.Build(table, HostFacts.From(host), SocketTableOrder.BindOrder);
                 return;
             }
 
             try
             {
-                _host = LiveConnectHost.Read(NetworkNamespace);
-                foreach (string note in _host.Reading.Notes)
-                {
-                    WriteVerbose(note);
-                }
-
+                SocketHost host = ReadSocketHost(NetworkNamespace);
+                _probe = LiveConnectProbe.Open(NetworkNamespace);
                 SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, _host.Reading.Facts, SocketTableOrder.KernelOrder);
+                _index = SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
             }
             catch (OperationCanceledException)
             {
@@ -185,7 +206,7 @@ namespace PortTools.Commands
                 return;
             }
 
-            if (LocalPortRange is PortRange own && _index.Facts.Knows(HostFactKinds.EphemeralPorts) && _index.Facts.OS == TargetOS.Linux
+            if (LocalPortRange is PortRange own && _index.Facts.Knows(KnownHostFacts.EphemeralPortRange) && _index.Facts.OS == PortTools.TargetOS.Linux
                 && (own.Start < _index.Facts.EphemeralPortRange.Start || own.End > _index.Facts.EphemeralPortRange.End))
             {
                 WriteError(new ErrorRecord(
@@ -219,9 +240,9 @@ namespace PortTools.Commands
                     throw new ArgumentException(invalid);
                 }
 
-                if (_host is not null)
+                if (_probe is not null)
                 {
-                    request = _host.Complete(request);
+                    request = _probe.Complete(request);
                 }
 
                 result = RuleEngine.DecideConnect(_index, request, _computerName);
@@ -261,62 +282,6 @@ namespace PortTools.Commands
 
         /// <inheritdoc/>
         protected override void EndProcessing() => CompleteItemProgress();
-
-        /// <summary>
-        /// The simulated host: only what the parameters say. What they leave out is unknown, never
-        /// this process's value; the OS's defaults stand in, and answers that turn on them say so.
-        /// </summary>
-        private HostFacts SimulatedFacts()
-        {
-            TargetOS os = Bound(nameof(TargetOS)) ? TargetOS : TargetOSInfo.Current;
-            HostFactKinds unknown = HostFactKinds.TcpTimestamps;
-            if (LocalAddress is null)
-            {
-                unknown |= HostFactKinds.LocalAddresses;
-            }
-
-            if (!Bound(nameof(EphemeralPortRange)))
-            {
-                unknown |= HostFactKinds.EphemeralPorts;
-            }
-
-            if (!Bound(nameof(Privileged)) && !Bound(nameof(UserId)))
-            {
-                unknown |= HostFactKinds.Privilege;
-            }
-
-            if (!Bound(nameof(NonLocalBind)))
-            {
-                unknown |= HostFactKinds.NonLocalBind;
-            }
-
-            if (!Bound(nameof(AutobindReuse)))
-            {
-                unknown |= HostFactKinds.AutobindReuse;
-            }
-
-            if (!Bound(nameof(TcpTwReuse)))
-            {
-                unknown |= HostFactKinds.TcpTwReuse;
-            }
-
-            var defaults = new HostFacts(os, LocalAddress);
-            long userId = Bound(nameof(UserId)) ? UserId : 0;
-            return new HostFacts(os, LocalAddress)
-            {
-                EphemeralPortRange = Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : defaults.EphemeralPortRange,
-                ReservedPorts = ReservedPorts ?? Array.Empty<PortRange>(),
-                UnprivilegedPortStart = Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : defaults.UnprivilegedPortStart,
-                UserId = userId,
-                Privileged = Bound(nameof(Privileged)) ? Privileged.IsPresent : userId == 0,
-                NonLocalBind = NonLocalBind.IsPresent,
-                NonLocalBindV6 = NonLocalBind.IsPresent,
-                AutobindReuse = AutobindReuse.IsPresent,
-                TcpTwReuse = Bound(nameof(TcpTwReuse)) ? TcpTwReuse : 2,
-                BindV6Only = os is TargetOS.Windows or TargetOS.FreeBSD,
-                Unknown = unknown,
-            };
-        }
 
         private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }

@@ -11,12 +11,15 @@ namespace PortTools.Tests.Rules
     {
         private static readonly IPEndPoint Db = new IPEndPoint(IPAddress.Parse("10.0.0.5"), 5432);
 
-        private static HostFacts Linux(string range = "40000-40009", int twReuse = 2, bool autobindReuse = false, params string[] reserved) => new HostFacts(TargetOS.Linux, new[] { IPAddress.Parse("10.0.0.1"), IPAddress.Loopback, IPAddress.IPv6Loopback })
+        private static HostFacts Linux(string range = "40000-40009", int twReuse = 2, bool autobindReuse = false, params string[] reserved) => Linux(KnownHostFacts.None, range, twReuse, autobindReuse, reserved);
+
+        private static HostFacts Linux(KnownHostFacts unknown, string range = "40000-40009", int twReuse = 2, bool autobindReuse = false, params string[] reserved) => new HostFacts(TargetOS.Linux, new[] { IPAddress.Parse("10.0.0.1"), IPAddress.Loopback, IPAddress.IPv6Loopback })
         {
             EphemeralPortRange = PortRange.Parse(range),
             TcpTwReuse = twReuse,
             AutobindReuse = autobindReuse,
             ReservedPorts = reserved.Select(PortRange.Parse).ToArray(),
+            Known = KnownHostFacts.All & ~unknown,
         };
 
         private static PortConnectResult Decide(HostFacts facts, ConnectRequest request, params string[] table) =>
@@ -167,6 +170,34 @@ namespace PortTools.Tests.Rules
             Assert.Equal(IPAddress.Loopback, result.SourceAddress);
         }
 
+        [Theory]
+        [InlineData(KnownHostFacts.TcpTwReuse, "net.ipv4.tcp_tw_reuse of that host")]
+        [InlineData(KnownHostFacts.TcpTimestamps, "net.ipv4.tcp_timestamps of that host")]
+        [InlineData(KnownHostFacts.TcpTwReuseDelay, "net.ipv4.tcp_tw_reuse_delay of that host")]
+        public void An_unknown_TIME_WAIT_sysctl_is_named_never_taken_as_its_default(KnownHostFacts unknown, string named)
+        {
+            // Loopback, old enough, tcp_tw_reuse 2: taken over when every fact is known.
+            var request = new ConnectRequest { Destination = new IPEndPoint(IPAddress.Loopback, 5001), TimeWaitAge = _ => TimeSpan.FromSeconds(2) };
+            const string entry = "tcp TIME-WAIT 127.0.0.1:40000 127.0.0.1:5001";
+            Assert.True(Decide(Linux("40000-40000"), request, entry).CanConnect);
+
+            PortConnectResult result = Decide(Linux(unknown, "40000-40000"), request, entry);
+            Assert.Null(result.CanConnect);
+            Assert.Equal("EADDRNOTAVAIL", result.Error);
+            Assert.Contains(result.DependsOn, d => d.StartsWith(named, StringComparison.Ordinal));
+            Assert.Single(result.DependsOn);
+        }
+
+        [Fact]
+        public void Tcp_timestamps_off_on_this_host_leaves_no_TIME_WAIT_entry_to_take_over()
+        {
+            var request = new ConnectRequest { Destination = new IPEndPoint(IPAddress.Loopback, 5001), TimeWaitAge = _ => TimeSpan.FromSeconds(2) };
+            HostFacts off = new HostFacts(TargetOS.Linux) { EphemeralPortRange = PortRange.Parse("40000-40000"), TcpTimestamps = 0 };
+            PortConnectResult result = Decide(off, request, "tcp TIME-WAIT 127.0.0.1:40000 127.0.0.1:5001");
+            Assert.False(result.CanConnect);
+            Assert.Empty(result.DependsOn);
+        }
+
         [Fact]
         public void A_TIME_WAIT_entry_of_unknown_age_leaves_the_answer_open()
         {
@@ -270,7 +301,7 @@ namespace PortTools.Tests.Rules
             Assert.False(three.CanBind);
             Assert.Equal("EADDRINUSE", three.Error);
 
-            SocketIndex shared = SocketIndex.Build(new[] { SocketTuple.Parse("tcp ESTAB 127.0.0.1:40000 127.0.0.1:5000 reuseaddr noreuseport") }, Linux("40000-40000").With(unknown: HostFactKinds.AutobindReuse));
+            SocketIndex shared = SocketIndex.Build(new[] { SocketTuple.Parse("tcp ESTAB 127.0.0.1:40000 127.0.0.1:5000 reuseaddr noreuseport") }, Linux(KnownHostFacts.AutobindReuse, "40000-40000"));
             PortBindResult unknown = RuleEngine.DecideBind(shared, new BindRequest { Address = IPAddress.Loopback, Port = 0, ReuseAddress = true });
             Assert.Null(unknown.CanBind);
             Assert.Equal("EADDRINUSE", unknown.Error);
@@ -348,13 +379,14 @@ namespace PortTools.Tests.Rules
         [Fact]
         public void Unknown_host_facts_are_named_never_borrowed()
         {
-            HostFacts facts = new HostFacts(TargetOS.Linux) { Unknown = HostFactKinds.EphemeralPorts | HostFactKinds.LocalAddresses | HostFactKinds.Privilege };
+            HostFacts facts = HostFacts.From(new SocketHost { OS = TargetOS.Linux, NonLocalBind = false, TcpTwReuse = 2, TcpTimestamps = 1, AutobindReuse = false });
             PortConnectResult result = Decide(facts, new ConnectRequest { Destination = Db });
             Assert.Null(result.CanConnect);
             Assert.Contains(result.DependsOn, d => d.Contains("ip_local_port_range", StringComparison.Ordinal));
             Assert.Equal(28232, result.Available);
 
-            PortConnectResult address = Decide(facts.With(ephemeralPortRange: PortRange.Parse("40000-40009"), unknown: HostFactKinds.LocalAddresses), new ConnectRequest { Destination = Db, Address = IPAddress.Parse("192.0.2.7"), BindAddressNoPort = true });
+            HostFacts rangeKnown = HostFacts.From(new SocketHost { OS = TargetOS.Linux, EphemeralPortRange = PortRange.Parse("40000-40009"), ReservedPorts = Array.Empty<PortRange>(), NonLocalBind = false, TcpTwReuse = 2, TcpTimestamps = 1, AutobindReuse = false, UserId = 0, Privileged = true });
+            PortConnectResult address = Decide(rangeKnown, new ConnectRequest { Destination = Db, Address = IPAddress.Parse("192.0.2.7"), BindAddressNoPort = true });
             Assert.Null(address.CanConnect);
             Assert.Equal("EADDRNOTAVAIL", address.Error);
             Assert.Contains(address.DependsOn, d => d.Contains("whether 192.0.2.7 is an address of that host", StringComparison.Ordinal));

@@ -26,7 +26,7 @@ namespace PortTools.Rules.Bsd
         {
             HostFacts facts = index.Facts;
             TargetOS os = facts.OS;
-            var decision = new ConnectDecision(request, os) { RangeUnknown = !facts.Knows(HostFactKinds.EphemeralPorts), Tables = index.ConnectTables };
+            ConnectDecision decision = ConnectSupport.NewDecision(request, index);
             string prefix = os == TargetOS.Windows ? "windows" : os == TargetOS.FreeBSD ? "freebsd" : "macos";
             if (request.BindAddressNoPort || request.LocalPortRange is not null)
             {
@@ -45,10 +45,10 @@ namespace PortTools.Rules.Bsd
             if (request.Binds)
             {
                 bound = request.Address ?? (inet6 ? IPAddress.IPv6Any : IPAddress.Any);
-                BindRequest bindRequest = ConnectSupport.BindRequestFor(request, bound, facts, decision);
+                BindRequest bindRequest = ConnectSupport.BindRequestFor(request, bound);
                 decision.BindRequest = bindRequest;
-                BindDecision bind = RuleEngine.DecideBindCore(index, bindRequest);
-                if (!bind.Success)
+                BindDecision? bind = ConnectSupport.Bind(index, bindRequest, RuleEngine.DecideBindCore, decision);
+                if (bind is not null)
                 {
                     decision.Stage = ConnectStage.Bind;
                     decision.Error = ConnectError.Bind;
@@ -60,6 +60,11 @@ namespace PortTools.Rules.Bsd
                     foreach ((IndexedSocket socket, ConflictCause _) in bind.Conflicts)
                     {
                         decision.Conflicts.Add(socket);
+                    }
+
+                    foreach (string phrase in bind.DependsOn)
+                    {
+                        decision.AddDependency(phrase);
                     }
 
                     return decision.Settle(ConnectError.Bind);
@@ -112,10 +117,7 @@ namespace PortTools.Rules.Bsd
 
             decision.Rule = prefix + (max == 0 ? ".connect.exhausted" : ".connect.ephemeral");
             decision.AddNote(Note(os, request.Protocol, perDestination, request.Binds));
-            if (decision.RangeUnknown)
-            {
-                decision.AddDependency(ConnectExplanation.RangeUnknownPhrase(decision));
-            }
+            ConnectSupport.AddRangeCaveat(decision);
 
             if (min < request.Count && max >= request.Count)
             {

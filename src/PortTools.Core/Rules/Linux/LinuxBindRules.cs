@@ -51,12 +51,19 @@ namespace PortTools.Rules.Linux
         /// </summary>
         public static BindDecision? Precheck(SocketIndex index, BindRequest request) => Precheck(Propose(request, index.Facts), request, index.Facts);
 
+        /// <summary>bind() with IP_BIND_ADDRESS_NO_PORT and port 0, or the part of bind(address, 0) before the port: <see cref="Precheck(SocketIndex, BindRequest)"/> as a decision.</summary>
+        public static BindDecision DecideAddress(SocketIndex index, BindRequest request)
+        {
+            IndexedSocket proposed = Propose(request, index.Facts);
+            return Precheck(proposed, request, index.Facts) ?? new BindDecision(proposed, BindErrorKind.None, "linux.bind.address");
+        }
+
         private static BindDecision? Precheck(IndexedSocket proposed, BindRequest request, HostFacts facts)
         {
             // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
             if (request.Interface is not null && !facts.HasInterface(request.Interface))
             {
-                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
+                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "' (the host's interfaces: " + facts.InterfaceList() + ")");
             }
 
             return request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
@@ -75,7 +82,7 @@ namespace PortTools.Rules.Linux
             IPAddress address = request.Address;
             if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
             {
-                return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv4");
+                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
             }
 
             // 2. Then the privileged port check (__inet_bind checks the address first).
@@ -107,7 +114,7 @@ namespace PortTools.Rules.Linux
 
                 if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
                 {
-                    return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv4");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 return null;
@@ -127,7 +134,7 @@ namespace PortTools.Rules.Linux
             {
                 if (!facts.IsLocal(address))
                 {
-                    return NotLocal(Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)"), facts, "ipv6");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on the host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 // ipv6_chk_addr with the bound device: a host- or link-scope address must be on that
@@ -141,28 +148,17 @@ namespace PortTools.Rules.Linux
             return null;
         }
 
-        /// <summary>A non-local address: EADDRNOTAVAIL, unless the host's ip_nonlocal_bind is not known, which the answer then depends on.</summary>
-        private static BindDecision NotLocal(BindDecision failure, HostFacts facts, string family)
-        {
-            if (!facts.Knows(HostFactKinds.NonLocalBind))
-            {
-                failure.Detail = failure.Detail!.Replace("net." + family + ".ip_nonlocal_bind is off", "net." + family + ".ip_nonlocal_bind was not given");
-                failure.DependsOn.Add("net." + family + ".ip_nonlocal_bind of that host, which lets it bind an address it does not have");
-            }
-
-            return failure;
-        }
-
         private static BindDecision? PrivilegedPort(IndexedSocket proposed, BindRequest request, HostFacts facts)
         {
             if (request.Port != 0 && request.Port < facts.UnprivilegedPortStart && !(request.Privileged ?? facts.Privileged))
             {
+                long? uid = request.UserId ?? (facts.Knows(KnownHostFacts.UserId) ? facts.UserId : null);
                 return Fail(proposed, BindErrorKind.AccessDenied, "linux.eacces.privileged-port", string.Format(
                     CultureInfo.InvariantCulture,
-                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which uid {2} does not have",
+                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which {2} does not have",
                     request.Port,
                     facts.UnprivilegedPortStart,
-                    request.UserId ?? facts.UserId));
+                    uid is long known ? "uid " + known.ToString(CultureInfo.InvariantCulture) : "the user who binds"));
             }
 
             return null;
@@ -426,7 +422,7 @@ namespace PortTools.Rules.Linux
             }
 
             // The second round: ip_autobind_reuse (5.7+) lets a SO_REUSEADDR socket share a port as an explicit bind could.
-            bool autobindKnown = facts.Knows(HostFactKinds.AutobindReuse);
+            bool autobindKnown = facts.Knows(KnownHostFacts.AutobindReuse);
             if (tcp && request.ReuseAddress && (facts.AutobindReuse || !autobindKnown))
             {
                 var relax = new Bind0Classifier(index, proposed, relax: true);

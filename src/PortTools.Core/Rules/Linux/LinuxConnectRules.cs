@@ -27,27 +27,26 @@ namespace PortTools.Rules.Linux
 
         private static ConnectDecision DecidePorts(SocketIndex index, ConnectRequest request)
         {
-            HostFacts facts = index.Facts;
-            var decision = new ConnectDecision(request, TargetOS.Linux) { RangeUnknown = !facts.Knows(HostFactKinds.EphemeralPorts), Tables = index.ConnectTables, TcpTwReuse = facts.TcpTwReuse };
+            ConnectDecision decision = ConnectSupport.NewDecision(request, index);
             bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
             IPAddress? bound = null;
             if (request.Binds)
             {
                 bound = request.Address ?? (inet6 ? IPAddress.IPv6Any : IPAddress.Any);
-                BindRequest bindRequest = ConnectSupport.BindRequestFor(request, bound, facts, decision);
+                BindRequest bindRequest = ConnectSupport.BindRequestFor(request, bound);
                 decision.BindRequest = bindRequest;
                 if (request.Port != 0)
                 {
-                    BindDecision bind = LinuxBindRules.Decide(index, bindRequest);
-                    if (!bind.Success)
+                    BindDecision? failed = ConnectSupport.Bind(index, bindRequest, LinuxBindRules.Decide, decision);
+                    if (failed is not null)
                     {
-                        return FailAtBind(decision, bind);
+                        return FailAtBind(decision, failed);
                     }
 
                     return Prebound(index, request, decision, bound);
                 }
 
-                BindDecision? early = LinuxBindRules.Precheck(index, bindRequest);
+                BindDecision? early = ConnectSupport.Bind(index, bindRequest, LinuxBindRules.DecideAddress, decision);
                 if (early is not null)
                 {
                     return FailAtBind(decision, early);
@@ -74,6 +73,11 @@ namespace PortTools.Rules.Linux
             foreach ((IndexedSocket socket, ConflictCause _) in bind.Conflicts)
             {
                 decision.Conflicts.Add(socket);
+            }
+
+            foreach (string phrase in bind.DependsOn)
+            {
+                decision.AddDependency(phrase);
             }
 
             return decision.Settle(ConnectError.Bind);
@@ -220,7 +224,7 @@ namespace PortTools.Rules.Linux
             }
 
             (Ip16 Address, IPAddress? Text)[] sources = ConnectSupport.Sources(index.ConnectTables, request, bound, decision);
-            bool relaxPossible = request.ReuseAddress && (facts.AutobindReuse || !facts.Knows(HostFactKinds.AutobindReuse));
+            bool relaxPossible = request.ReuseAddress && (facts.AutobindReuse || !facts.Knows(KnownHostFacts.AutobindReuse));
             ConnectError failure = ConnectError.Bind;
             decision.BindError = BindErrorKind.AddressInUse;
             if (relaxPossible && (scan.Max == 0 || request.Count > scan.Min))
@@ -292,7 +296,7 @@ namespace PortTools.Rules.Linux
                 }
 
                 decision.Relax = (shared, unique, taken, uncertain);
-                bool autobindKnown = facts.Knows(HostFactKinds.AutobindReuse);
+                bool autobindKnown = facts.Knows(KnownHostFacts.AutobindReuse);
                 if (shared > 0 && !autobindKnown)
                 {
                     decision.Unknowns |= ConnectUnknowns.AutobindReuse;
@@ -385,9 +389,9 @@ namespace PortTools.Rules.Linux
 
         private static void AddDependencies(ConnectDecision decision)
         {
-            if (decision.Range is not null && decision.RangeUnknown)
+            if (decision.Range is not null)
             {
-                decision.AddDependency(ConnectExplanation.RangeUnknownPhrase(decision));
+                ConnectSupport.AddRangeCaveat(decision);
             }
 
             int count = decision.Request.Count;
@@ -563,7 +567,7 @@ namespace PortTools.Rules.Linux
         public PortUse TimeWaitUse(IndexedSocket entry)
         {
             // tcp_tw_reuse first: it refuses most entries outright, and costs nothing to check.
-            bool reuseKnown = _facts.Knows(HostFactKinds.TcpTwReuse);
+            bool reuseKnown = _facts.Knows(KnownHostFacts.TcpTwReuse);
             if (_autobind && reuseKnown)
             {
                 int mode = _facts.TcpTwReuse;
@@ -575,16 +579,17 @@ namespace PortTools.Rules.Linux
 
             // Timestamps: known when this host sends none, or when the peer is this host itself.
             PortUse timestamps;
-            if (!_facts.Knows(HostFactKinds.TcpTimestamps))
+            bool peerIsHere = ConnectSupport.IsLoopback(entry.Remote) || (_facts.Knows(KnownHostFacts.Addresses) && _facts.IsLocal(entry.Socket.RemoteAddress));
+            if (!_facts.Knows(KnownHostFacts.TcpTimestamps))
             {
                 timestamps = PortUse.Maybe;
-                Unknowns |= ConnectUnknowns.Timestamps;
+                Unknowns |= ConnectUnknowns.TcpTimestamps | (peerIsHere ? ConnectUnknowns.None : ConnectUnknowns.Timestamps);
             }
             else if (_facts.TcpTimestamps == 0)
             {
                 return PortUse.No;
             }
-            else if (ConnectSupport.IsLoopback(entry.Remote) || (_facts.Knows(HostFactKinds.LocalAddresses) && _facts.IsLocal(entry.Socket.RemoteAddress)))
+            else if (peerIsHere)
             {
                 timestamps = PortUse.Yes;
             }
@@ -610,6 +615,12 @@ namespace PortTools.Rules.Linux
             {
                 Unknowns |= ConnectUnknowns.TimeWaitAge;
                 return PortUse.Maybe;
+            }
+
+            if (!_facts.Knows(KnownHostFacts.TcpTwReuseDelay))
+            {
+                Unknowns |= ConnectUnknowns.TcpTwReuseDelay;
+                return timestamps == PortUse.No ? PortUse.No : PortUse.Maybe;
             }
 
             return age.Value.TotalMilliseconds <= _facts.TcpTwReuseDelay ? PortUse.No : timestamps;

@@ -84,15 +84,15 @@ namespace PortTools.Tests.Rules.Differential
         internal (PortConnectResult Result, ConnectDecision Decision) Predict(ConnectRequest request)
         {
             SocketTableReadResult table = LiveSocketTable.Read(new SocketQuery { NetworkNamespace = Client.Name, IncludeProcesses = false });
-            LiveConnectHost host = LiveConnectHost.Read(Client.Name);
+            SocketHost host = SocketHost.Read(Client.Name);
             IReadOnlyList<SocketTuple> sockets = table.Sockets;
             if (_knownFlags.Count > 0)
             {
                 sockets = sockets.Select(s => _knownFlags.TryGetValue((s.Protocol, s.LocalPort), out var flags) ? With(s, flags.ReuseAddress, flags.ReusePort) : s).ToList();
             }
 
-            SocketIndex index = SocketIndex.Build(sockets, host.Reading.Facts, SocketTableOrder.KernelOrder);
-            ConnectRequest complete = host.Complete(request);
+            SocketIndex index = SocketIndex.Build(sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
+            ConnectRequest complete = LiveConnectProbe.Open(Client.Name).Complete(request);
             return (RuleEngine.DecideConnect(index, complete), RuleEngine.DecideConnectCore(index, complete));
         }
 
@@ -150,14 +150,14 @@ namespace PortTools.Tests.Rules.Differential
         public int StepBind0(string category, string description, TransportProtocol protocol, IPAddress address, bool reuseAddress)
         {
             SocketTableReadResult table = LiveSocketTable.Read(new SocketQuery { NetworkNamespace = Client.Name, IncludeProcesses = false });
-            LiveConnectHost host = LiveConnectHost.Read(Client.Name);
+            SocketHost host = SocketHost.Read(Client.Name);
             IReadOnlyList<SocketTuple> sockets = table.Sockets;
             if (_knownFlags.Count > 0)
             {
                 sockets = sockets.Select(s => _knownFlags.TryGetValue((s.Protocol, s.LocalPort), out var flags) ? With(s, flags.ReuseAddress, flags.ReusePort) : s).ToList();
             }
 
-            SocketIndex index = SocketIndex.Build(sockets, host.Reading.Facts, SocketTableOrder.KernelOrder);
+            SocketIndex index = SocketIndex.Build(sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
             PortBindResult predicted = RuleEngine.DecideBind(index, new BindRequest { Protocol = protocol, Address = address, Port = 0, ReuseAddress = reuseAddress });
             int fd = Client.Open(protocol == TransportProtocol.Tcp, address.AddressFamily == AddressFamily.InterNetworkV6, reuseAddress);
             int errno = Client.Bind(fd, address, 0);

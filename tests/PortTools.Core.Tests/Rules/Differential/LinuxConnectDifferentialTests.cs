@@ -402,8 +402,8 @@ namespace PortTools.Tests.Rules.Differential
                 }
 
                 SocketTableReadResult table = LiveSocketTable.Read(new SocketQuery { NetworkNamespace = lab.Client.Name, IncludeProcesses = false });
-                LiveConnectHost host = LiveConnectHost.Read(lab.Client.Name);
-                EphemeralPortUsage row = EphemeralPortUsageAnalyzer.Analyze(table.Sockets, host.Reading.Facts).Single(r => r.Destination == "192.0.2.2:5432");
+                SocketHost host = SocketHost.Read(lab.Client.Name);
+                EphemeralPortUsage row = EphemeralPortUsageAnalyzer.Analyze(table.Sockets, host, timeWaitAge: LiveConnectProbe.Open(lab.Client.Name).TimeWaitAges).Single(r => r.Destination == "192.0.2.2:5432");
                 Assert.Equal(90, row.InUse);
                 Assert.Equal(100, row.Capacity);
 

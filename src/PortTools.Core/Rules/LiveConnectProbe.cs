@@ -11,24 +11,20 @@ namespace PortTools
 {
     /// <summary>
     /// What a connect() question asks of a live host (this one, or a Linux network namespace) besides
-    /// its socket table: its facts, read inside the namespace; the source address its route to a
-    /// destination gives (a UDP socket's connect() answers that without sending anything); and how
-    /// long its TIME-WAIT entries have existed (Linux /proc/net/tcp timers), read only when an
-    /// answer turns on them.
+    /// its socket table and its SocketHost: the source address its route to a destination gives (a
+    /// UDP socket's connect() answers that without sending anything), and how long its TIME-WAIT
+    /// entries have existed (Linux /proc/net/tcp timers), read only when an answer turns on them.
+    /// Both are read inside the namespace.
     /// </summary>
-    public sealed class LiveConnectHost
+    public sealed class LiveConnectProbe
     {
         private readonly NetworkNamespace? _space;
         private Dictionary<(Ip16, int, Ip16, int), TimeSpan>? _timeWaitAges;
 
-        private LiveConnectHost(HostFactsReading reading, NetworkNamespace? space)
+        private LiveConnectProbe(NetworkNamespace? space)
         {
-            Reading = reading;
             _space = space;
         }
-
-        /// <summary>The host's facts and what could not be read.</summary>
-        public HostFactsReading Reading { get; }
 
         /// <summary>The namespace, as the user named it, or null for this process's.</summary>
         public string? NetworkNamespace => _space?.Specification;
@@ -36,25 +32,37 @@ namespace PortTools
         /// <summary>How long each TIME-WAIT entry has existed (Linux; read on first use), or null where that cannot be read.</summary>
         public Func<SocketTuple, TimeSpan?>? TimeWaitAges => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? TimeWaitAge : null;
 
-        /// <summary>Reads the facts of this host or, on Linux, of a network namespace (on a thread inside it, so /proc/sys and the interfaces are the namespace's).</summary>
+        /// <summary>Opens this host or, on Linux, a network namespace, whose route and TIME-WAIT timers are then read on a thread inside it.</summary>
         /// <param name="networkNamespace">A name under /run/netns, a namespace file, or a process id; null for this process's namespace.</param>
-        /// <returns>The host.</returns>
+        /// <returns>The probe.</returns>
         /// <exception cref="NetworkNamespaceException">The namespace does not exist or cannot be entered.</exception>
         /// <exception cref="PlatformNotSupportedException">A namespace was named on another OS than Linux.</exception>
-        public static LiveConnectHost Read(string? networkNamespace)
+        public static LiveConnectProbe Open(string? networkNamespace)
         {
             if (networkNamespace is null)
             {
-                return new LiveConnectHost(LiveHost.ReadFacts(), null);
+                return new LiveConnectProbe(null);
             }
 
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
             {
-                throw new PlatformNotSupportedException("Network namespaces exist only on Linux.");
+                throw new PlatformNotSupportedException("Network namespaces exist only on Linux; -NetworkNamespace cannot be used on " + RuntimeInformation.OSDescription + ".");
             }
 
-            NetworkNamespace space = Linux.NetworkNamespace.Resolve(networkNamespace);
-            return new LiveConnectHost(space.Run(LiveHost.ReadFacts), space);
+            return new LiveConnectProbe(Linux.NetworkNamespace.Resolve(networkNamespace));
+        }
+
+        /// <summary>A namespace this process read a table from, entered again; null when it is gone or cannot be entered.</summary>
+        internal static LiveConnectProbe? Open(NetworkNamespaceInfo origin)
+        {
+            try
+            {
+                return new LiveConnectProbe(Linux.NetworkNamespace.Reopen(origin));
+            }
+            catch (NetworkNamespaceException)
+            {
+                return null;
+            }
         }
 
         /// <summary>
