@@ -381,7 +381,7 @@ namespace PortTools
 
             foreach (string note in decision.Notes)
             {
-                text.Append(". ").Append(note);
+                text.Append(". ").Append(Sentence(note));
             }
 
             if (decision.Caveats != BindCaveats.None)
@@ -390,6 +390,19 @@ namespace PortTools
             }
 
             return text.Append('.').ToString().Replace("..", ".");
+        }
+
+        /// <summary>A note as the start of a sentence: a leading plain word is capitalized ("the ports" to "The ports"), a name such as listen() or ip_autobind_reuse is left as written.</summary>
+        internal static string Sentence(string note)
+        {
+            int end = 0;
+            while (end < note.Length && note[end] >= 'a' && note[end] <= 'z')
+            {
+                end++;
+            }
+
+            bool plainWord = end > 0 && (end == note.Length || note[end] == ' ' || note[end] == ',');
+            return plainWord ? char.ToUpperInvariant(note[0]) + note.Substring(1) : note;
         }
 
         public static string Options(BindRequest request)

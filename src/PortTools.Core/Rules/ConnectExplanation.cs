@@ -169,8 +169,15 @@ namespace PortTools
             switch (decision.Stage)
             {
                 case ConnectStage.Bind:
-                    text.Append("bind() before connect() fails with ").Append(errorName).Append(": ");
                     string bindReason = decision.Bind is null || decision.BindRequest is null ? string.Empty : BindExplanation.Reason(decision.Bind, decision.BindRequest, errorName, decision.OS);
+                    if (decision.Bind?.Otherwise is not null)
+                    {
+                        // Unknown host facts decide between two failures: the bind's Reason says both.
+                        text.Append("bind() before connect() fails whatever the unknown facts are, with one error or another: ").Append(bindReason.TrimEnd('.'));
+                        break;
+                    }
+
+                    text.Append("bind() before connect() fails with ").Append(errorName).Append(": ");
                     int colon = bindReason.IndexOf(": ", StringComparison.Ordinal);
                     text.Append(colon >= 0 ? bindReason.Substring(colon + 2).TrimEnd('.') : bindReason.TrimEnd('.'));
                     break;
@@ -189,7 +196,7 @@ namespace PortTools
             {
                 foreach (string note in decision.Notes)
                 {
-                    text.Append(". ").Append(note);
+                    text.Append(". ").Append(BindExplanation.Sentence(note));
                 }
             }
 

@@ -392,6 +392,28 @@ namespace PortTools.Tests.Rules
             Assert.Contains(address.DependsOn, d => d.Contains("whether 192.0.2.7 is an address of that host", StringComparison.Ordinal));
         }
 
+        [Fact]
+        public void The_bind_before_connect_is_weighed_like_any_bind()
+        {
+            // The host's addresses are not known; its user is: uid 1000, without CAP_NET_BIND_SERVICE.
+            HostFacts facts = HostFacts.From(new SocketHost { OS = TargetOS.Linux, EphemeralPortRange = PortRange.Parse("40000-40009"), ReservedPorts = Array.Empty<PortRange>(), UnprivilegedPortStart = 1024, NonLocalBind = false, UserId = 1000, Privileged = false });
+            var request = new ConnectRequest { Destination = Db, Address = IPAddress.Parse("192.0.2.6"), Port = 80 };
+            PortConnectResult result = Decide(facts, request);
+
+            // Not local: EADDRNOTAVAIL; local: EACCES. It fails either way, and the Reason says both.
+            Assert.NotEqual(true, result.CanConnect);
+            Assert.Equal("EADDRNOTAVAIL", result.Error);
+            Assert.Equal(new[] { "whether 192.0.2.6 is an address of that host" }, result.DependsOn);
+            Assert.StartsWith("bind() before connect() fails whatever the unknown facts are, with one error or another: 192.0.2.6:80/tcp depends on what is not known of that host", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("Otherwise: bind() fails with EACCES", result.Reason, StringComparison.Ordinal);
+
+            // Port 8080 binds wherever the address is local, so the connect() answer waits on that fact alone.
+            PortConnectResult unprivileged = Decide(facts, new ConnectRequest { Destination = Db, Address = IPAddress.Parse("192.0.2.6"), Port = 8080 });
+            Assert.Null(unprivileged.CanConnect);
+            Assert.Equal("EADDRNOTAVAIL", unprivileged.Error);
+            Assert.Equal(new[] { "whether 192.0.2.6 is an address of that host" }, unprivileged.DependsOn);
+        }
+
         public static IEnumerable<object[]> BadRequests() => new[]
         {
             new object[] { new ConnectRequest { Destination = new IPEndPoint(IPAddress.Parse("10.0.0.5"), 0) }, "has no port" },
