@@ -170,6 +170,20 @@ Describe 'Get-SocketHost' {
             (Test-PortBind 8500 -Address 10.0.0.5 -SocketTable @() -SocketHost $web02 -LocalAddress 10.0.0.9).Error | Should -Be 'EADDRNOTAVAIL'
             (Test-PortBind 0 -SocketTable @() -SocketHost $web02 -EphemeralPortRange 50000-50009).Reason | Should -Match '50000-50009'
             (Test-PortBind 80 -SocketTable @() -SocketHost $web02 -TargetOS Linux).Error | Should -Be 'EACCES'
+            (Test-PortBind 8500 -Address 192.0.2.77 -SocketTable @() -SocketHost $web02).Error | Should -Be 'EADDRNOTAVAIL'
+            (Test-PortBind 8500 -Address 192.0.2.77 -SocketTable @() -SocketHost $web02 -NonLocalBind).CanBind | Should -BeTrue
+            $shared = 40000..40099 | ForEach-Object { "tcp ESTAB 10.0.0.5:$_ 10.0.0.9:443 reuseaddr noreuseport" }
+            (Test-PortBind 0 -Address 10.0.0.5 -ReuseAddress -SocketTable $shared -SocketHost $web02).CanBind | Should -BeFalse
+            (Test-PortBind 0 -Address 10.0.0.5 -ReuseAddress -SocketTable $shared -SocketHost $web02 -AutobindReuse).CanBind | Should -BeTrue
+        }
+
+        It 'names an unknown ip_autobind_reuse when bind(0) turns on it, and nothing when it does not' {
+            $shared = 40000..40099 | ForEach-Object { "tcp ESTAB 10.0.0.5:$_ 10.0.0.9:443 reuseaddr noreuseport" }
+            $unknown = [PortTools.SocketHost]@{ OS = 'Linux'; EphemeralPortRange = [PortTools.PortRange]'40000-40099'; ReservedPorts = [PortTools.PortRange[]]@(); Addresses = [PortTools.HostAddress[]]@('10.0.0.5/24 dev eth0') }
+            $result = Test-PortBind 0 -Address 10.0.0.5 -ReuseAddress -SocketTable $shared -SocketHost $unknown
+            $result.CanBind | Should -BeNullOrEmpty
+            $result.DependsOn -join ' ' | Should -BeLike '*net.ipv4.ip_autobind_reuse of that host*'
+            (Test-PortBind 0 -Address 10.0.0.5 -ReuseAddress -SocketTable $shared[1..99] -SocketHost $unknown).DependsOn | Should -BeNullOrEmpty
         }
 
         It 'answers ENODEV, as the kernel there would, for an -Interface the host does not have' {

@@ -85,7 +85,10 @@ Describe 'Test-PortConnect' {
         It 'never borrows this host''s facts: what is not given is named' {
             $result = Test-PortConnect 10.0.0.5:5432 -SocketTable @() -TargetOS Linux
             $result.CanConnect | Should -BeNullOrEmpty
-            $result.DependsOn -join ' ' | Should -BeLike '*ip_local_port_range*not given*'
+            $result.DependsOn -join ' ' | Should -BeLike '*ip_local_port_range*not known*'
+            $unreserved = Test-PortConnect 10.0.0.5:5432 -SocketTable @() -EphemeralPortRange 40000-40009 -TargetOS Linux
+            $unreserved.CanConnect | Should -BeTrue
+            $unreserved.Reason | Should -BeLike '*counted with none reserved, as that host''s net.ipv4.ip_local_reserved_ports are not known*'
             $address = Test-PortConnect 10.0.0.5:5432 -Address 192.0.2.77 -BindAddressNoPort -SocketTable @() -EphemeralPortRange 40000-40009 -TargetOS Linux
             $address.CanConnect | Should -BeNullOrEmpty
             $address.DependsOn -join ' ' | Should -BeLike '*whether 192.0.2.77 is an address of that host*'
@@ -96,6 +99,46 @@ Describe 'Test-PortConnect' {
             $answer | Should -BeExactly $false
             $warnings | Should -HaveCount 1
             Test-PortConnect 10.0.0.5:5432 @Facts -Quiet | Should -BeExactly $true
+        }
+    }
+
+    Context 'Host facts from a SocketHost' {
+        BeforeAll {
+            # Another machine's facts, as Get-SocketHost wrote them there.
+            $script:Db01 = [PortTools.SocketHost]@{
+                ComputerName = 'db01'; OS = 'Linux'; Addresses = [PortTools.HostAddress[]]@('127.0.0.1/8 dev lo', '10.0.0.1/24 dev eth0')
+                Interfaces = [string[]]@('lo', 'eth0'); EphemeralPortRange = [PortTools.PortRange]'40100-40101'; ReservedPorts = [PortTools.PortRange[]]@()
+                UnprivilegedPortStart = 1024; NonLocalBind = $false; NonLocalBindV6 = $false; BindV6Only = $false
+                TcpTwReuse = 0; TcpTwReuseDelay = 1000; AutobindReuse = $false; TcpTimestamps = 1; UserId = 1000; Privileged = $false
+            }
+            $script:Waiting = 'tcp TIME-WAIT 127.0.0.1:40100 127.0.0.1:6379'
+        }
+
+        It 'takes every fact from the SocketHost, and the answer turns on none' {
+            $result = Test-PortConnect 127.0.0.1:6379 -SocketTable $Waiting -SocketHost $Db01 -Count 2
+            $result.CanConnect | Should -BeFalse
+            $result.DependsOn | Should -BeNullOrEmpty
+            $result.SearchedRange.ToString() | Should -Be '40100-40101'
+            $result.Available | Should -Be 1
+            $result.Reason | Should -BeLike '*net.ipv4.tcp_tw_reuse=0*'
+            $result.TargetOS | Should -Be 'Linux'
+        }
+
+        It 'lets -TcpTwReuse, -NonLocalBind and -AutobindReuse override the SocketHost''s facts' {
+            $reuse = Test-PortConnect 127.0.0.1:6379 -SocketTable $Waiting -SocketHost $Db01 -TcpTwReuse 2 -Count 2
+            $reuse.CanConnect | Should -BeNullOrEmpty # the entry's age is not in a table given by hand
+            $reuse.DependsOn -join ' ' | Should -BeLike '*how long the TIME-WAIT entries*'
+            (Test-PortConnect 10.0.0.5:5432 -Address 192.0.2.7 -BindAddressNoPort -SocketTable @() -SocketHost $Db01).Error | Should -Be 'EADDRNOTAVAIL'
+            (Test-PortConnect 10.0.0.5:5432 -Address 192.0.2.7 -BindAddressNoPort -SocketTable @() -SocketHost $Db01 -NonLocalBind).CanConnect | Should -BeTrue
+            $shared = 'tcp ESTAB 10.0.0.1:40100 10.0.0.9:443 reuseaddr noreuseport', 'tcp ESTAB 10.0.0.1:40101 10.0.0.9:443 reuseaddr noreuseport'
+            (Test-PortConnect 10.0.0.5:5432 -Address 10.0.0.1 -ReuseAddress -SocketTable $shared -SocketHost $Db01).CanConnect | Should -BeFalse
+            (Test-PortConnect 10.0.0.5:5432 -Address 10.0.0.1 -ReuseAddress -SocketTable $shared -SocketHost $Db01 -AutobindReuse).CanConnect | Should -BeTrue
+        }
+
+        It 'takes the SocketHost as JSON text, and refuses one of another OS than -TargetOS' {
+            $json = $Db01 | ConvertTo-Json
+            (Test-PortConnect 127.0.0.1:6379 -SocketTable $Waiting -SocketHost $json).Available | Should -Be 1
+            { Test-PortConnect 127.0.0.1:6379 -SocketTable $Waiting -SocketHost $Db01 -TargetOS Windows -ErrorAction Stop } | Should -Throw '*a Linux host, but -TargetOS asks for Windows*'
         }
     }
 
@@ -160,6 +203,90 @@ Describe 'Test-PortConnect' {
             $result.CanConnect | Should -BeTrue
             $result.SourceAddress | Should -Be ([ipaddress]'127.0.0.1')
             $result.Available | Should -BeGreaterThan 0
+        }
+    }
+
+    Context 'A namespace''s table and SocketHost, live and carried' -Skip:(-not $IsRoot) {
+        BeforeAll {
+            # A namespace with a range of 10, tcp_tw_reuse 0, a database on 127.0.0.1:5432 with three
+            # connections to it and one that the client closed (TIME-WAIT), held by a shell inside it.
+            $script:Carried = 'pt-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            & ip netns add $Carried
+            & ip -n $Carried link set lo up
+            & ip netns exec $Carried sysctl -q -w 'net.ipv4.ip_local_port_range=40000 40009' 'net.ipv4.tcp_tw_reuse=0'
+            $setup = @(
+                '$l = [Net.Sockets.Socket]::new(''InterNetwork'', ''Stream'', ''Tcp''); $l.Bind([Net.IPEndPoint]::new([ipaddress]''127.0.0.1'', 5432)); $l.Listen(16)'
+                '$held = foreach ($i in 1..3) { $c = [Net.Sockets.Socket]::new(''InterNetwork'', ''Stream'', ''Tcp''); $c.Connect(''127.0.0.1'', 5432); $c; $l.Accept() }'
+                '$t = [Net.Sockets.Socket]::new(''InterNetwork'', ''Stream'', ''Tcp''); $t.Connect(''127.0.0.1'', 5432); $ta = $l.Accept(); $t.Close(); Start-Sleep -Milliseconds 200; $ta.Close(); Start-Sleep -Milliseconds 200'
+                '''ready''; $null = [Console]::In.ReadLine()'
+            ) -join '; '
+            $start = [System.Diagnostics.ProcessStartInfo]::new('ip')
+            foreach ($argument in 'netns', 'exec', $Carried, (Get-PowerShellPath), '-NoProfile', '-NonInteractive', '-Command', $setup) {
+                $start.ArgumentList.Add($argument)
+            }
+            $start.RedirectStandardInput = $true
+            $start.RedirectStandardOutput = $true
+            $start.UseShellExecute = $false
+            $script:Holder = [System.Diagnostics.Process]::Start($start)
+            $ready = $Holder.StandardOutput.ReadLineAsync()
+            if (-not $ready.Wait(60000) -or $ready.Result -ne 'ready') { throw "The shell in namespace $Carried did not start: $($ready.Result)" }
+
+            $script:Live = Test-PortConnect 127.0.0.1:5432 -NetworkNamespace $Carried -Count 10
+            $script:Table = Get-SocketTuple -NetworkNamespace $Carried
+            $script:Facts = Get-SocketHost -NetworkNamespace $Carried
+
+            function Get-Answer {
+                # What a reader compares: everything but the words on where the source address came from.
+                param($Result)
+                '{0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}' -f $Result.CanConnect, $Result.Error, $Result.Available, $Result.SourcePort, ($Result.SourcePorts -join ','), ($Result.DependsOn -join ';'), $Result.Rule, $Result.SourceAddress
+            }
+        }
+
+        AfterAll {
+            if ($Holder) {
+                $Holder.StandardInput.Close()
+                if (-not $Holder.WaitForExit(10000)) { $Holder.Kill() }
+                $Holder.Dispose()
+            }
+            & ip netns del $Carried
+        }
+
+        It 'answers live from the namespace''s table and facts' {
+            $Live.CanConnect | Should -BeFalse
+            $Live.Error | Should -Be 'EADDRNOTAVAIL'
+            $Live.Available | Should -Be 6 # 10 ports, 3 connections and a TIME-WAIT entry that tcp_tw_reuse=0 leaves alone
+            $Live.DependsOn | Should -BeNullOrEmpty
+            $Live.Reason | Should -BeLike '*net.ipv4.tcp_tw_reuse=0*'
+            $Facts.TcpTwReuse | Should -Be 0
+            $Facts.TcpTimestamps | Should -Be 1
+        }
+
+        It 'gives the live answer with -SocketHost from Get-SocketHost' {
+            $text = [string[]]($Table | ForEach-Object { $_.ToString() }) # text: no namespace this session could read facts from
+            Get-Answer (Test-PortConnect 127.0.0.1:5432 -SocketTable $text -SocketHost $Facts -Count 10) | Should -Be (Get-Answer $Live)
+            Get-Answer (Test-PortConnect 127.0.0.1:5432 -SocketTable $Table -Count 10) | Should -Be (Get-Answer $Live) # the table brings its namespace's facts
+        }
+
+        It 'gives the live answer with a SocketHost from Import-Clixml and from ConvertFrom-Json' {
+            $path = Join-Path $TestDrive 'carried.xml'
+            $Facts | Export-Clixml -LiteralPath $path
+            $text = [string[]]($Table | ForEach-Object { $_.ToString() })
+            Get-Answer (Test-PortConnect 127.0.0.1:5432 -SocketTable $text -SocketHost (Import-Clixml -LiteralPath $path) -Count 10) | Should -Be (Get-Answer $Live)
+            Get-Answer (Test-PortConnect 127.0.0.1:5432 -SocketTable $text -SocketHost ($Facts | ConvertTo-Json | ConvertFrom-Json) -Count 10) | Should -Be (Get-Answer $Live)
+        }
+
+        It 'says what it depends on for the same text without the SocketHost' {
+            $text = [string[]]($Table | ForEach-Object { $_.ToString() })
+            $unknown = Test-PortConnect 127.0.0.1:5432 -SocketTable $text -Count 10
+            $unknown.CanConnect | Should -BeNullOrEmpty # the default range would serve ten calls; the namespace's does not
+            $unknown.Available | Should -BeGreaterThan 10
+            $unknown.DependsOn -join ' ' | Should -BeLike '*ip_local_port_range*not known*'
+        }
+
+        It 'agrees with Measure-EphemeralPortUsage in the namespace' {
+            $row = Measure-EphemeralPortUsage -NetworkNamespace $Carried | Where-Object Destination -EQ '127.0.0.1:5432'
+            $row.Available | Should -Be $Live.Available
+            $row.DependsOn | Should -BeNullOrEmpty
         }
     }
 
