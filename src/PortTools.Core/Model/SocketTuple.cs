@@ -127,6 +127,13 @@ namespace PortTools
         /// </summary>
         public NetworkNamespaceInfo? NetworkNamespace { get; init; }
 
+        /// <summary>
+        /// The container the socket belongs to, where the owning process's cgroup (or, for a socket
+        /// without an owner, its namespace's processes) say so: Get-SocketTuple -AllNetworkNamespaces
+        /// fills it in. Null outside containers and when unknown. Not part of equality.
+        /// </summary>
+        public ContainerInfo? Container { get; init; }
+
         /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
         /// <param name="computerName">The computer.</param>
         /// <returns>The socket; every other property is unchanged.</returns>
