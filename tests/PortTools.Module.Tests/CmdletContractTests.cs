@@ -202,8 +202,11 @@ namespace PortTools.Module.Tests
             Assert.True(cmdlet.Parameter("State").ElementType.IsEnum);
             Assert.True(cmdlet.Parameter("Protocol").ElementType.IsEnum);
             Assert.Contains("SocketStateTransformationAttribute", cmdlet.Parameter("State").AttributeNames);
-            Assert.Equal(new[] { "SkipProcess", "WithProcess" }, cmdlet.ParameterSetNames().OrderBy(s => s));
-            Assert.Equal(new[] { "PortTools.SocketTuple" }, cmdlet.OutputTypes);
+            Assert.Equal(new[] { "SkipProcess", "Unix", "WithProcess" }, cmdlet.ParameterSetNames().OrderBy(s => s));
+            Assert.Equal(new[] { "PortTools.SocketTuple", "PortTools.UnixSocket" }, cmdlet.OutputTypes.OrderBy(t => t));
+            Assert.True(cmdlet.Parameter("Path").SupportsWildcards);
+            Assert.Equal(new[] { "Unix" }, cmdlet.Parameter("Path").Sets.Select(s => s.Name));
+            Assert.Equal(new[] { "SkipProcess", "WithProcess" }, cmdlet.Parameter("LocalPort").Sets.Select(s => s.Name).OrderBy(s => s));
         }
 
         [Fact]
@@ -277,7 +280,9 @@ namespace PortTools.Module.Tests
             var types = Module.CoreAssembly.GetTypes().Concat(Module.ModuleAssembly.GetTypes()).Where(t => t.IsPublic).Select(t => t.FullName!).ToHashSet();
             foreach (string view in FormatViews())
             {
-                Assert.Contains(view.Replace("Deserialized.", string.Empty), types);
+                // "PortTools.SocketTuple#NetworkNamespace" is a view of SocketTuple that a cmdlet selects by adding the name.
+                string type = view.Replace("Deserialized.", string.Empty);
+                Assert.Contains(type.Contains('#') ? type.Substring(0, type.IndexOf('#')) : type, types);
             }
         }
 

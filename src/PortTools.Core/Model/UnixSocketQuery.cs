@@ -33,6 +33,12 @@ namespace PortTools
         /// <summary>Read every network namespace of the host, each once (Linux; root sees them all).</summary>
         public bool AllNetworkNamespaces { get; set; }
 
+        /// <summary>Whether a UNIX socket can be in a state given as a filter: Listen, Established (or Connected) and Unconnected (or Closed, Bound).</summary>
+        /// <param name="state">The state.</param>
+        /// <returns>Whether any UNIX socket can match it.</returns>
+        public static bool IsUnixState(SocketState state) =>
+            UnixSocketText.Normalize(state) is SocketState.Listen or SocketState.Established or SocketState.Unconnected;
+
         internal bool NeedsProcesses => IncludeProcesses || HasProcessFilter;
 
         internal bool HasProcessFilter => ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;

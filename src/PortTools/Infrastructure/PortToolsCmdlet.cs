@@ -104,10 +104,21 @@ namespace PortTools.Commands
         /// <param name="query">What to read.</param>
         /// <returns>The read.</returns>
         /// <exception cref="OperationCanceledException">The pipeline was stopped.</exception>
-        protected SocketTableReadResult ReadLiveTable(SocketQuery query)
+        protected SocketTableReadResult ReadLiveTable(SocketQuery query) =>
+            RunWithProgress(progress => LiveSocketTable.Read(query, CancellationToken, progress));
+
+        /// <summary>
+        /// Runs a live read on a worker thread while this (the pipeline) thread shows its progress once
+        /// it has taken a second. The read polls <see cref="CancellationToken"/>, which Ctrl+C cancels.
+        /// </summary>
+        /// <typeparam name="T">What the read returns.</typeparam>
+        /// <param name="readWithProgress">The read, counting into the progress it is given.</param>
+        /// <returns>The read's result.</returns>
+        /// <exception cref="OperationCanceledException">The pipeline was stopped.</exception>
+        protected T RunWithProgress<T>(Func<SocketReadProgress, T> readWithProgress)
         {
             var progress = new SocketReadProgress();
-            Task<SocketTableReadResult> read = Task.Run(() => LiveSocketTable.Read(query, CancellationToken, progress));
+            Task<T> read = Task.Run(() => readWithProgress(progress));
             var clock = Stopwatch.StartNew();
             ProgressRecord? record = null;
             while (!((IAsyncResult)read).AsyncWaitHandle.WaitOne(ProgressInterval))
