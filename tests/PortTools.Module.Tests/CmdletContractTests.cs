@@ -137,8 +137,12 @@ namespace PortTools.Module.Tests
             CmdletMetadata bind = Module.Cmdlet("Test-PortBind");
             Assert.Contains("LocalPort", bind.Parameter("Port").Aliases);
             Assert.Contains(bind.Parameter("Port").Sets, s => s.ValueFromPipeline && s.ValueFromPipelineByPropertyName);
-            Assert.Equal(new[] { "PortTools.PortBindResult", "System.Boolean" }, bind.OutputTypes.OrderBy(t => t));
+            Assert.Equal(new[] { "PortTools.PortBindResult", "PortTools.UnixBindResult", "System.Boolean" }, bind.OutputTypes.OrderBy(t => t));
             Assert.Equal("InterfaceCompleter", bind.Parameter("Interface").Completer?.Name);
+            Assert.Equal(new[] { "Path", "PathSimulate", "Probe", "Simulate" }, bind.ParameterSetNames().OrderBy(s => s));
+            Assert.Contains("FullName", bind.Parameter("Path").Aliases);
+            Assert.All(bind.Parameter("Path").Sets, s => Assert.True(s.ValueFromPipelineByPropertyName));
+            Assert.Equal(new[] { "Probe", "Simulate" }, bind.Parameter("ReusePort").Sets.Select(s => s.Name).OrderBy(s => s));
             Assert.Equal("ServiceNameCompleter", Module.Cmdlet("Get-PortInfo").Parameter("Service").Completer?.Name);
             Assert.True(Module.Cmdlet("Get-PortInfo").Parameter("Service").SupportsWildcards);
             Assert.True(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").ElementType.IsEnum);

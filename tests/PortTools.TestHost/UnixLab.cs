@@ -145,22 +145,25 @@ namespace PortTools.TestHost
 
         private delegate int AddressCall(byte* address, uint length);
 
-        /// <summary>sockaddr_un for a path (NUL-terminated) or an abstract name (leading NUL, length exact).</summary>
+        /// <summary>
+        /// sockaddr_un for a path (NUL-terminated while it fits) or an abstract name (leading NUL, exact
+        /// length). Longer names are passed whole, with their real length, so the kernel answers for them.
+        /// </summary>
         private static string WithAddress(string text, AddressCall call)
         {
             byte[] name = Unescape(text);
             bool isAbstract = name.Length > 0 && name[0] == (byte)'@';
-            byte* address = stackalloc byte[112];
-            new Span<byte>(address, 112).Clear();
+            byte* address = stackalloc byte[2 + 512];
+            new Span<byte>(address, 2 + 512).Clear();
             *(ushort*)address = AfUnix;
             if (isAbstract)
             {
                 name[0] = 0;
             }
 
-            int length = Math.Min(name.Length, 108);
-            name.AsSpan(0, length).CopyTo(new Span<byte>(address + 2, 108));
-            uint addressLength = (uint)(2 + length + (isAbstract || length == 108 ? 0 : 1));
+            int length = Math.Min(name.Length, 510);
+            name.AsSpan(0, length).CopyTo(new Span<byte>(address + 2, 510));
+            uint addressLength = (uint)(2 + length + (isAbstract || length >= 108 ? 0 : 1));
             return call(address, addressLength) == 0 ? "ok" : Error();
         }
 

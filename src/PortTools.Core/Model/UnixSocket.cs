@@ -122,6 +122,42 @@ namespace PortTools
         /// <summary>"u_str", "u_dgr" or "u_seq", as ss names the types.</summary>
         public string NetId => UnixSocketText.NetId(Type);
 
+        /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
+        /// <param name="computerName">The computer.</param>
+        /// <returns>The socket; every other property is unchanged.</returns>
+        public UnixSocket WithComputerName(string computerName)
+        {
+            if (string.IsNullOrEmpty(computerName))
+            {
+                throw new ArgumentException("A computer name cannot be empty.", nameof(computerName));
+            }
+
+            return string.Equals(computerName, ComputerName, StringComparison.Ordinal) ? this : Copy(computerName: computerName);
+        }
+
+        /// <summary>A copy with the namespace, container or computer replaced.</summary>
+        internal UnixSocket Copy(NetworkNamespaceInfo? networkNamespace = null, ContainerInfo? container = null, string? computerName = null) => new UnixSocket
+        {
+            Type = Type,
+            State = State,
+            Path = _path,
+            AddressKind = AddressKind,
+            Inode = Inode,
+            FileInode = FileInode,
+            FileDevice = FileDevice,
+            PeerInode = PeerInode,
+            PeerPath = PeerPath,
+            PeerProcesses = _peerProcesses,
+            ReceiveQueue = ReceiveQueue,
+            SendQueue = SendQueue,
+            UserId = UserId,
+            Processes = _processes,
+            NetworkNamespace = networkNamespace ?? NetworkNamespace,
+            Container = container ?? Container,
+            Source = Source,
+            ComputerName = computerName ?? ComputerName,
+        };
+
         /// <summary>Parses the canonical text form.</summary>
         /// <param name="text">Such as <c>u_str LISTEN /run/app.sock ino=93660 pid=812 process=app</c>.</param>
         /// <returns>The socket.</returns>

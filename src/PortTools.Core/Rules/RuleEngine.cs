@@ -21,7 +21,9 @@ namespace PortTools
         {
             Check(index, request);
             BindDecision decision = DecideBindCore(index, request);
-            return BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
+            PortBindResult result = BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
+            result.NetworkNamespace = index.NetworkNamespace;
+            return result;
         }
 
         /// <summary>Decides which socket an incoming packet reaches, following the index's OS.</summary>
@@ -39,7 +41,9 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            return DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);
+            DemuxResult result = DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);
+            result.NetworkNamespace = index.NetworkNamespace;
+            return result;
         }
 
         internal static BindDecision DecideBindCore(SocketIndex index, BindRequest request) => index.Facts.OS switch

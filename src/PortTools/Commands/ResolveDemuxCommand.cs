@@ -18,7 +18,7 @@ namespace PortTools.Commands
         private const string EndpointSet = "Endpoint";
         private const string AddressSet = "Address";
 
-        private SocketIndex? _index;
+        private IReadOnlyList<SocketIndex>? _indexes;
         private string? _computerName;
 
         /// <summary>TCP or UDP.</summary>
@@ -84,7 +84,8 @@ namespace PortTools.Commands
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                _index = SocketIndex.Build(table, TargetOS is TargetOS os ? host.Facts.With(os: os) : host.Facts, SocketTableOrder.BindOrder);
+                // A table of several network namespaces is answered namespace by namespace: a packet arrives in one.
+                _indexes = SocketIndex.BuildPerNetworkNamespace(table, TargetOS is TargetOS os ? host.Facts.With(os: os) : host.Facts, SocketTableOrder.BindOrder);
                 return;
             }
 
@@ -106,7 +107,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder);
+                _indexes = new[] { SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder) };
             }
             catch (OperationCanceledException)
             {
@@ -120,7 +121,7 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
-            if (_index is null || CancellationToken.IsCancellationRequested)
+            if (_indexes is null || CancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -138,7 +139,11 @@ namespace PortTools.Commands
 
             try
             {
-                WriteObject(RuleEngine.DecideDelivery(_index, request, _computerName));
+                foreach (SocketIndex index in _indexes)
+                {
+                    WriteObject(RuleEngine.DecideDelivery(index, request, _computerName));
+                }
+
                 CountItemProgress("packets resolved");
             }
             catch (ArgumentException exception)

@@ -18,8 +18,14 @@ namespace PortTools.Tests.Support
 
         /// <summary>Starts the lab, optionally under a prefix command such as "unshare -n" or "ip netns exec NAME".</summary>
         public UnixLabProcess(params string[] prefix)
+            : this(null, prefix)
         {
-            ProcessStartInfo start = TestHost.StartInfo(null, "unix-lab");
+        }
+
+        /// <summary>Starts the lab as another user (through setpriv), optionally under a prefix command.</summary>
+        public UnixLabProcess(int? uid, params string[] prefix)
+        {
+            ProcessStartInfo start = TestHost.StartInfo(uid, "unix-lab");
             start.Environment["DOTNET_EnableDiagnostics"] = "0"; // no diagnostics IPC socket of the runtime's own among the lab's
             if (prefix.Length > 0)
             {
