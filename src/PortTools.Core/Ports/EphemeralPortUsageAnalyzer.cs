@@ -47,9 +47,9 @@ namespace PortTools
                 throw new ArgumentOutOfRangeException(nameof(nearExhaustionPercent), nearExhaustionPercent, "The warning threshold is a percentage, 0 or more.");
             }
 
-            // Tables of several hosts (remoting, merged snapshots) are measured host by host: ports and
-            // listeners of one machine say nothing about another's.
-            var computers = new Dictionary<string, List<SocketTuple>>(StringComparer.OrdinalIgnoreCase);
+            // Tables of several hosts (remoting, merged snapshots) are measured host by host, and each
+            // network namespace of a host on its own: ports and listeners of one say nothing about another's.
+            var computers = new Dictionary<(string Computer, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)>();
             foreach (SocketTuple socket in sockets)
             {
                 if (socket is null)
@@ -57,26 +57,32 @@ namespace PortTools
                     continue;
                 }
 
-                string computer = socket.ComputerName ?? string.Empty;
-                if (!computers.TryGetValue(computer, out List<SocketTuple>? table))
+                var key = ((socket.ComputerName ?? string.Empty).ToUpperInvariant(), socket.NetworkNamespace?.Inode ?? 0);
+                if (!computers.TryGetValue(key, out (NetworkNamespaceInfo? Space, List<SocketTuple> Table) pool))
                 {
-                    table = new List<SocketTuple>();
-                    computers[computer] = table;
+                    pool = (socket.NetworkNamespace, new List<SocketTuple>());
+                    computers[key] = pool;
                 }
 
-                table.Add(socket);
+                pool.Table.Add(socket);
             }
 
             var rows = new List<EphemeralPortUsage>();
-            foreach (KeyValuePair<string, List<SocketTuple>> computer in computers)
+            foreach ((NetworkNamespaceInfo? space, List<SocketTuple> table) in computers.Values)
             {
-                AnalyzeComputer(computer.Value, computer.Key.Length == 0 ? null : computer.Key, host, nearExhaustionPercent, rows);
+                int first = rows.Count;
+                AnalyzeComputer(table, table[0].ComputerName, host, nearExhaustionPercent, rows);
+                for (int i = first; i < rows.Count; i++)
+                {
+                    rows[i].NetworkNamespace = space;
+                }
             }
 
             return rows
                 .OrderByDescending(r => r.UtilizationPercent)
                 .ThenByDescending(r => r.InUse)
                 .ThenBy(r => r.ComputerName ?? string.Empty, StringComparer.OrdinalIgnoreCase)
+                .ThenBy(r => r.NetworkNamespace?.Inode ?? 0)
                 .ThenBy(r => r.Protocol)
                 .ThenBy(r => r.LocalAddress.ToString(), StringComparer.Ordinal)
                 .ThenBy(r => r.Destination, StringComparer.Ordinal)
@@ -195,7 +201,7 @@ namespace PortTools
             }
 
             var warnings = new List<string>();
-            var sharedPools = new Dictionary<(string Computer, TransportProtocol Protocol, AddressFamily Family), (int Index, int Destinations, EphemeralPortUsage First)>();
+            var sharedPools = new Dictionary<(string Computer, ulong Namespace, TransportProtocol Protocol, AddressFamily Family), (int Index, int Destinations, EphemeralPortUsage First)>();
             foreach (EphemeralPortUsage row in rows)
             {
                 if (row is null || !row.NearExhaustion)
@@ -203,7 +209,7 @@ namespace PortTools
                     continue;
                 }
 
-                string onComputer = row.ComputerName is null ? string.Empty : " on " + row.ComputerName;
+                string onComputer = (row.ComputerName is null ? string.Empty : " on " + row.ComputerName) + (row.NetworkNamespace is null ? string.Empty : " in network namespace " + row.NetworkNamespace);
                 if (row.Pool == SourcePortPool.PerDestination)
                 {
                     warnings.Add(string.Format(
@@ -218,7 +224,7 @@ namespace PortTools
                     continue;
                 }
 
-                var key = (row.ComputerName?.ToUpperInvariant() ?? string.Empty, row.Protocol, row.AddressFamily);
+                var key = (row.ComputerName?.ToUpperInvariant() ?? string.Empty, row.NetworkNamespace?.Inode ?? 0, row.Protocol, row.AddressFamily);
                 if (sharedPools.TryGetValue(key, out (int Index, int Destinations, EphemeralPortUsage First) pool))
                 {
                     sharedPools[key] = (pool.Index, pool.Destinations + 1, pool.First);
@@ -237,7 +243,7 @@ namespace PortTools
                     "{0} {1} connections{2} to {6} {7} use {3:0.#}% of the {4:N0} source ports that all destinations share on {5}; the busiest destination is {8}.",
                     first.Protocol.ToString().ToUpperInvariant(),
                     first.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4",
-                    string.IsNullOrEmpty(first.ComputerName) ? string.Empty : " on " + first.ComputerName,
+                    (string.IsNullOrEmpty(first.ComputerName) ? string.Empty : " on " + first.ComputerName) + (first.NetworkNamespace is null ? string.Empty : " in network namespace " + first.NetworkNamespace),
                     first.UtilizationPercent,
                     first.Capacity,
                     first.OS,
