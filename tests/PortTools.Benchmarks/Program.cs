@@ -26,11 +26,21 @@ namespace PortTools.Benchmarks
                     return EnumerationBenchmark.ReadOnce(options);
                 case "parse":
                     return ParseBenchmark.Run(options);
+                case "unix":
+                    return UnixBenchmark.Run(options);
+                case "unix-hold":
+                    return UnixBenchmark.Hold(options);
+                case "namespaces":
+                    return NamespaceBenchmark.Run(options);
+                case "netns-hold":
+                    return NamespaceBenchmark.Hold(options);
                 default:
                     Console.WriteLine("suites: enumerate [--pairs 1000,10000,100000] [--rounds 5] [--ss-p-max 100000]");
                     Console.WriteLine("        rules [--sockets 1000000] [--decisions 2000000]   (rule engine: index build, decisions per second)");
                     Console.WriteLine("        read-once [--no-owners] [--empty]   (child mode: one read, prints peak memory)");
                     Console.WriteLine("        parse [--lines 100000,1000000] [--rounds 5]   (ss -tanp text through SocketTableParser: lines/s, peak RSS)");
+                    Console.WriteLine("        unix [--connections 1000,10000,100000] [--rounds 5] [--ss-p-timeout 300]   (UNIX sockets with owners and peers vs ss -xp and the floor)");
+                    Console.WriteLine("        namespaces [--namespaces 50] [--sockets 1000] [--rounds 5]   (every namespace at once vs ss -tanp -N per namespace; root)");
                     return suite == "help" ? 0 : 2;
             }
         }

@@ -206,10 +206,10 @@ namespace PortTools.Module.Tests
             Assert.True(cmdlet.Parameter("State").ElementType.IsEnum);
             Assert.True(cmdlet.Parameter("Protocol").ElementType.IsEnum);
             Assert.Contains("SocketStateTransformationAttribute", cmdlet.Parameter("State").AttributeNames);
-            Assert.Equal(new[] { "SkipProcess", "Unix", "WithProcess" }, cmdlet.ParameterSetNames().OrderBy(s => s));
+            Assert.Equal(new[] { "SkipProcess", "Unix", "UnixSkipProcess", "WithProcess" }, cmdlet.ParameterSetNames().OrderBy(s => s));
             Assert.Equal(new[] { "PortTools.SocketTuple", "PortTools.UnixSocket" }, cmdlet.OutputTypes.OrderBy(t => t));
             Assert.True(cmdlet.Parameter("Path").SupportsWildcards);
-            Assert.Equal(new[] { "Unix" }, cmdlet.Parameter("Path").Sets.Select(s => s.Name));
+            Assert.Equal(new[] { "Unix", "UnixSkipProcess" }, cmdlet.Parameter("Path").Sets.Select(s => s.Name).OrderBy(s => s));
             Assert.Equal(new[] { "SkipProcess", "WithProcess" }, cmdlet.Parameter("LocalPort").Sets.Select(s => s.Name).OrderBy(s => s));
         }
 

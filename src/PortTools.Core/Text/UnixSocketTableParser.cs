@@ -241,6 +241,18 @@ namespace PortTools
             }
         }
 
+        /// <summary>Whether a line describes a UNIX domain socket in one of the layouts this parser reads (for hints where it was skipped).</summary>
+        /// <param name="line">A line of text.</param>
+        /// <returns>Whether it is a UNIX socket's line.</returns>
+        public static bool IsUnixSocketLine(string? line)
+        {
+            string[] t = Tokens((line ?? string.Empty).Trim());
+            return (t.Length > 4 && t[0].StartsWith("u_", StringComparison.Ordinal) && UnixSocketText.TryParseNetId(t[0], out _))
+                || (t.Length > 4 && t[0] == "unix" && IsDigits(t[1]) && t[2] == "[")
+                || (t.Length > 6 && t[0].EndsWith(":", StringComparison.Ordinal) && IsHex(t[0].TrimEnd(':')) && t[3].Length == 8 && t[4].Length == 4)
+                || (Array.IndexOf(t, "unix") > 0 && Array.Exists(t, x => x.StartsWith("type=", StringComparison.Ordinal)));
+        }
+
         internal static SocketTableFormat Detect(string line)
         {
             string text = line.Trim();

@@ -12,12 +12,13 @@ namespace PortTools.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "SocketTuple", DefaultParameterSetName = WithProcessSet)]
     [OutputType(typeof(SocketTuple), ParameterSetName = new[] { WithProcessSet, SkipProcessSet })]
-    [OutputType(typeof(UnixSocket), ParameterSetName = new[] { UnixSet })]
+    [OutputType(typeof(UnixSocket), ParameterSetName = new[] { UnixSet, UnixSkipProcessSet })]
     public sealed class GetSocketTupleCommand : PortToolsCmdlet
     {
         private const string WithProcessSet = "WithProcess";
         private const string SkipProcessSet = "SkipProcess";
         private const string UnixSet = "Unix";
+        private const string UnixSkipProcessSet = "UnixSkipProcess";
 
         /// <summary>The type name whose view adds the namespace and container columns, for reads that span several namespaces.</summary>
         internal const string NamespacedSocketTypeName = "PortTools.SocketTuple#NetworkNamespace";
@@ -43,7 +44,8 @@ namespace PortTools.Commands
         public SwitchParameter Listening { get; set; }
 
         /// <summary>UNIX sockets whose address matches: a path, or @name for an abstract one; wildcards allowed. Implies -Protocol Unix.</summary>
-        [Parameter(ParameterSetName = UnixSet)]
+        [Parameter(ParameterSetName = UnixSet, Mandatory = true)]
+        [Parameter(ParameterSetName = UnixSkipProcessSet, Mandatory = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[]? Path { get; set; }
@@ -85,7 +87,7 @@ namespace PortTools.Commands
 
         /// <summary>Do not map sockets to processes: the fastest listing.</summary>
         [Parameter(ParameterSetName = SkipProcessSet, Mandatory = true)]
-        [Parameter(ParameterSetName = UnixSet)]
+        [Parameter(ParameterSetName = UnixSkipProcessSet, Mandatory = true)]
         public SwitchParameter SkipProcess { get; set; }
 
         /// <summary>Only listening and unconnected sockets with this exposure: AllInterfaces, Public, Private, LinkLocal, Loopback.</summary>
@@ -137,12 +139,6 @@ namespace PortTools.Commands
             }
 
             bool unix = Path is not null || (Protocol is not null && Protocol.Contains(SocketProtocol.Unix));
-            if (ParameterSetName == UnixSet && !unix)
-            {
-                // Only -SkipProcess with -ProcessId or -ProcessName lands here without -Path or -Protocol Unix.
-                ThrowTerminatingError(SkipProcessConflict());
-            }
-
             if (unix)
             {
                 CheckUnixParameters();
@@ -257,11 +253,6 @@ namespace PortTools.Commands
                 AllNetworkNamespaces = AllNetworkNamespaces.IsPresent,
             };
 
-            if (SkipProcess.IsPresent && (query.ProcessIds is { Count: > 0 } || query.ProcessNameMatch is not null))
-            {
-                ThrowTerminatingError(SkipProcessConflict());
-            }
-
             UnixSocketReadResult result;
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
@@ -294,12 +285,6 @@ namespace PortTools.Commands
                 WriteObject(result.NetworkNamespaceCount > 1 ? Decorate(socket, NamespacedUnixSocketTypeName) : socket);
             }
         }
-
-        private static ErrorRecord SkipProcessConflict() => new ErrorRecord(
-            new ArgumentException("-SkipProcess leaves owners out, so -ProcessId and -ProcessName cannot match: give one or the other."),
-            "SkipProcessWithProcessFilter",
-            ErrorCategory.InvalidArgument,
-            null);
 
         /// <summary>The socket with a type name first whose view shows its namespace and container.</summary>
         private static PSObject Decorate(object socket, string typeName)
