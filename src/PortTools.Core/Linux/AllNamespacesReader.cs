@@ -170,8 +170,9 @@ namespace PortTools.Linux
                 {
                     yield return string.Format(
                         CultureInfo.InvariantCulture,
-                        "The network namespaces of {0} processes of other users could not be seen without root; namespaces held only by them were not read.",
-                        discovery.HiddenProcessCount);
+                        "The network namespace of {0} process(es) could not be seen (their /proc/<pid>/ns/net refused access{1}); a namespace held only by them was not read.",
+                        discovery.HiddenProcessCount,
+                        LibC.geteuid() == 0 ? ", even to root" : ": other users' processes need root");
                 }
             }
         }
