@@ -10,7 +10,8 @@ namespace PortTools.Linux
     /// layout (unix_seq_show in net/unix/af_unix.c): Num RefCount Protocol Flags Type St Inode Path,
     /// where Flags has __SO_ACCEPTCON (0x10000) for a listener, St is SS_CONNECTED (3) or
     /// SS_CONNECTING (2) for an established socket, and an abstract name is written with @ for its
-    /// leading NUL (and for any NUL inside it).
+    /// leading NUL (and for any NUL inside it). The file also lists the server ends of connections
+    /// not yet accepted, with inode 0 (St SS_CONNECTING): unix_diag does not, and neither do these reads.
     /// </summary>
     internal static class ProcNetUnixReader
     {
@@ -63,6 +64,11 @@ namespace PortTools.Linux
                 || !TryDecimal(inodeText, out uint inode))
             {
                 return;
+            }
+
+            if (inode == 0)
+            {
+                return; // the server end of a connection not yet accepted: no inode, no descriptor; unix_diag leaves it out too
             }
 
             int index = table.Add();

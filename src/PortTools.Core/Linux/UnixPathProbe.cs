@@ -337,24 +337,28 @@ namespace PortTools.Linux
                 }
             }
 
-            private UnixBindResult SocketFile(FileStatus status, UnixSocket[] holders, string orphans)
+            private UnixBindResult SocketFile(FileStatus status, UnixSocket[] carriers, string orphans)
             {
                 int probe = ConnectProbe(_full);
                 bool bound = probe == 0 || probe == EPROTOTYPE;
+                (UnixSocket[] holders, int accepted) = UnixBindRules.SplitAccepted(carriers);
                 if (holders.Length == 0 && bound && LibC.geteuid() == 0)
                 {
                     // Bound, but by no socket of this namespace: a container's, through a bind mount.
                     UnixSocketReadResult every = AllNamespacesReader.ReadUnix(new UnixSocketQuery(), _cancellation, null);
-                    holders = BoundTo(every.Sockets, status);
+                    (holders, accepted) = UnixBindRules.SplitAccepted(BoundTo(every.Sockets, status));
                 }
 
+                // Accepted connections carry their listener's file but do not hold it: once the listener is closed the file is stale.
+                string connections = accepted == 0 ? string.Empty : "; " + accepted + " accepted connection" + (accepted == 1 ? " carries" : "s carry") + " its name";
                 if (holders.Length > 0)
                 {
                     NetworkNamespaceInfo? own = UnixSocketReader.NamespaceOfSelf();
                     string space = holders[0].NetworkNamespace is NetworkNamespaceInfo info && !info.Equals(own) ? " in network namespace " + info + (info.ProcessId is int inside ? " (pid " + inside + " lives there)" : string.Empty) : string.Empty;
-                    return UnixBindRules.InUse(_path, _full, UnixAddressKind.Path, holders, "bind() fails with EADDRINUSE: " + Shown + " is held by " + UnixBindRules.DescribeHolders(holders) + space + ". Stop that process or bind another path; do not unlink a socket file that is in use (new clients could no longer reach it).", "unix.path.in-use", BindCheckMethod.Probed, _uid, holders[0].NetworkNamespace, null, UnixPathFileType.Socket);
+                    return UnixBindRules.InUse(_path, _full, UnixAddressKind.Path, holders, "bind() fails with EADDRINUSE: " + Shown + " is held by " + UnixBindRules.DescribeHolders(holders) + space + connections + ". Stop that process or bind another path; do not unlink a socket file that is in use (new clients could no longer reach it).", "unix.path.in-use", BindCheckMethod.Probed, _uid, holders[0].NetworkNamespace, null, UnixPathFileType.Socket);
                 }
 
+                orphans = connections.Length == 0 ? orphans : orphans + " Its listener is gone, but " + connections.Substring(2) + " (they keep working).";
                 if (bound)
                 {
                     return new UnixBindResult

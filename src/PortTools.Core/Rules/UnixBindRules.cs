@@ -125,7 +125,8 @@ namespace PortTools
             }
 
             var named = table.Where(s => s.AddressKind == kind && string.Equals(s.Path, path, StringComparison.Ordinal)).ToArray();
-            var holders = kind == UnixAddressKind.Abstract ? named.Where(s => s.Type == type).ToArray() : named;
+            var holders = kind == UnixAddressKind.Abstract ? named.Where(s => s.Type == type).ToArray() : SplitAccepted(named).Bound;
+            int accepted = kind == UnixAddressKind.Path ? SplitAccepted(named).Accepted : 0;
             string where = space is null ? string.Empty : " in network namespace " + space;
             if (kind == UnixAddressKind.Abstract)
             {
@@ -170,7 +171,7 @@ namespace PortTools
                 },
                 Error = "EADDRINUSE",
                 ErrorCode = 98,
-                Reason = "No socket of the table is bound to " + path + where + ". The rest is about files, which a socket table does not list: bind() succeeds if nothing is at the path and " + who + " may create files in " + directory + ".",
+                Reason = "No socket of the table is bound to " + path + where + (accepted > 0 ? " (" + accepted + " accepted connection" + (accepted == 1 ? " carries" : "s carry") + " its name, but their listener is not in the table: ss -x lists listeners only with -a)" : string.Empty) + ". The rest is about files, which a socket table does not list: bind() succeeds if nothing is at the path and " + who + " may create files in " + directory + ".",
                 Rule = "unix.path.not-in-table",
                 Method = BindCheckMethod.Simulated,
                 UserId = userId,
@@ -184,7 +185,7 @@ namespace PortTools
         {
             string others = sameName.Count == 0
                 ? string.Empty
-                : " " + DescribeHolders(sameName) + " holds the same name as a " + string.Join(", ", sameName.Select(s => s.Type.ToString().ToLowerInvariant()).Distinct()) + " socket, which does not count: abstract names are per socket type.";
+                : " " + Capitalize(DescribeHolders(sameName)) + " holds the same name, which does not count: abstract names are per socket type.";
             return new UnixBindResult
             {
                 Path = path,
@@ -217,7 +218,7 @@ namespace PortTools
             ComputerName = computerName,
         };
 
-        /// <summary>"app (pid 812), listening" or "2 sockets of app (pid 812), web (pid 900)".</summary>
+        /// <summary>"a listening socket of app (pid 812)", "a bound datagram socket of app (pid 812)" or "2 sockets of app (pid 812), web (pid 900)".</summary>
         internal static string DescribeHolders(IReadOnlyList<UnixSocket> holders)
         {
             var owners = holders.SelectMany(h => h.Processes).GroupBy(o => o.ProcessId).Select(g => g.First().ToString()).ToArray();
@@ -225,13 +226,25 @@ namespace PortTools
             if (holders.Count == 1)
             {
                 UnixSocket holder = holders[0];
-                string state = holder.State == SocketState.Listen ? "listening" : holder.State == SocketState.Established ? "connected" : "bound, not listening";
-                string type = holder.Type == UnixSocketType.Stream ? string.Empty : " (" + holder.Type.ToString().ToLowerInvariant() + ")";
-                return who + ", " + state + type;
+                string state = holder.State == SocketState.Listen ? "listening" : holder.State == SocketState.Established ? "connected" : "bound";
+                string type = holder.Type == UnixSocketType.Stream ? string.Empty : " " + holder.Type.ToString().ToLowerInvariant();
+                return "a " + state + type + " socket of " + who;
             }
 
             return holders.Count.ToString(CultureInfo.InvariantCulture) + " sockets of " + who;
         }
+
+        /// <summary>
+        /// The sockets bound to a path among those that carry its file: accepted connections carry their
+        /// listener's file too, but are not bound to it (closing the listener leaves the file stale).
+        /// </summary>
+        internal static (UnixSocket[] Bound, int Accepted) SplitAccepted(IReadOnlyList<UnixSocket> carriers)
+        {
+            UnixSocket[] bound = carriers.Where(s => s.Type == UnixSocketType.Datagram || s.State != SocketState.Established).ToArray();
+            return (bound, carriers.Count - bound.Length);
+        }
+
+        internal static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1);
 
         internal static string DirectoryOf(string path)
         {

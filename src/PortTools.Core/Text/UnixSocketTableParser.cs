@@ -674,6 +674,10 @@ namespace PortTools
                 {
                     Skip(line, "header");
                 }
+                else if (Tokens(line.Trim()) is { Length: >= 7 } fields && fields[6] == "0")
+                {
+                    Skip(line, "the server end of a connection not yet accepted (inode 0), which ss and unix_diag leave out");
+                }
                 else
                 {
                     Fail(line, "expected Num: RefCount Protocol Flags Type St Inode [Path], as /proc/net/unix lists them");

@@ -98,11 +98,13 @@ namespace PortTools.Tests.Linux
             Assert.Equal((type, state, inode, path), ((int)table[0].Type, UnixSocketReader.MapState(table[0].KernelState), table[0].Inode, UnixNameCache.Decode(table.Name(0))));
         }
 
-        [Fact]
-        public void Skips_the_proc_net_unix_header()
+        [Theory]
+        [InlineData("Num       RefCount Protocol Flags    Type St Inode Path")]
+        [InlineData("0000000000000000: 00000002 00000000 00000000 0001 02     0 /run/app.sock")] // not accepted yet: unix_diag leaves it out
+        public void Skips_the_header_and_connections_not_yet_accepted(string line)
         {
             var table = new RawUnixSocketTable();
-            ProcNetUnixReader.DecodeLine(Encoding.UTF8.GetBytes("Num       RefCount Protocol Flags    Type St Inode Path"), table);
+            ProcNetUnixReader.DecodeLine(Encoding.UTF8.GetBytes(line), table);
             Assert.Equal(0, table.Count);
         }
 

@@ -39,12 +39,13 @@ namespace PortTools.Tests.Linux
 
         private string Server => Path.Combine(_directory, "srv.sock");
 
-        /// <summary>The population: server lab A, client lab B, and a stale file left by lab C.</summary>
-        private (UnixLabProcess A, UnixLabProcess B, Dictionary<string, ulong> Inodes) Populate()
+        /// <summary>The population: server lab A, client lab B, and a stale file left by lab C; optionally all inside a namespace.</summary>
+        private (UnixLabProcess A, UnixLabProcess B, Dictionary<string, ulong> Inodes) Populate(string? networkNamespace = null)
         {
             var inodes = new Dictionary<string, ulong>();
-            var a = new UnixLabProcess();
-            var b = new UnixLabProcess();
+            string[] prefix = networkNamespace is null ? Array.Empty<string>() : new[] { "ip", "netns", "exec", networkNamespace };
+            var a = new UnixLabProcess(prefix);
+            var b = new UnixLabProcess(prefix);
             inodes["listener"] = a.Socket("L", "stream");
             a.Ok("bind L " + Server);
             a.Ok("listen L");
@@ -176,6 +177,26 @@ namespace PortTools.Tests.Linux
                 Assert.Equal(inodes.Count, proc.Sockets.Count);
                 Assert.All(proc.Sockets, s => Assert.Equal((ulong?)null, s.PeerInode));
                 Assert.All(proc.Sockets, s => Assert.Equal((long?)null, s.ReceiveQueue));
+            }
+        }
+
+        [LinuxRootFact]
+        public void The_fallback_reads_a_whole_namespace_exactly_as_netlink_does()
+        {
+            // A namespace of the test's own holds nothing but the population (a connection waiting to be
+            // accepted among it), so the two whole tables can be compared without a filter.
+            using var space = new TestNetworkNamespace();
+            (UnixLabProcess a, UnixLabProcess b, Dictionary<string, ulong> inodes) = Populate(space.Name);
+            using (a)
+            using (b)
+            {
+                var query = new UnixSocketQuery { NetworkNamespace = space.Name };
+                UnixSocketReadResult netlink = UnixSocketReader.Read(query, CancellationToken.None, LinuxTableSource.Automatic);
+                UnixSocketReadResult proc = UnixSocketReader.Read(query, CancellationToken.None, LinuxTableSource.ProcNet);
+                static string Common(UnixSocket s) => string.Join(" | ", s.Type, s.State, s.AddressKind, s.Path ?? "-", s.Inode, string.Join(",", s.Processes.Select(o => o.ProcessId)), s.NetworkNamespace);
+                Assert.Equal(inodes.Count, netlink.Sockets.Count);
+                Assert.Equal(netlink.Sockets.Select(Common).OrderBy(x => x, StringComparer.Ordinal), proc.Sockets.Select(Common).OrderBy(x => x, StringComparer.Ordinal));
+                Assert.All(netlink.Sockets, s => Assert.Equal(space.Name, s.NetworkNamespace!.Name));
             }
         }
 
