@@ -1,7 +1,9 @@
 # Module manifest for PortTools. ModuleVersion is the single source of the version:
 # Directory.Build.props reads it for the assemblies and build.ps1 for the output folder.
 @{
-    RootModule             = 'PortTools.dll'
+    # The loader: it imports bin/net472 on Windows PowerShell 5.1 and bin/netstandard2.0 on PowerShell 7,
+    # then the type data, which names a converter from the cmdlet assembly.
+    RootModule             = 'PortTools.psm1'
     ModuleVersion          = '0.1.0'
     GUID                   = '5b0f3c57-8e0c-4b55-9a41-2f7d6c1e9a10'
     Author                 = 'PortTools contributors'
@@ -11,14 +13,12 @@
     CompatiblePSEditions   = @('Desktop', 'Core')
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
-    # Loaded before the type data, which names types from both (a converter that rehydrates deserialized sockets).
-    RequiredAssemblies     = @('PortTools.Core.dll', 'PortTools.dll')
     FormatsToProcess       = @('PortTools.format.ps1xml')
-    TypesToProcess         = @('PortTools.types.ps1xml')
     CmdletsToExport        = @(
         'ConvertFrom-SocketTable'
         'Get-EphemeralPortRange'
         'Get-PortInfo'
+        'Get-SocketHost'
         'Get-SocketTuple'
         'Measure-EphemeralPortUsage'
         'Resolve-Demux'

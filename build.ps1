@@ -5,22 +5,33 @@
 Builds, tests and packages the PortTools module.
 
 .DESCRIPTION
-Build stages the module into output/PortTools/<version>/: the manifest, module/* (formats, types,
-help) and the compiled assemblies. Package builds, then packs the staged module into
+Build stages the module into output/PortTools/<version>/: the manifest, the loader PortTools.psm1,
+module/* (formats, types, help) and the compiled assemblies of each target framework under bin/:
+net472 for Windows PowerShell 5.1 and netstandard2.0 for PowerShell 7, the loader importing the
+one of the running edition. Package builds, then packs the staged module into
 output/packages/PortTools.<version>.nupkg with its PowerShell Gallery metadata (from the
 manifest's PrivateData.PSData, and the release notes from CHANGELOG.md): the package installs
 from a local folder repository with Install-PSResource or Install-Module. Test packages, runs the
-xunit suites with dotnet test, then runs the Pester tests in a fresh child process of the same
-PowerShell edition against the staged module and package (a loaded binary module locks its DLL,
-so tests never run in this session). Clean removes output/ and the bin/obj folders.
+xunit suites with dotnet test, then runs every tests/*.Tests.ps1 with Pester 5 in a fresh child
+process of the same PowerShell against the staged module and package (a loaded binary module
+locks its DLL, so tests never run in this session), and ends with one line of totals; it fails
+when either suite has a failure. Clean removes output/ (but the tools in output/tools) and the
+bin/obj folders.
 
-Runs on PowerShell 7 and Windows PowerShell 5.1.
+Pester 5 is taken from PSModulePath or from <ToolPath>/Modules, which .ci/install-pester fills
+from NuGet; nothing is downloaded here.
+
+Runs on PowerShell 7 (however installed: a package, or the .NET tool) and Windows PowerShell 5.1.
 
 .EXAMPLE
 ./build.ps1
 
 .EXAMPLE
 ./build.ps1 -Task Test -Configuration Debug
+
+.EXAMPLE
+output/tools/pwsh -NoProfile -File ./build.ps1 -Task Test
+As .ci/run runs it, with the PowerShell and Pester it installs into output/tools.
 
 .EXAMPLE
 ./build.ps1 -Task Package
@@ -35,20 +46,28 @@ param(
 
     [ValidateSet('Debug', 'Release')]
     [string]
-    $Configuration = 'Release'
+    $Configuration = 'Release',
+
+    # The folder .ci/run installs its tools into (PowerShell, and Pester under Modules/); the Test task
+    # looks for Pester there when PSModulePath has none. PORTTOOLS_TOOLS sets it for both.
+    [string]
+    $ToolPath = $(if ($env:PORTTOOLS_TOOLS) { $env:PORTTOOLS_TOOLS } else { Join-Path $PSScriptRoot 'output/tools' })
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 $root = $PSScriptRoot
+$ToolPath = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ToolPath)
 $manifestPath = Join-Path $root 'PortTools.psd1'
 $version = (Import-PowerShellDataFile -Path $manifestPath).ModuleVersion
 $outputRoot = Join-Path $root 'output'
 $moduleRoot = Join-Path $outputRoot 'PortTools'
 $stage = Join-Path $moduleRoot $version
 $packageRoot = Join-Path $outputRoot 'packages'
-$pesterVersion = '5.5.0'
+# Pester 5 from this version on; Pester 6 is a new major version the tests were not written for.
+$pesterMinimumVersion = [version]'5.5.0'
+$pesterMaximumVersion = [version]'6.0'
 
 function Invoke-Dotnet {
     param([Parameter(ValueFromRemainingArguments)][string[]] $Arguments)
@@ -61,13 +80,17 @@ function Invoke-Dotnet {
     }
 }
 
-function Invoke-Build {
-    $publish = Join-Path $outputRoot "publish/$Configuration"
-    if (Test-Path -LiteralPath $publish) {
-        Remove-Item -LiteralPath $publish -Recurse -Force
+function Get-TargetFramework {
+    # The frameworks the cmdlet project builds for, each staged under bin/<framework>.
+    $project = [xml](Get-Content -LiteralPath (Join-Path $root 'src/PortTools/PortTools.csproj') -Raw)
+    $frameworks = @($project.Project.PropertyGroup | ForEach-Object { $_.PSObject.Properties['TargetFrameworks'] } | Where-Object { $_ } | ForEach-Object { $_.Value -split ';' } | Where-Object { $_ })
+    if ($frameworks.Count -eq 0) {
+        throw 'src/PortTools/PortTools.csproj names no TargetFrameworks.'
     }
-    Invoke-Dotnet publish (Join-Path $root 'src/PortTools/PortTools.csproj') --configuration $Configuration --output $publish --nologo
+    $frameworks
+}
 
+function Invoke-Build {
     if (Test-Path -LiteralPath $stage) {
         Remove-Item -LiteralPath $stage -Recurse -Force
     }
@@ -90,11 +113,18 @@ function Invoke-Build {
         }
     }
 
-    # The module's own assemblies and the netstandard dependencies Windows PowerShell needs.
-    # PowerShell's own assemblies are never shipped: PowerShellStandard.Library is reference-only.
-    Get-ChildItem -LiteralPath $publish -Filter '*.dll' |
-        Where-Object Name -NotLike 'System.Management.Automation*' |
-        Copy-Item -Destination $stage
+    # Each framework's assemblies with the dependencies resolved for it (for net472, the .NET
+    # Framework assets, whose versions agree), in bin/<framework> where PortTools.psm1 looks.
+    foreach ($framework in Get-TargetFramework) {
+        $publish = Join-Path $outputRoot "publish/$Configuration/$framework"
+        if (Test-Path -LiteralPath $publish) {
+            Remove-Item -LiteralPath $publish -Recurse -Force
+        }
+        Invoke-Dotnet publish (Join-Path $root 'src/PortTools/PortTools.csproj') --configuration $Configuration --framework $framework --output $publish --nologo
+        $binary = Join-Path $stage "bin/$framework"
+        $null = New-Item -ItemType Directory -Path $binary -Force
+        Get-ChildItem -LiteralPath $publish -Filter '*.dll' | Copy-Item -Destination $binary
+    }
 
     Write-Host "Staged PortTools $version in $stage" -ForegroundColor Green
 }
@@ -241,57 +271,122 @@ function Invoke-Package {
 }
 
 function Get-PesterPath {
-    # Pester 5 from the session's module path, or saved once into output/Modules from the gallery.
-    $available = Get-Module -ListAvailable -Name Pester |
-        Where-Object { $_.Version -ge [version]$pesterVersion } |
+    # The newest Pester 5 on PSModulePath or in <ToolPath>/Modules. Never downloaded from here: the
+    # PowerShell Gallery is out of reach in many places, and .ci/install-pester gets it from NuGet.
+    $candidates = @(Get-Module -ListAvailable -Name Pester | ForEach-Object { [pscustomobject]@{ Version = $_.Version; Path = $_.Path } })
+    $candidates += @(Get-ChildItem -Path (Join-Path $ToolPath 'Modules/Pester/*/Pester.psd1') -ErrorAction SilentlyContinue |
+            ForEach-Object { [pscustomobject]@{ Version = [version]$_.Directory.Name; Path = $_.FullName } })
+    $found = $candidates |
+        Where-Object { $_.Version -ge $pesterMinimumVersion -and $_.Version -lt $pesterMaximumVersion } |
         Sort-Object Version -Descending |
         Select-Object -First 1
-    if ($available) {
-        return $available.Path
+    if (-not $found) {
+        throw ("Pester $pesterMinimumVersion or a later 5.x is needed to run the Pester tests, and neither PSModulePath nor $(Join-Path $ToolPath 'Modules') has it. " +
+            "Get it from NuGet with: .ci/install-pester '$ToolPath' (bash and the .NET SDK), " +
+            "or from the PowerShell Gallery where it is reachable with 'Install-PSResource -Name Pester -Version ""[$pesterMinimumVersion,$pesterMaximumVersion)""'; " +
+            "-ToolPath or PORTTOOLS_TOOLS names another folder that holds Modules/Pester.")
     }
+    $found.Path
+}
 
-    $saved = Join-Path $outputRoot 'Modules'
-    $null = New-Item -ItemType Directory -Path $saved -Force
-    Write-Host "Pester $pesterVersion or later is not installed; saving it into $saved" -ForegroundColor Yellow
-    Save-Module -Name Pester -MinimumVersion $pesterVersion -Path $saved -Repository PSGallery
-    return (Get-Module -ListAvailable -Name (Join-Path $saved 'Pester') | Sort-Object Version -Descending | Select-Object -First 1).Path
+function Get-PowerShellPath {
+    # The executable of the PowerShell running this script, so that the child is the same edition and
+    # version: Windows PowerShell 5.1 tests 5.1. It lives in $PSHOME whatever installed it. This
+    # process's own path is no guide: PowerShell installed as a .NET tool runs in the dotnet host.
+    $name = if ($PSVersionTable.PSEdition -eq 'Desktop') { 'powershell.exe' } elseif ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    $path = Join-Path $PSHOME $name
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        throw "This PowerShell's executable is not in its home folder: $path does not exist."
+    }
+    $path
+}
+
+function Get-TrxCount {
+    # Passed, failed and skipped tests summed over the TRX files dotnet test wrote into a folder.
+    param([string] $Path)
+    $count = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($file in @(Get-ChildItem -LiteralPath $Path -Filter '*.trx' -Recurse -ErrorAction SilentlyContinue)) {
+        $counters = ([xml](Get-Content -LiteralPath $file.FullName -Raw)).TestRun.ResultSummary.Counters
+        $count.Passed += [int]$counters.passed
+        $count.Failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        # xunit's skipped tests are counted as neither executed nor notExecuted.
+        $count.Skipped += [int]$counters.total - [int]$counters.executed
+    }
+    $count
 }
 
 function Invoke-Test {
-    $package = Invoke-Package
-    Invoke-Dotnet test (Join-Path $root 'PortTools.sln') --configuration $Configuration --nologo
-
+    # Found first: without Pester, say so before minutes of building and testing.
     $pester = Get-PesterPath
-    $resultPath = Join-Path $outputRoot 'TestResults/Pester.xml'
-    $null = New-Item -ItemType Directory -Path (Split-Path $resultPath) -Force
+    $package = Invoke-Package
+    $results = Join-Path $outputRoot 'TestResults'
+    if (Test-Path -LiteralPath $results) {
+        Remove-Item -LiteralPath $results -Recurse -Force
+    }
+    $xunitResults = Join-Path $results 'xunit'
+    $pesterResult = Join-Path $results 'Pester.xml'
+    $pesterCount = Join-Path $results 'Pester.count.txt'
+    $null = New-Item -ItemType Directory -Path $xunitResults -Force
 
-    # The child is the same PowerShell as this one, so Windows PowerShell 5.1 tests 5.1.
-    $shell = (Get-Process -Id $PID).Path
+    # Both suites run, whatever the first one gives, so that one run reports every failure.
+    $failures = New-Object System.Collections.Generic.List[string]
+    try {
+        Invoke-Dotnet test (Join-Path $root 'PortTools.sln') --configuration $Configuration --nologo --logger trx --results-directory $xunitResults
+    }
+    catch {
+        $failures.Add($_.Exception.Message)
+    }
+    $xunit = Get-TrxCount -Path $xunitResults
+
+    $shell = Get-PowerShellPath
+    Write-Host "Pester $pester in $shell" -ForegroundColor Cyan
     $script = {
-        param($PesterPath, $TestPath, $ModulePath, $PackagePath, $ResultPath)
+        param($PesterPath, $TestPath, $ModulePath, $PackagePath, $ResultPath, $CountPath)
         $ErrorActionPreference = 'Stop'
         Import-Module -Name $PesterPath -Force
         $env:PORTTOOLS_MODULE_PATH = $ModulePath
         $env:PORTTOOLS_PACKAGE_PATH = $PackagePath
         $config = New-PesterConfiguration
+        # A folder: Pester runs every *.Tests.ps1 under it, so new test files need no registration.
         $config.Run.Path = $TestPath
-        $config.Run.Exit = $true
+        $config.Run.PassThru = $true
         $config.Output.Verbosity = 'Detailed'
         $config.TestResult.Enabled = $true
         $config.TestResult.OutputPath = $ResultPath
         $config.TestResult.OutputFormat = 'NUnitXml'
-        Invoke-Pester -Configuration $config
+        $run = Invoke-Pester -Configuration $config
+        # A file that does not load, or a BeforeAll/AfterAll that throws, fails the run as a failed test
+        # does (Pester's own exit code counts them the same way).
+        $failed = $run.FailedCount + $run.FailedContainersCount
+        if ($failed -eq 0) {
+            $failed = $run.FailedBlocksCount
+        }
+        Set-Content -LiteralPath $CountPath -Value "$($run.PassedCount) $failed $($run.SkippedCount)"
+        exit ([Math]::Min($failed, 255))
     }
     $quote = { param($text) "'" + ($text -replace "'", "''") + "'" }
-    $command = "& {$script} -PesterPath $(& $quote $pester) -TestPath $(& $quote (Join-Path $root 'tests')) -ModulePath $(& $quote $stage) -PackagePath $(& $quote $package) -ResultPath $(& $quote $resultPath)"
+    $command = "& {$script} -PesterPath $(& $quote $pester) -TestPath $(& $quote (Join-Path $root 'tests')) -ModulePath $(& $quote $stage) -PackagePath $(& $quote $package) -ResultPath $(& $quote $pesterResult) -CountPath $(& $quote $pesterCount)"
+    # -NonInteractive: a test that leaves a mandatory parameter unbound fails instead of prompting.
     & $shell -NoProfile -NonInteractive -Command $command
-    if ($LASTEXITCODE -ne 0) {
-        throw "Pester reported $LASTEXITCODE failure(s)."
+    $pesterExit = $LASTEXITCODE
+    $counts = if (Test-Path -LiteralPath $pesterCount) { @((Get-Content -LiteralPath $pesterCount -Raw).Trim() -split ' ' | ForEach-Object { [int]$_ }) } else { @(0, 0, 0) }
+    if ($pesterExit -ne 0 -or -not (Test-Path -LiteralPath $pesterCount)) {
+        $failures.Add("Pester: $($counts[1]) failure(s) (exit code $pesterExit).")
+    }
+
+    Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
+    Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $counts[0], $counts[1], $counts[2])
+    Write-Host ("Total: {0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $counts[0]), ($xunit.Failed + $counts[1]), ($xunit.Skipped + $counts[2]))
+    if ($failures.Count -gt 0) {
+        throw ($failures -join ' ')
     }
 }
 
 function Invoke-Clean {
-    foreach ($path in @($outputRoot) + @(Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include 'bin', 'obj' | ForEach-Object FullName)) {
+    # Everything the build made; the tools .ci/run installed stay (one of them may be running this).
+    $made = @(Get-ChildItem -LiteralPath $outputRoot -Force -ErrorAction SilentlyContinue | Where-Object { $_.FullName -ne $ToolPath } | ForEach-Object FullName)
+    $made += @(Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include 'bin', 'obj' | ForEach-Object FullName)
+    foreach ($path in $made) {
         if (Test-Path -LiteralPath $path) {
             Remove-Item -LiteralPath $path -Recurse -Force
         }

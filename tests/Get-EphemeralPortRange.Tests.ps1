@@ -69,7 +69,7 @@ Describe 'Get-EphemeralPortRange' {
 
         It 'counts the reserved ports of ip_local_reserved_ports that lie in the range' -Skip:(-not $CanUnshare) {
             # A new network namespace has its own sysctls: the host's are left alone.
-            $pwsh = (Get-Process -Id $PID).Path
+            $pwsh = Get-PowerShellPath
             $manifest = Join-Path $ModulePath 'PortTools.psd1'
             $script = "Import-Module '$manifest'; Get-EphemeralPortRange -Protocol Tcp -AddressFamily InterNetwork | ConvertTo-Json -Depth 3 -Compress"
             $shell = "sysctl -q -w net.ipv4.ip_local_port_range='40000 40999' && sysctl -q -w net.ipv4.ip_local_reserved_ports=40100-40199,40500,50000 && exec '$pwsh' -NoProfile -NonInteractive -Command `"$script`""

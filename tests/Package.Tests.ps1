@@ -65,11 +65,19 @@ Describe 'The module package' -Skip:(-not $HavePackage) {
         $changelog.Replace("`r`n", "`n") | Should -BeLike ('*' + $metadata.releaseNotes.Replace("`r`n", "`n").Substring(0, 60) + '*')
     }
 
-    It 'holds the module files at its root and nothing of PowerShell itself' {
-        foreach ($file in 'PortTools.psd1', 'PortTools.dll', 'PortTools.Core.dll', 'PortTools.format.ps1xml', 'PortTools.types.ps1xml', 'en-US/PortTools.dll-Help.xml', 'en-US/about_PortTools.help.txt', 'LICENSE') {
+    It 'holds the module files at its root, a build per edition under bin, and nothing of PowerShell itself' {
+        foreach ($file in 'PortTools.psd1', 'PortTools.psm1', 'PortTools.format.ps1xml', 'PortTools.types.ps1xml', 'en-US/PortTools.dll-Help.xml', 'en-US/about_PortTools.help.txt', 'LICENSE') {
             $entries | Should -Contain $file
         }
-        $entries | Where-Object { $_ -like 'System.Management.Automation*' } | Should -BeNullOrEmpty
+        foreach ($framework in 'net472', 'netstandard2.0') {
+            $entries | Should -Contain "bin/$framework/PortTools.dll"
+            $entries | Should -Contain "bin/$framework/PortTools.Core.dll"
+        }
+        # Windows PowerShell 5.1 loads these beside the net472 build: no binding redirect can fix a mismatch.
+        foreach ($dependency in 'System.Memory.dll', 'System.Buffers.dll', 'System.Runtime.CompilerServices.Unsafe.dll') {
+            $entries | Should -Contain "bin/net472/$dependency"
+        }
+        $entries | Where-Object { $_ -like '*System.Management.Automation*' } | Should -BeNullOrEmpty
         $entries | Should -Contain '[Content_Types].xml'
         $entries | Should -Contain '_rels/.rels'
     }
@@ -94,7 +102,7 @@ Describe 'The module package' -Skip:(-not $HavePackage) {
         $installed = Join-Path $saved "PortTools/$($manifest.ModuleVersion)"
         Test-Path -LiteralPath (Join-Path $installed 'PortTools.psd1') | Should -BeTrue
         # A fresh process: this one has the staged copy of the same assemblies loaded.
-        $shell = (Get-Process -Id $PID).Path
+        $shell = Get-PowerShellPath
         $commands = & $shell -NoProfile -NonInteractive -Command "Import-Module -Name '$(Join-Path $installed 'PortTools.psd1')' -ErrorAction Stop; (Get-Command -Module PortTools).Name; (Get-PortInfo 443 -Protocol Tcp).ServiceName"
         $LASTEXITCODE | Should -Be 0
         $commands | Should -Contain 'Get-SocketTuple'

@@ -100,8 +100,11 @@ Describe 'Test-PortBind' {
             $result.TargetOS | Should -Be 'Windows'
             $result.Rule | Should -Be 'windows.denied.wildcard-then-specific'
             $result.Conflicts[0].ProcessName | Should -Be 'System'
+            # Without it, Windows' access check lets the same user share: the answer turns on who binds.
             $unprotected = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')
-            $unprotected.CanBind | Should -BeTrue
+            $unprotected.CanBind | Should -BeNullOrEmpty
+            $unprotected.DependsOn | Should -Be @('the user who binds')
+            (Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -UserId 0 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')).CanBind | Should -BeTrue
         }
 
         It 'passes -ExclusiveAddressUse on to the Windows rules' {
@@ -184,8 +187,22 @@ Describe 'Test-PortBind' {
         }
 
         It 'takes simulation facts only with a table to simulate against' {
-            # -UserId belongs to the simulation set, whose -SocketTable is mandatory.
-            { Test-PortBind 8080 -UserId 1000 -ErrorAction Stop } | Should -Throw -ErrorId 'MissingMandatoryParameter,PortTools.Commands.TestPortBindCommand'
+            # -UserId belongs to the simulation set, whose -SocketTable is mandatory. Run where no host
+            # can prompt for it, so that the error is the same in an interactive session.
+            $session = [initialsessionstate]::CreateDefault2()
+            $session.ImportPSModule((Join-Path $ModulePath 'PortTools.psd1'))
+            $shell = [powershell]::Create($session)
+            try {
+                $null = $shell.AddCommand('Test-PortBind').AddParameter('Port', 8080).AddParameter('UserId', 1000)
+                $thrown = $null
+                try { $shell.Invoke() } catch { $thrown = $_.Exception.InnerException }
+                $thrown | Should -BeOfType System.Management.Automation.ParameterBindingException
+                $thrown.ErrorRecord.FullyQualifiedErrorId | Should -Be 'MissingMandatoryParameter,PortTools.Commands.TestPortBindCommand'
+                $thrown.Message | Should -BeLike '*SocketTable*'
+            }
+            finally {
+                $shell.Dispose()
+            }
         }
     }
 

@@ -24,6 +24,26 @@ $script:IsRoot = $script:OnLinux -and ((& id -u) -eq '0')
 
 Import-Module -Name (Join-Path $script:ModulePath 'PortTools.psd1') -Force -ErrorAction Stop
 
+function Get-PowerShellPath {
+    # The executable of this PowerShell, for a child process of the same edition and version. It is in
+    # $PSHOME however PowerShell was installed; this process's own path is not: PowerShell installed as
+    # a .NET tool runs in the dotnet host. build.ps1 chooses its child the same way.
+    $name = if ($PSVersionTable.PSEdition -eq 'Desktop') { 'powershell.exe' } elseif ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    $path = Join-Path $PSHOME $name
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        throw "This PowerShell's executable is not in its home folder: $path does not exist."
+    }
+    $path
+}
+
+function Get-ToolPowerShellPath {
+    # The launcher of the PowerShell .ci/run installs as a .NET tool (build.ps1's -ToolPath: PORTTOOLS_TOOLS,
+    # else output/tools), whether or not it is installed.
+    $tools = if ($env:PORTTOOLS_TOOLS) { $env:PORTTOOLS_TOOLS } else { Join-Path $script:RepositoryRoot 'output/tools' }
+    $name = if ($script:OnWindows) { 'pwsh.exe' } else { 'pwsh' }
+    Join-Path $tools $name
+}
+
 function New-LoopbackAddress {
     # A private 127.x.y.z address per test (Linux treats all of 127.0.0.0/8 as local).
     [System.Net.IPAddress]::Parse(('127.{0}.{1}.{2}' -f (Get-Random -Minimum 20 -Maximum 250), (Get-Random -Minimum 1 -Maximum 250), (Get-Random -Minimum 1 -Maximum 250)))

@@ -51,15 +51,14 @@ namespace PortTools.Linux
             var methods = new SortedSet<string>(StringComparer.Ordinal);
             foreach ((DiscoveredNamespace space, LinuxSocketReader.KernelTables tables) in reads.Done)
             {
-                SocketTableReadResult one = LinuxSocketReader.Build(tables, owners, query, progress, cancellation);
+                SocketTableReadResult one = LinuxSocketReader.Build(tables, owners, space.Info, query, progress, cancellation);
                 methods.Add(one.Method);
                 AddDistinct(warnings, one.Warnings);
-                NetworkNamespaceInfo info = space.Info;
                 ContainerInfo? common = containers.Common(space.ProcessIds);
                 foreach (SocketTuple socket in one.Sockets)
                 {
                     ContainerInfo? container = socket.ProcessId is int pid ? containers.OfProcess(pid) : common;
-                    sockets.Add(socket.Copy(networkNamespace: info, container: container));
+                    sockets.Add(container is null ? socket : socket.Copy(container: container));
                 }
             }
 
@@ -283,6 +282,7 @@ namespace PortTools.Linux
                         continue; // the pid now belongs to a process of another namespace
                     }
 
+                    space.EnteredBy = path;
                     if (NetworkNamespaceDiscovery.InodeOf(ProcRoot + "/thread-self/ns/net") == space.Inode)
                     {
                         return Outcome.Read;

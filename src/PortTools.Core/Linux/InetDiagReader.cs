@@ -160,7 +160,7 @@ namespace PortTools.Linux
             int addressLength = ipv6 ? 16 : 4;
             ReadOnlySpan<byte> local = message.Slice(8, addressLength);
             ReadOnlySpan<byte> remote = message.Slice(24, addressLength);
-            if (!query.WantsEndpoints(local, localPort, remote, remotePort))
+            if (!query.WantsEndpoints(local, localPort, remote, remotePort, deviceBound: ReadNative(message, 40) != 0))
             {
                 return;
             }

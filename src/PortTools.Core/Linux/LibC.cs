@@ -88,6 +88,7 @@ namespace PortTools.Linux
         public static extern int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
 
         public const int AT_EMPTY_PATH = 0x1000;
+        public const int AT_FDCWD = -100;
         public const uint STATX_INO = 0x100;
 
         /// <summary>The (device, inode) pair that identifies an open file, or null when statx fails.</summary>
@@ -104,6 +105,26 @@ namespace PortTools.Linux
             ulong inode = *(ulong*)(buffer + 32);
             ulong device = ((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140);
             return (device, inode);
+        }
+
+        /// <summary>The (device, inode) pair of the file a path names (bind mounts followed), or null when statx fails.</summary>
+        public static (ulong Device, ulong Inode)? PathIdentity(string path)
+        {
+            int length = System.Text.Encoding.UTF8.GetByteCount(path);
+            byte* bytes = stackalloc byte[length + 1];
+            fixed (char* chars = path)
+            {
+                System.Text.Encoding.UTF8.GetBytes(chars, path.Length, bytes, length);
+            }
+
+            bytes[length] = 0;
+            byte* buffer = stackalloc byte[256];
+            if (statx(AT_FDCWD, bytes, 0, STATX_INO, buffer) != 0)
+            {
+                return null;
+            }
+
+            return (((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140), *(ulong*)(buffer + 32));
         }
 
         [DllImport(Lib, SetLastError = true)]

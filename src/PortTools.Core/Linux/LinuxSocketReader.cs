@@ -52,7 +52,11 @@ namespace PortTools.Linux
             }
 
             ProcessSocketMap? owners = walk?.GetAwaiter().GetResult();
-            return Build(tables, owners, query, progress, cancellation);
+
+            // Every socket says which namespace it lives in, the host's own too, so that tables
+            // of several namespaces stay apart and bring their own host facts.
+            NetworkNamespaceInfo identity = (space ?? NetworkNamespace.Own()).Identify();
+            return Build(tables, owners, identity, query, progress, cancellation);
         }
 
         internal sealed class KernelTables
@@ -138,7 +142,7 @@ namespace PortTools.Linux
             return System.Text.Encoding.UTF8.GetString(name, length);
         }
 
-        internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
+        internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
         {
             RawSocketTable raw = tables.Raw;
             var sockets = new List<SocketTuple>(raw.Count);
@@ -186,6 +190,11 @@ namespace PortTools.Linux
                 }
 
                 string? device = record.InterfaceIndex != 0 && tables.InterfaceNames.TryGetValue(record.InterfaceIndex, out string? name) ? name : null;
+                if (device is not null && !query.WantsExposure(raw.LocalAddress(i), device))
+                {
+                    continue; // tied to a device: its exposure turns on the device's name, known only now
+                }
+
                 sockets.Add(new SocketTuple
                 {
                     Protocol = record.Protocol,
@@ -202,6 +211,8 @@ namespace PortTools.Linux
                     BoundInterface = device,
                     IPv6Only = record.V6Only == 0 ? null : record.V6Only == 2,
                     Source = "Live",
+                    ReadHere = true,
+                    NetworkNamespace = networkNamespace,
                 });
             }
 

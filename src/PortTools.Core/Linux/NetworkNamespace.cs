@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Runtime.ExceptionServices;
 using System.Threading;
@@ -16,12 +18,19 @@ namespace PortTools.Linux
     {
         private static readonly string[] s_namedDirectories = { "/run/netns", "/var/run/netns" };
 
-        private NetworkNamespace(string specification, string path, string? procNetDirectory)
+        /// <summary>The namespace file of this process (its main thread), which names the namespace it was started in.</summary>
+        internal const string OwnNamespaceFile = "/proc/self/ns/net";
+
+        private NetworkNamespace(string specification, string path, string? procNetDirectory, int? processId = null)
         {
             Specification = specification;
             Path = path;
             ProcNetDirectory = procNetDirectory;
+            ProcessId = processId;
         }
+
+        /// <summary>The process the namespace was named by, or null.</summary>
+        public int? ProcessId { get; }
 
         /// <summary>What the user gave.</summary>
         public string Specification { get; }
@@ -48,7 +57,7 @@ namespace PortTools.Linux
                     throw new NetworkNamespaceException(NetworkNamespaceError.NotFound, spec, "Network namespace '" + spec + "' was not found: there is no process with id " + spec + ".");
                 }
 
-                return new NetworkNamespace(spec, path, "/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/net");
+                return new NetworkNamespace(spec, path, "/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/net", pid);
             }
 
             if (spec.IndexOf('/') >= 0)
@@ -71,6 +80,91 @@ namespace PortTools.Linux
             }
 
             throw new NetworkNamespaceException(NetworkNamespaceError.NotFound, spec, "Network namespace '" + spec + "' was not found: there is no /run/netns/" + spec + " (see 'ip netns list'). Give a namespace name, a path such as /proc/1234/ns/net, or a process id.");
+        }
+
+        /// <summary>This process's own namespace, to read the way another one is read (Run does not need setns for it).</summary>
+        public static NetworkNamespace Own() => new NetworkNamespace(OwnNamespaceFile, OwnNamespaceFile, null);
+
+        /// <summary>
+        /// Which namespace this is: its inode and its /run/netns name, marked as read live by this
+        /// process through <see cref="Path"/>. Call it after <see cref="Run{T}"/> has entered the
+        /// namespace, which proves the file is one.
+        /// </summary>
+        /// <exception cref="NetworkNamespaceException">The file is gone or cannot be examined.</exception>
+        public NetworkNamespaceInfo Identify() =>
+            Identify(Path, NamesByInode(), ProcessId)
+            ?? throw new NetworkNamespaceException(NetworkNamespaceError.NotFound, Specification, "Network namespace '" + Specification + "' (" + Path + ") can no longer be examined: " + LibC.ErrorText(LibC.LastError) + ".");
+
+        /// <summary>
+        /// Identifies the namespace a namespace file refers to (a /proc/[pid]/ns/net link or a
+        /// /run/netns bind mount): its inode, and its name when one of <paramref name="names"/> refers
+        /// to the same namespace. The result is marked as read live through that file. Null when
+        /// the file cannot be examined. Reusable for walks over many namespaces: read the names once.
+        /// </summary>
+        /// <param name="namespaceFile">The namespace file.</param>
+        /// <param name="names">The named namespaces by inode (<see cref="NamesByInode"/>).</param>
+        /// <param name="processId">A process known to live in it, or null.</param>
+        /// <returns>The namespace, or null.</returns>
+        internal static NetworkNamespaceInfo? Identify(string namespaceFile, IReadOnlyDictionary<ulong, string> names, int? processId = null)
+        {
+            (ulong Device, ulong Inode)? identity = LibC.PathIdentity(namespaceFile);
+            if (identity is null || identity.Value.Inode == 0)
+            {
+                return null;
+            }
+
+            ulong inode = identity.Value.Inode;
+            return new NetworkNamespaceInfo(inode, names.TryGetValue(inode, out string? name) ? name : null, processId) { LiveEntryPath = namespaceFile };
+        }
+
+        /// <summary>
+        /// The named namespaces (ip netns list) by inode; where two names refer to one namespace,
+        /// the first in order. Every namespace file lives on the one nsfs, so the inode alone tells
+        /// them apart on this host.
+        /// </summary>
+        /// <returns>The names by inode.</returns>
+        internal static IReadOnlyDictionary<ulong, string> NamesByInode()
+        {
+            var names = new Dictionary<ulong, string>();
+            foreach (string name in HostNetwork.NamedNetworkNamespaces())
+            {
+                foreach (string directory in s_namedDirectories)
+                {
+                    (ulong Device, ulong Inode)? identity = LibC.PathIdentity(directory + "/" + name);
+                    if (identity is not null && !names.ContainsKey(identity.Value.Inode))
+                    {
+                        names.Add(identity.Value.Inode, name);
+                        break;
+                    }
+                }
+            }
+
+            return names;
+        }
+
+        /// <summary>
+        /// Finds again a namespace this process read live, to read more of it (its host facts):
+        /// through the file it was entered by, checking that the file still refers to it (a
+        /// process id may have been reused, a name deleted and made again).
+        /// </summary>
+        /// <param name="info">A namespace stamped by a live read (<see cref="NetworkNamespaceInfo.LiveEntryPath"/> set).</param>
+        /// <returns>The namespace, ready to <see cref="Run{T}"/>.</returns>
+        /// <exception cref="NetworkNamespaceException">It no longer exists, or was never read live here.</exception>
+        internal static NetworkNamespace Reopen(NetworkNamespaceInfo info)
+        {
+            string label = info.ToString();
+            if (info.LiveEntryPath is null)
+            {
+                throw new NetworkNamespaceException(NetworkNamespaceError.NotFound, label, "Network namespace " + label + " was not read on this host by this session, so its facts cannot be read here.");
+            }
+
+            (ulong Device, ulong Inode)? identity = LibC.PathIdentity(info.LiveEntryPath);
+            if (identity is null || identity.Value.Inode != info.Inode)
+            {
+                throw new NetworkNamespaceException(NetworkNamespaceError.NotFound, label, "Network namespace " + label + " no longer exists (" + info.LiveEntryPath + " " + (identity is null ? "is gone" : "now refers to another namespace") + "), so its facts cannot be read.");
+            }
+
+            return new NetworkNamespace(label, info.LiveEntryPath, null, info.ProcessId);
         }
 
         /// <summary>Runs <paramref name="work"/> inside the namespace and returns its result; exceptions pass through.</summary>

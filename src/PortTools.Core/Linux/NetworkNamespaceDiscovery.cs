@@ -31,8 +31,24 @@ namespace PortTools.Linux
         /// <summary>The container the namespace belongs to as a whole, where its processes' cgroups agree.</summary>
         public ContainerInfo? Container { get; set; }
 
-        /// <summary>What sockets read in it are stamped with: the inode, the name, and the first process inside.</summary>
-        public NetworkNamespaceInfo Info => new NetworkNamespaceInfo(Inode, Name, ProcessIds.Count > 0 ? ProcessIds[0] : null);
+        /// <summary>The path the read entered it by (a bind mount, or a process's namespace link).</summary>
+        public string? EnteredBy { get; set; }
+
+        /// <summary>
+        /// What sockets read in it are stamped with: the inode, the name, the first process inside, and
+        /// the path that reopens it (so that its host facts can be read later, checked to be the same namespace).
+        /// </summary>
+        public NetworkNamespaceInfo Info => new NetworkNamespaceInfo(Inode, Name, ProcessIds.Count > 0 ? ProcessIds[0] : null) { LiveEntryPath = EnteredBy ?? FirstEntryPath() };
+
+        private string? FirstEntryPath()
+        {
+            foreach (string path in EntryPaths())
+            {
+                return path;
+            }
+
+            return null;
+        }
 
         /// <summary>Paths that open the namespace, the steadiest first: bind mounts outlive processes.</summary>
         public IEnumerable<string> EntryPaths()

@@ -84,18 +84,10 @@ namespace PortTools.Linux
             return new UnixKernelTable(raw, "/proc/net/unix", space);
         }
 
-        internal static NetworkNamespaceInfo? NamespaceOfSelf()
-        {
-            ulong? inode = NetworkNamespaceDiscovery.InodeOf(ProcRoot + "/self/ns/net");
-            return inode is ulong value ? NetworkNamespaceDiscovery.Describe(value, NetworkNamespaceDiscovery.CurrentProcessId) : null;
-        }
+        /// <summary>This process's namespace, as every live read stamps it.</summary>
+        internal static NetworkNamespaceInfo? NamespaceOfSelf() => NetworkNamespace.Own().Identify();
 
-        private static NetworkNamespaceInfo? NamespaceOfThread(NetworkNamespace space)
-        {
-            ulong? inode = NetworkNamespaceDiscovery.InodeOf(ProcRoot + "/thread-self/ns/net");
-            int? pid = int.TryParse(space.Specification, NumberStyles.None, CultureInfo.InvariantCulture, out int given) ? given : null;
-            return inode is ulong value ? NetworkNamespaceDiscovery.Describe(value, pid) : null;
-        }
+        private static NetworkNamespaceInfo? NamespaceOfThread(NetworkNamespace space) => space.Identify();
 
         /// <summary>
         /// Builds the sockets of one or more namespaces' tables. Peers are looked up across all of

@@ -160,6 +160,7 @@ namespace PortTools.MacOS
                     ReuseAddress = record.ReuseAddress,
                     ReusePort = record.ReusePort,
                     Source = "Live",
+                    ReadHere = true,
                 });
             }
 

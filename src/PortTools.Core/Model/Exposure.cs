@@ -1,10 +1,11 @@
 namespace PortTools
 {
     /// <summary>
-    /// Who can reach a listening socket, judged from the local address it is bound to. The values
-    /// are ordered for an audit, most exposed first, so sorting sockets by Exposure lists wildcard
-    /// and public listeners at the top. Only listening TCP sockets and unconnected UDP sockets have
-    /// one; see <see cref="ExposureClassifier"/> for the address rules.
+    /// Who can reach a listening socket, judged from the local address it is bound to and the
+    /// device it is tied to (SO_BINDTODEVICE). The values are ordered for an audit, most exposed
+    /// first, so sorting sockets by Exposure lists wildcard and public listeners at the top. Only
+    /// listening TCP sockets and unconnected UDP sockets have one; see <see cref="ExposureClassifier"/>
+    /// for the rules.
     /// </summary>
     public enum Exposure
     {
@@ -15,6 +16,13 @@ namespace PortTools
         /// </summary>
         AllInterfaces,
 
+        /// <summary>
+        /// Bound to the wildcard address but tied to one device with SO_BINDTODEVICE (other than
+        /// the loopback device): reachable only through that interface, which the socket's
+        /// ExposureInterface names.
+        /// </summary>
+        OneInterface,
+
         /// <summary>Bound to a globally routable address: reachable from wherever routing and firewalls allow.</summary>
         Public,
 
@@ -24,7 +32,7 @@ namespace PortTools
         /// <summary>Bound to a link-local address (169.254.0.0/16, fe80::/10): reachable only from the same link.</summary>
         LinkLocal,
 
-        /// <summary>Bound to a loopback address (127.0.0.0/8, ::1): reachable only from this host.</summary>
+        /// <summary>Bound to a loopback address (127.0.0.0/8, ::1), or tied to the loopback device (lo) whatever its address: reachable only from this host.</summary>
         Loopback,
     }
 }

@@ -42,6 +42,15 @@ namespace PortTools
         /// <summary>A process that lives in the namespace, when one is known: how to enter it without a name.</summary>
         public int? ProcessId { get; }
 
+        /// <summary>
+        /// The namespace file through which this process read the namespace live (/run/netns/red,
+        /// /proc/1234/ns/net, or /proc/self/ns/net for its own), or null for a namespace known only
+        /// from text or a deserialized object. It marks the namespaces whose host facts are this
+        /// host's to read: an inode alone cannot, since every host's initial namespace has the same
+        /// one. Not part of the text form, so a copy that travelled never carries it.
+        /// </summary>
+        internal string? LiveEntryPath { get; init; }
+
         /// <summary>Reads the text form: <c>4026532301</c>, <c>red:4026532301</c> or <c>net:[4026532301]</c>.</summary>
         /// <param name="text">The text.</param>
         /// <returns>The namespace.</returns>

@@ -80,15 +80,23 @@ namespace PortTools
         /// address). Callers check <see cref="WantsState"/> first, which already dropped the states
         /// that have no exposure.
         /// </summary>
-        internal bool WantsEndpoints(ReadOnlySpan<byte> local, int localPort, ReadOnlySpan<byte> remote, int remotePort) =>
+        /// <remarks>
+        /// A socket tied to a device (<paramref name="deviceBound"/>) passes the exposure filter here:
+        /// its exposure turns on the device's name, which the reader checks with
+        /// <see cref="WantsExposure"/> once it knows it.
+        /// </remarks>
+        internal bool WantsEndpoints(ReadOnlySpan<byte> local, int localPort, ReadOnlySpan<byte> remote, int remotePort, bool deviceBound = false) =>
             PortMatches(LocalPorts, localPort)
             && PortMatches(RemotePorts, remotePort)
             && AddressMatches(LocalAddresses, local)
             && AddressMatches(RemoteAddresses, remote)
-            && ExposureMatches(local);
+            && (deviceBound || ExposureMatches(local, null));
 
-        private bool ExposureMatches(ReadOnlySpan<byte> local) =>
-            Exposures is not { Count: > 0 } || Contains(Exposures, ExposureClassifier.Classify(local));
+        /// <summary>The exposure filter for a socket tied to a device, once the device's name is known.</summary>
+        internal bool WantsExposure(ReadOnlySpan<byte> local, string? device) => ExposureMatches(local, device);
+
+        private bool ExposureMatches(ReadOnlySpan<byte> local, string? device) =>
+            Exposures is not { Count: > 0 } || Contains(Exposures, ExposureClassifier.Classify(local, device));
 
         internal bool WantsOwners(IReadOnlyList<SocketOwner> owners)
         {
@@ -132,7 +140,9 @@ namespace PortTools
                 return false;
             }
 
-            if (!WantsEndpoints(socket.LocalAddress.GetAddressBytes(), socket.LocalPort, socket.RemoteAddress.GetAddressBytes(), socket.RemotePort))
+            byte[] local = socket.LocalAddress.GetAddressBytes();
+            if (!WantsEndpoints(local, socket.LocalPort, socket.RemoteAddress.GetAddressBytes(), socket.RemotePort, socket.BoundInterface is not null)
+                || (socket.BoundInterface is not null && !WantsExposure(local, socket.BoundInterface)))
             {
                 return false;
             }

@@ -134,6 +134,13 @@ namespace PortTools
         /// </summary>
         public ContainerInfo? Container { get; init; }
 
+        /// <summary>
+        /// Whether this process read the socket from the live table (and it has not travelled since:
+        /// a deserialized or parsed copy never is): the mark that the host facts of its table are
+        /// this host's, or on Linux its namespace's, to read. Not part of the text form or equality.
+        /// </summary>
+        internal bool ReadHere { get; init; }
+
         /// <summary>This socket labelled with the computer it was read on: itself when it already is, else a copy.</summary>
         /// <param name="computerName">The computer.</param>
         /// <returns>The socket; every other property is unchanged.</returns>
@@ -160,6 +167,13 @@ namespace PortTools
         /// unconnected UDP sockets. Computed; not part of the text form or equality.
         /// </summary>
         public Exposure? Exposure => ExposureClassifier.ForSocket(this);
+
+        /// <summary>
+        /// The one interface through which the socket can be reached: the device it is tied to with
+        /// SO_BINDTODEVICE (<see cref="BoundInterface"/>), for a socket that has an <see cref="Exposure"/>;
+        /// null when any interface that routes to its address reaches it. Computed, like Exposure.
+        /// </summary>
+        public string? ExposureInterface => BoundInterface is not null && ExposureClassifier.CanHaveExposure(Protocol, State) ? BoundInterface : null;
 
         /// <summary>Whether the socket has a peer.</summary>
         internal bool HasRemote => _remotePort != 0 || (_remoteAddress is not null && !IPAddressText.IsWildcard(_remoteAddress));

@@ -88,7 +88,7 @@ namespace PortTools
         private static string? Text(Dictionary<string, JsonValue> fields, string name) =>
             fields.TryGetValue(name, out JsonValue? value) && value.Kind == JsonKind.String && value.Text!.Length > 0 ? value.Text : null;
 
-        private static JsonValue ToJson(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, int depth)
+        internal static JsonValue ToJson(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, int depth)
         {
             switch (value)
             {

@@ -24,6 +24,7 @@ namespace PortTools
             ComputerName = computerName ?? socket.ComputerName,
             NetworkNamespace = networkNamespace ?? socket.NetworkNamespace,
             Container = container ?? socket.Container,
+            ReadHere = socket.ReadHere,
             ReceiveQueue = socket.ReceiveQueue,
             SendQueue = socket.SendQueue,
         };

@@ -32,14 +32,33 @@ namespace PortTools
         /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
         public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, HostPortSettings host, double nearExhaustionPercent = DefaultNearExhaustionPercent)
         {
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
+
+            return Analyze(sockets, _ => host, nearExhaustionPercent);
+        }
+
+        /// <summary>
+        /// Groups and measures sockets that come from several hosts or network namespaces, each
+        /// measured against its own settings: sockets for which <paramref name="hostOf"/> gives
+        /// another settings object are another table.
+        /// </summary>
+        /// <param name="sockets">The sockets.</param>
+        /// <param name="hostOf">The settings of the host or namespace a socket was read on (one object per host).</param>
+        /// <param name="nearExhaustionPercent">Flag groups whose utilization passes this; 80 by default.</param>
+        /// <returns>One row per computer, destination and local address, by utilization then ports in use, highest first.</returns>
+        public static IReadOnlyList<EphemeralPortUsage> Analyze(IEnumerable<SocketTuple> sockets, Func<SocketTuple, HostPortSettings> hostOf, double nearExhaustionPercent = DefaultNearExhaustionPercent)
+        {
             if (sockets is null)
             {
                 throw new ArgumentNullException(nameof(sockets));
             }
 
-            if (host is null)
+            if (hostOf is null)
             {
-                throw new ArgumentNullException(nameof(host));
+                throw new ArgumentNullException(nameof(hostOf));
             }
 
             if (double.IsNaN(nearExhaustionPercent) || nearExhaustionPercent < 0)
@@ -49,7 +68,7 @@ namespace PortTools
 
             // Tables of several hosts (remoting, merged snapshots) are measured host by host, and each
             // network namespace of a host on its own: ports and listeners of one say nothing about another's.
-            var computers = new Dictionary<(string Computer, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)>();
+            var computers = new Dictionary<(string Computer, HostPortSettings Host, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)>(new TableKeyComparer());
             foreach (SocketTuple socket in sockets)
             {
                 if (socket is null)
@@ -57,7 +76,7 @@ namespace PortTools
                     continue;
                 }
 
-                var key = ((socket.ComputerName ?? string.Empty).ToUpperInvariant(), socket.NetworkNamespace?.Inode ?? 0);
+                var key = (socket.ComputerName ?? string.Empty, hostOf(socket) ?? throw new ArgumentException("No port settings were given for " + socket + ".", nameof(hostOf)), socket.NetworkNamespace?.Inode ?? 0);
                 if (!computers.TryGetValue(key, out (NetworkNamespaceInfo? Space, List<SocketTuple> Table) pool))
                 {
                     pool = (socket.NetworkNamespace, new List<SocketTuple>());
@@ -68,13 +87,13 @@ namespace PortTools
             }
 
             var rows = new List<EphemeralPortUsage>();
-            foreach ((NetworkNamespaceInfo? space, List<SocketTuple> table) in computers.Values)
+            foreach (KeyValuePair<(string Computer, HostPortSettings Host, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)> computer in computers)
             {
                 int first = rows.Count;
-                AnalyzeComputer(table, table[0].ComputerName, host, nearExhaustionPercent, rows);
+                AnalyzeComputer(computer.Value.Table, computer.Key.Computer.Length == 0 ? null : computer.Key.Computer, computer.Key.Host, nearExhaustionPercent, rows);
                 for (int i = first; i < rows.Count; i++)
                 {
-                    rows[i].NetworkNamespace = space;
+                    rows[i].NetworkNamespace = computer.Value.Space;
                 }
             }
 
@@ -191,7 +210,7 @@ namespace PortTools
         /// The warnings for rows past the threshold: one per destination whose pool is its own, and one
         /// per shared pool (computer, protocol, family), however many destinations draw on it.
         /// </summary>
-        /// <param name="rows">Rows from <see cref="Analyze"/>.</param>
+        /// <param name="rows">Rows from <see cref="Analyze(IEnumerable{SocketTuple}, HostPortSettings, double)"/>.</param>
         /// <returns>The warnings, in the order of the rows.</returns>
         public static IReadOnlyList<string> Warnings(IEnumerable<EphemeralPortUsage> rows)
         {
@@ -350,6 +369,17 @@ namespace PortTools
                         break;
                 }
             }
+        }
+
+        /// <summary>Computer names compare without case, as Windows names them; settings by reference (one object per host or namespace).</summary>
+        /// <summary>One table per computer, settings object and network namespace: two namespaces never share a port, even with equal settings.</summary>
+        private sealed class TableKeyComparer : IEqualityComparer<(string Computer, HostPortSettings Host, ulong Namespace)>
+        {
+            public bool Equals((string Computer, HostPortSettings Host, ulong Namespace) x, (string Computer, HostPortSettings Host, ulong Namespace) y) =>
+                ReferenceEquals(x.Host, y.Host) && x.Namespace == y.Namespace && StringComparer.OrdinalIgnoreCase.Equals(x.Computer, y.Computer);
+
+            public int GetHashCode((string Computer, HostPortSettings Host, ulong Namespace) key) =>
+                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Computer) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host) ^ key.Namespace.GetHashCode();
         }
     }
 }

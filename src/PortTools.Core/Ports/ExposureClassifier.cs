@@ -12,7 +12,11 @@ namespace PortTools
     /// <item><description>Private: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 (RFC 1918), 100.64.0.0/10 (CGNAT, RFC 6598) and fc00::/7 (ULA, RFC 4193).</description></item>
     /// <item><description>Public: everything else, multicast and documentation ranges included, since nothing narrows who can send to them.</description></item>
     /// </list>
-    /// A v4-mapped IPv6 address (::ffff:a.b.c.d) is classified as its IPv4 address.
+    /// A v4-mapped IPv6 address (::ffff:a.b.c.d) is classified as its IPv4 address. A socket tied to
+    /// a device (SO_BINDTODEVICE, its BoundInterface) takes traffic only from that device: tied to
+    /// the loopback device (lo; lo0 on the BSDs) it is Loopback whatever its address; tied to another,
+    /// a wildcard bind is OneInterface and a specific one keeps its address's class, and the device
+    /// is its <see cref="SocketTuple.ExposureInterface"/>.
     /// </summary>
     public static class ExposureClassifier
     {
@@ -39,7 +43,29 @@ namespace PortTools
                 throw new ArgumentNullException(nameof(socket));
             }
 
-            return CanHaveExposure(socket.Protocol, socket.State) ? Classify(socket.LocalAddress) : null;
+            return CanHaveExposure(socket.Protocol, socket.State) ? Classify(socket.LocalAddress.GetAddressBytes(), socket.BoundInterface) : null;
+        }
+
+        /// <summary>Whether a device name is the loopback device: lo on Linux, lo0 on macOS and FreeBSD.</summary>
+        /// <param name="device">The device name.</param>
+        /// <returns>True for lo and lo0.</returns>
+        public static bool IsLoopbackDevice(string? device) => device is "lo" or "lo0";
+
+        /// <summary>The exposure of an address whose socket is tied to <paramref name="device"/> (null: to none).</summary>
+        internal static Exposure Classify(ReadOnlySpan<byte> address, string? device)
+        {
+            if (device is null)
+            {
+                return Classify(address);
+            }
+
+            if (IsLoopbackDevice(device))
+            {
+                return Exposure.Loopback; // lo delivers only what this host sends itself
+            }
+
+            Exposure byAddress = Classify(address);
+            return byAddress == Exposure.AllInterfaces ? Exposure.OneInterface : byAddress;
         }
 
         /// <summary>Only sockets that wait for traffic from anyone have an exposure: TCP listeners and unconnected UDP sockets.</summary>

@@ -120,6 +120,156 @@ namespace PortTools
             };
         }
 
+        /// <summary>
+        /// Reads the settings of a Linux network namespace (its sysctls, read on a thread inside
+        /// it), or this host's when <paramref name="networkNamespace"/> is null (<see cref="ReadCurrent"/>).
+        /// </summary>
+        /// <param name="networkNamespace">A name, a namespace file path or a process id; null for this host.</param>
+        /// <returns>The settings.</returns>
+        /// <exception cref="NetworkNamespaceException">The namespace does not exist or cannot be entered.</exception>
+        /// <exception cref="PlatformNotSupportedException">A namespace was asked for off Linux.</exception>
+        public static HostPortSettings Read(string? networkNamespace)
+        {
+            if (networkNamespace is null)
+            {
+                return ReadCurrent();
+            }
+
+            if (TargetOSInfo.Current != TargetOS.Linux)
+            {
+                throw new PlatformNotSupportedException("Network namespaces exist only on Linux; -NetworkNamespace cannot be used on " + System.Runtime.InteropServices.RuntimeInformation.OSDescription + ".");
+            }
+
+            return Read(Linux.NetworkNamespace.Resolve(networkNamespace));
+        }
+
+        internal static HostPortSettings Read(Linux.NetworkNamespace space) =>
+            space.Run(() => LinuxPortSettings.FromValues(LinuxPortSettings.ReadValues("/", space.Path == Linux.NetworkNamespace.OwnNamespaceFile ? string.Empty : " (network namespace " + space.Specification + ")")));
+
+        /// <summary>
+        /// The settings each socket of a table is measured against: those of the host, or of the
+        /// network namespace, this process read it from (each read once, from inside the namespace),
+        /// and <paramref name="unknownHost"/> for the sockets it did not read (text, files,
+        /// remoting), whose host it cannot know.
+        /// </summary>
+        /// <param name="sockets">The sockets.</param>
+        /// <param name="unknownHost">The settings for the others, asked for at most once, with how many sockets they are.</param>
+        /// <param name="notes">Receives what could not be read; may be null.</param>
+        /// <returns>The settings of each socket (one object per host or namespace).</returns>
+        public static Func<SocketTuple, HostPortSettings> ReadForSockets(IEnumerable<SocketTuple> sockets, Func<int, HostPortSettings> unknownHost, ICollection<string>? notes = null)
+        {
+            if (sockets is null)
+            {
+                throw new ArgumentNullException(nameof(sockets));
+            }
+
+            if (unknownHost is null)
+            {
+                throw new ArgumentNullException(nameof(unknownHost));
+            }
+
+            var byNamespace = new Dictionary<ulong, HostPortSettings>();
+            HostPortSettings? here = null;
+            HostPortSettings? unknown = null;
+            int unread = 0;
+            HostPortSettings Unknown() => unknown ??= unknownHost(unread);
+            foreach (SocketTuple socket in sockets)
+            {
+                unread += socket is not null && !socket.ReadHere ? 1 : 0;
+            }
+
+            foreach (SocketTuple socket in sockets)
+            {
+                NetworkNamespaceInfo? space = socket?.NetworkNamespace;
+                if (socket is null || !socket.ReadHere || space?.LiveEntryPath is null || byNamespace.ContainsKey(space.Inode))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    byNamespace[space.Inode] = Read(Linux.NetworkNamespace.Reopen(space));
+                }
+                catch (NetworkNamespaceException exception)
+                {
+                    notes?.Add(exception.Message + " Its sockets are measured as those of an unknown host.");
+                    byNamespace[space.Inode] = Unknown();
+                }
+            }
+
+            foreach (HostPortSettings settings in byNamespace.Values)
+            {
+                foreach (string note in settings.Notes)
+                {
+                    notes?.Add(note);
+                }
+            }
+
+            return socket =>
+            {
+                if (!socket.ReadHere)
+                {
+                    return Unknown();
+                }
+
+                if (socket.NetworkNamespace?.LiveEntryPath is not null && byNamespace.TryGetValue(socket.NetworkNamespace.Inode, out HostPortSettings? settings))
+                {
+                    return settings;
+                }
+
+                return here ??= ReadCurrent(); // read here off Linux, where sockets carry no namespace
+            };
+        }
+
+        /// <summary>
+        /// The port settings a SocketHost describes: its ephemeral range and reserved ports for
+        /// every protocol and family (Linux shares one range; on Windows the TCP IPv4 one stands for
+        /// all), its privileged ports and TIME_WAIT. What it leaves unknown gets the OS's default,
+        /// with a note that says so.
+        /// </summary>
+        /// <param name="host">The facts; its OS must be known.</param>
+        /// <returns>The settings.</returns>
+        /// <exception cref="ArgumentException">The SocketHost does not say its OS.</exception>
+        public static HostPortSettings From(SocketHost host)
+        {
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
+
+            TargetOS os = host.OS ?? throw new ArgumentException("The SocketHost" + (host.ComputerName is null ? string.Empty : " of " + host.ComputerName) + " does not say its OS; give -TargetOS.", nameof(host));
+            string of = "the SocketHost of " + (host.ComputerName ?? "an unnamed host") + (host.NetworkNamespace is null ? string.Empty : " (network namespace " + host.NetworkNamespace + ")");
+            var notes = new List<string>();
+            (int defaultStart, int defaultEnd) = DefaultRangeBounds(os);
+            PortRange range = host.EphemeralPortRange ?? new PortRange(defaultStart, defaultEnd);
+            string source = host.EphemeralPortRange is null ? string.Format(CultureInfo.InvariantCulture, "default for {0}: {1}-{2} ({3} does not say)", os, defaultStart, defaultEnd, of) : of;
+            if (host.EphemeralPortRange is null)
+            {
+                notes.Add("The ephemeral port range is not in " + of + "; the " + os + " default " + range + " is used.");
+            }
+
+            if (host.ReservedPorts is null)
+            {
+                notes.Add("The reserved ports are not in " + of + "; none are taken to be reserved.");
+            }
+
+            (int defaultTimeWait, string defaultTimeWaitSource) = TimeWait.Default(os);
+            int timeWait = host.TcpTimeWaitSeconds ?? defaultTimeWait;
+            string timeWaitSource = host.TcpTimeWaitSeconds is null ? defaultTimeWaitSource : "TIME_WAIT of " + timeWait.ToString(CultureInfo.InvariantCulture) + " s, from " + of;
+            ReservedPortRange[] reserved = (host.ReservedPorts ?? Array.Empty<PortRange>()).Select(p => new ReservedPortRange(p, administered: true)).ToArray();
+            var ranges = new List<EphemeralPortRange>(4);
+            foreach ((TransportProtocol protocol, AddressFamily family) in s_slots)
+            {
+                bool tcp = protocol == TransportProtocol.Tcp;
+                ranges.Add(new EphemeralPortRange(os, protocol, family, range.Start, range.End, reserved, tcp ? timeWait : 0, source, tcp ? timeWaitSource : TimeWait.UdpSource));
+            }
+
+            (PortRange? defaultPrivileged, string defaultPrivilegedSource) = DefaultPrivilegedPorts(os);
+            PortRange? privileged = host.UnprivilegedPortStart is int start ? (start > 1 && os != TargetOS.Windows ? new PortRange(os == TargetOS.FreeBSD ? 0 : 1, Math.Min(start, 65536) - 1) : null) : defaultPrivileged;
+            string privilegedSource = host.UnprivilegedPortStart is int given ? "unprivileged ports start at " + given.ToString(CultureInfo.InvariantCulture) + " (" + of + ")" : defaultPrivilegedSource + " (" + of + " does not say)";
+            return new HostPortSettings(os, ranges, privileged, privilegedSource, host.Privileged, notes);
+        }
+
         /// <summary>The range for a protocol and family. A v4-mapped IPv6 socket uses the IPv6 range.</summary>
         /// <param name="protocol">TCP or UDP.</param>
         /// <param name="addressFamily">InterNetwork or InterNetworkV6.</param>

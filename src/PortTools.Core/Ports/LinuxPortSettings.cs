@@ -23,64 +23,49 @@ namespace PortTools
         /// <summary>Reads the settings; each value that cannot be read is defaulted with a note naming the file and the reason.</summary>
         /// <param name="root">The filesystem root: "/" for this host, or a fixture tree holding proc/sys/net/ipv4/* and proc/self/status.</param>
         /// <returns>The settings.</returns>
-        public static HostPortSettings Read(string root = "/")
-        {
-            if (root is null)
-            {
-                throw new ArgumentNullException(nameof(root));
-            }
+        public static HostPortSettings Read(string root = "/") => FromValues(ReadValues(root));
 
-            var notes = new List<string>();
+        /// <summary>The settings from values read by <see cref="ReadValues"/>: what was not read gets Linux's default, with the note that says why.</summary>
+        internal static HostPortSettings FromValues(LinuxPortValues values)
+        {
+            var notes = new List<string>(values.Notes);
             (int start, int end) = DefaultRange();
-            string rangePath = Path.Combine(root, Ipv4Sysctls + "ip_local_port_range");
-            string rangeSource = rangePath;
-            if (TryReadFile(rangePath, out string? rangeText, out string? rangeError) && TryParsePortRange(rangeText, out PortRange range, out rangeError))
+            string rangeSource = values.RangeSource;
+            if (values.Range is PortRange range)
             {
                 (start, end) = (range.Start, range.End);
             }
             else
             {
-                rangeSource = "default 32768-60999 (" + rangePath + ": " + rangeError + ")";
-                notes.Add("Could not read the ephemeral range from " + rangePath + " (" + rangeError + "); using Linux's default 32768-60999.");
+                rangeSource = "default 32768-60999 (" + values.RangeSource + ": " + values.RangeError + ")";
+                notes.Add("Could not read the ephemeral range from " + values.RangeSource + " (" + values.RangeError + "); using Linux's default 32768-60999.");
             }
 
             var reserved = new List<ReservedPortRange>();
-            string reservedPath = Path.Combine(root, Ipv4Sysctls + "ip_local_reserved_ports");
-            if (TryReadFile(reservedPath, out string? reservedText, out string? reservedError) && TryParseReservedPorts(reservedText, out IReadOnlyList<PortRange>? reservedRanges, out reservedError))
+            if (values.Reserved is not null)
             {
-                foreach (PortRange ports in reservedRanges)
+                foreach (PortRange ports in values.Reserved)
                 {
                     reserved.Add(new ReservedPortRange(ports, administered: true));
                 }
             }
             else
             {
-                notes.Add("Could not read the reserved ports from " + reservedPath + " (" + reservedError + "); assuming none are reserved.");
+                notes.Add("Could not read the reserved ports from " + values.ReservedSource + " (" + values.ReservedError + "); assuming none are reserved.");
             }
 
-            int unprivilegedStart = 1024;
-            string startPath = Path.Combine(root, Ipv4Sysctls + "ip_unprivileged_port_start");
-            string privilegedSource = "net.ipv4.ip_unprivileged_port_start = ";
-            if (TryReadFile(startPath, out string? startText, out string? startError) && TryParseNumber(startText, out unprivilegedStart, out startError))
+            int unprivilegedStart = values.UnprivilegedPortStart ?? 1024;
+            string privilegedSource = "net.ipv4.ip_unprivileged_port_start = " + (values.UnprivilegedPortStart is null
+                ? "1024 (the default; " + values.UnprivilegedPortStartSource + ": " + values.UnprivilegedPortStartError + ")"
+                : unprivilegedStart.ToString(CultureInfo.InvariantCulture));
+            if (values.UnprivilegedPortStart is null)
             {
-                privilegedSource += unprivilegedStart.ToString(CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                unprivilegedStart = 1024;
-                privilegedSource += "1024 (the default; " + startPath + ": " + startError + ")";
-                notes.Add("Could not read " + startPath + " (" + startError + "); using the default 1024.");
+                notes.Add("Could not read " + values.UnprivilegedPortStartSource + " (" + values.UnprivilegedPortStartError + "); using the default 1024.");
             }
 
-            bool? capable = null;
-            string statusPath = Path.Combine(root, "proc/self/status");
-            if (TryReadFile(statusPath, out string? statusText, out string? statusError) && TryParseCapEff(statusText, out bool hasCapability, out statusError))
+            if (values.HasBindCapability is null)
             {
-                capable = hasCapability;
-            }
-            else
-            {
-                notes.Add("Could not read CapEff from " + statusPath + " (" + statusError + "); whether this process has CAP_NET_BIND_SERVICE is unknown.");
+                notes.Add("Could not read CapEff from " + values.StatusSource + " (" + values.StatusError + "); whether this process has CAP_NET_BIND_SERVICE is unknown.");
             }
 
             var ranges = new List<EphemeralPortRange>(4);
@@ -96,7 +81,87 @@ namespace PortTools
 
             // Ports 1 to start-1 need CAP_NET_BIND_SERVICE; start 0 or 1 means none do.
             PortRange? privileged = unprivilegedStart > 1 ? new PortRange(1, Math.Min(unprivilegedStart, 65536) - 1) : null;
-            return new HostPortSettings(TargetOS.Linux, ranges, privileged, privilegedSource, capable, notes);
+            return new HostPortSettings(TargetOS.Linux, ranges, privileged, privilegedSource, values.HasBindCapability, notes);
+        }
+
+        /// <summary>
+        /// Reads the port sysctls and CapEff as they are: each value is null when it cannot be read,
+        /// with the reason beside it. The sysctls are those of the calling thread's network namespace.
+        /// </summary>
+        /// <param name="root">The filesystem root, "/" for this host.</param>
+        /// <param name="where">Said after each file name in sources and notes, such as " (network namespace red)"; empty for none.</param>
+        /// <returns>The values.</returns>
+        internal static LinuxPortValues ReadValues(string root, string where = "")
+        {
+            if (root is null)
+            {
+                throw new ArgumentNullException(nameof(root));
+            }
+
+            var values = new LinuxPortValues
+            {
+                RangeSource = Path.Combine(root, Ipv4Sysctls + "ip_local_port_range") + where,
+                ReservedSource = Path.Combine(root, Ipv4Sysctls + "ip_local_reserved_ports") + where,
+                UnprivilegedPortStartSource = Path.Combine(root, Ipv4Sysctls + "ip_unprivileged_port_start") + where,
+                StatusSource = Path.Combine(root, "proc/self/status"),
+            };
+
+            if (TryReadFile(Path.Combine(root, Ipv4Sysctls + "ip_local_port_range"), out string? rangeText, out string? rangeError) && TryParsePortRange(rangeText, out PortRange range, out rangeError))
+            {
+                values.Range = range;
+            }
+
+            values.RangeError = rangeError;
+            if (TryReadFile(Path.Combine(root, Ipv4Sysctls + "ip_local_reserved_ports"), out string? reservedText, out string? reservedError) && TryParseReservedPorts(reservedText, out IReadOnlyList<PortRange>? reservedRanges, out reservedError))
+            {
+                values.Reserved = reservedRanges;
+            }
+
+            values.ReservedError = reservedError;
+            if (TryReadFile(Path.Combine(root, Ipv4Sysctls + "ip_unprivileged_port_start"), out string? startText, out string? startError) && TryParseNumber(startText, out int unprivilegedStart, out startError))
+            {
+                values.UnprivilegedPortStart = unprivilegedStart;
+            }
+
+            values.UnprivilegedPortStartError = startError;
+            if (TryReadFile(values.StatusSource, out string? statusText, out string? statusError) && TryParseCapEff(statusText, out bool hasCapability, out statusError))
+            {
+                values.HasBindCapability = hasCapability;
+            }
+
+            values.StatusError = statusError;
+            return values;
+        }
+
+        /// <summary>
+        /// Reads a numeric sysctl under <paramref name="root"/> (such as "proc/sys/net/ipv4/tcp_tw_reuse").
+        /// A file that does not exist means the kernel predates the setting and behaves as
+        /// <paramref name="absentMeans"/>; when that is null, or the file cannot be read or parsed,
+        /// the value is null and a note says why.
+        /// </summary>
+        internal static int? ReadSysctl(string root, string relativePath, int? absentMeans, ICollection<string> notes, string where = "")
+        {
+            string path = Path.Combine(root, relativePath);
+            try
+            {
+                string text = File.ReadAllText(path);
+                if (TryParseNumber(text, out int value, out string? error))
+                {
+                    return value;
+                }
+
+                notes.Add("Could not read " + path + where + " (" + error + "); it is taken as unknown.");
+                return null;
+            }
+            catch (Exception e) when ((e is FileNotFoundException || e is DirectoryNotFoundException) && absentMeans is not null)
+            {
+                return absentMeans; // an older kernel without the setting behaves as this
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                notes.Add("Could not read " + path + where + " (" + (e is FileNotFoundException || e is DirectoryNotFoundException ? "no such file" : e.Message) + "); it is taken as unknown.");
+                return null;
+            }
         }
 
         /// <summary>Parses ip_local_port_range: two numbers separated by white space, "32768\t60999".</summary>
@@ -191,7 +256,7 @@ namespace PortTools
             return false;
         }
 
-        private static bool TryParseNumber(string? text, out int value, [NotNullWhen(false)] out string? error)
+        internal static bool TryParseNumber(string? text, out int value, [NotNullWhen(false)] out string? error)
         {
             if (int.TryParse((text ?? string.Empty).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value))
             {
@@ -226,5 +291,37 @@ namespace PortTools
             string value = (text ?? string.Empty).Trim();
             return value.Length > 60 ? value.Substring(0, 60) + "..." : value;
         }
+    }
+
+    /// <summary>Linux's port sysctls and CapEff as read, each null when it could not be, with where it came from and why not.</summary>
+    internal sealed class LinuxPortValues
+    {
+        public PortRange? Range { get; set; }
+
+        public string RangeSource { get; set; } = string.Empty;
+
+        public string? RangeError { get; set; }
+
+        public IReadOnlyList<PortRange>? Reserved { get; set; }
+
+        public string ReservedSource { get; set; } = string.Empty;
+
+        public string? ReservedError { get; set; }
+
+        public int? UnprivilegedPortStart { get; set; }
+
+        public string UnprivilegedPortStartSource { get; set; } = string.Empty;
+
+        public string? UnprivilegedPortStartError { get; set; }
+
+        /// <summary>CAP_NET_BIND_SERVICE in this process's CapEff.</summary>
+        public bool? HasBindCapability { get; set; }
+
+        public string StatusSource { get; set; } = string.Empty;
+
+        public string? StatusError { get; set; }
+
+        /// <summary>Notes of reads that are not among these values.</summary>
+        public List<string> Notes { get; } = new List<string>();
     }
 }

@@ -43,9 +43,23 @@ namespace PortTools
         /// </summary>
         /// <param name="servicesFile">The services file to merge; null for the OS's usual place.</param>
         /// <returns>The catalog.</returns>
-        public static PortCatalog ForThisHost(string? servicesFile = null)
+        public static PortCatalog ForThisHost(string? servicesFile = null) => ForHost(HostPortSettings.ReadCurrent(), servicesFile);
+
+        /// <summary>
+        /// The catalog of a host whose port settings were read elsewhere (a network namespace's,
+        /// <see cref="HostPortSettings.Read(string)"/>): the embedded table merged with this host's
+        /// services file, which a namespace shares.
+        /// </summary>
+        /// <param name="host">The port settings.</param>
+        /// <param name="servicesFile">The services file to merge; null for the OS's usual place.</param>
+        /// <returns>The catalog.</returns>
+        public static PortCatalog ForHost(HostPortSettings host, string? servicesFile = null)
         {
-            HostPortSettings host = HostPortSettings.ReadCurrent();
+            if (host is null)
+            {
+                throw new ArgumentNullException(nameof(host));
+            }
+
             string path = servicesFile ?? HostServicesFile.DefaultPath(host.OS);
             var notes = new List<string>();
             ServiceTable services = ServiceTable.Embedded;

@@ -176,6 +176,15 @@ namespace PortTools
         /// </summary>
         public List<string> DependsOn { get; } = new List<string>();
 
+        /// <summary>
+        /// When the answer turns on host facts that are not known (UnknownHostFacts), what the
+        /// favourable possibility gives; this decision is the unfavourable one, and the Reason says both.
+        /// </summary>
+        public BindDecision? Otherwise { get; set; }
+
+        /// <summary>The unknown host facts (of <see cref="DependsOn"/>) that decide between this decision and <see cref="Otherwise"/>.</summary>
+        public List<string> HostFactsDeciding { get; } = new List<string>();
+
         /// <summary>What decided when no socket did (Windows and BSD rule sets; Linux writes <see cref="Detail"/>).</summary>
         public BindDetail DetailKind { get; set; }
 
@@ -320,6 +329,22 @@ namespace PortTools
         }
 
         public static string Reason(BindDecision decision, BindRequest request, string? errorName, TargetOS os = TargetOS.Linux)
+        {
+            if (decision.Otherwise is null)
+            {
+                return Plain(decision, request, errorName, os);
+            }
+
+            // The certain part first: which unknown facts decide, then what each side of them gives.
+            BindDecision otherwise = decision.Otherwise;
+            string subject = Endpoint(request.Address, request.Port) + "/" + Protocol(request.Protocol);
+            int count = decision.HostFactsDeciding.Count;
+            return (subject + " depends on what is not known of that host: " + string.Join("; ", decision.HostFactsDeciding)
+                + ". If " + (count == 1 ? "it goes" : "they go") + " against the bind: " + Plain(decision, request, errorName, os)
+                + " Otherwise: " + Plain(otherwise, request, BindErrors.Describe(os, otherwise.Error)?.Name, os)).Replace("..", ".");
+        }
+
+        private static string Plain(BindDecision decision, BindRequest request, string? errorName, TargetOS os)
         {
             var text = new StringBuilder();
             string subject = Endpoint(request.Address, request.Port) + "/" + Protocol(request.Protocol);
@@ -542,8 +567,8 @@ namespace PortTools
             return decision.DetailKind switch
             {
                 BindDetail.NotLocal => os == TargetOS.FreeBSD
-                    ? address + " is not an address of this host, and IP_BINDANY is not set"
-                    : address + " is not an address of this host",
+                    ? address + " is not an address of the host, and IP_BINDANY is not set"
+                    : address + " is not an address of the host",
                 BindDetail.MappedOnV6Only => os == TargetOS.Windows
                     ? "an IPV6_V6ONLY socket (the Windows default since Vista) cannot take the v4-mapped address " + address + " (UNVERIFIED: Windows does not document its answer; clear IPV6_V6ONLY or bind an AF_INET socket)"
                     : "an IPV6_V6ONLY socket looks the v4-mapped address " + address + " up among its IPv6 addresses, where it is not ([derived] from in6_pcbbind; clear IPV6_V6ONLY or bind an AF_INET socket)",

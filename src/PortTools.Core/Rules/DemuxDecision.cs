@@ -146,6 +146,12 @@ namespace PortTools
         /// </summary>
         public List<string> DependsOn { get; } = new List<string>();
 
+        /// <summary>
+        /// When the answer turns on host facts that are not known (UnknownHostFacts): each
+        /// possibility of the deciding facts, in words, with what it gives. The Reason lists them.
+        /// </summary>
+        public List<(string When, DemuxDecision Decision)> Possibilities { get; } = new List<(string, DemuxDecision)>();
+
         public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note) => Candidates.Add((socket, score, stage, note));
 
         /// <summary>Caveats of the Windows and BSD rule sets, put into words by the result.</summary>
@@ -190,10 +196,24 @@ namespace PortTools
                 Sockets = sockets,
                 Candidates = candidates,
                 DependsOn = decision.DependsOn.Count > 0 ? decision.DependsOn.ToArray() : Array.Empty<string>(),
-                Reason = os == TargetOS.Linux ? Reason(decision) : OsDemuxText.Reason(decision, os),
+                Reason = decision.Possibilities.Count > 0 ? Possibilities(decision, os) : PlainReason(decision, os),
                 TargetOS = os,
                 ComputerName = computerName,
             };
+        }
+
+        private static string PlainReason(DemuxDecision decision, TargetOS os) => os == TargetOS.Linux ? Reason(decision) : OsDemuxText.Reason(decision, os);
+
+        /// <summary>An answer that turns on unknown host facts: which facts, then what each possibility gives.</summary>
+        private static string Possibilities(DemuxDecision decision, TargetOS os)
+        {
+            var text = new StringBuilder("Where it goes depends on what is not known of that host: ").Append(string.Join("; ", decision.DependsOn)).Append('.');
+            foreach ((string when, DemuxDecision possibility) in decision.Possibilities)
+            {
+                text.Append(" If ").Append(when).Append(": ").Append(PlainReason(possibility, os));
+            }
+
+            return text.ToString().Replace("..", ".");
         }
 
         public static string StageName(DemuxStage stage) => stage switch

@@ -28,13 +28,20 @@ namespace PortTools
         /// local addresses and interface names, and says which device holds each address.
         /// </param>
         public HostFacts(TargetOS os = TargetOS.Linux, IEnumerable<IPAddress>? localAddresses = null, IEnumerable<string>? interfaces = null, IEnumerable<IPAddress>? broadcastAddresses = null, IEnumerable<KeyValuePair<string, IEnumerable<IPAddress>>>? interfaceAddresses = null)
+            : this(os, localAddresses, interfaces, broadcastAddresses, interfaceAddresses, interfacesFromAddresses: true)
+        {
+        }
+
+        // interfacesFromAddresses: whether the interfaces that hold addresses make the interface list
+        // known (the public constructor's rule); false keeps the list as interfaces says, null for unknown.
+        private HostFacts(TargetOS os, IEnumerable<IPAddress>? localAddresses, IEnumerable<string>? interfaces, IEnumerable<IPAddress>? broadcastAddresses, IEnumerable<KeyValuePair<string, IEnumerable<IPAddress>>>? interfaceAddresses, bool interfacesFromAddresses)
         {
             OS = os;
             if (interfaceAddresses is not null)
             {
                 var pairs = interfaceAddresses.Select(p => new KeyValuePair<string, IPAddress[]>(p.Key, p.Value.ToArray())).ToArray();
                 localAddresses = (localAddresses ?? Array.Empty<IPAddress>()).Concat(pairs.SelectMany(p => p.Value)).ToArray();
-                interfaces = (interfaces ?? Array.Empty<string>()).Concat(pairs.Select(p => p.Key)).ToArray();
+                interfaces = interfaces is null && !interfacesFromAddresses ? null : (interfaces ?? Array.Empty<string>()).Concat(pairs.Select(p => p.Key)).ToArray();
                 foreach (KeyValuePair<string, IPAddress[]> pair in pairs)
                 {
                     foreach (IPAddress address in pair.Value)
@@ -65,36 +72,96 @@ namespace PortTools
         /// <summary>The OS whose rules apply.</summary>
         public TargetOS OS { get; }
 
-        /// <summary>A copy with some facts replaced, for what-if questions; everything not given is kept.</summary>
-        /// <param name="localAddresses">The host's addresses (replaces the interfaces' addresses).</param>
-        /// <param name="unprivilegedPortStart">Ports below it need privilege.</param>
-        /// <param name="ephemeralPortRange">The ephemeral range.</param>
-        /// <param name="userId">The user binding.</param>
-        /// <param name="privileged">Whether that user may bind privileged ports.</param>
-        /// <param name="os">Another OS's rules (its defaults apply where this host's values are OS-specific).</param>
-        /// <returns>The new facts.</returns>
-        public HostFacts With(IEnumerable<IPAddress>? localAddresses = null, int? unprivilegedPortStart = null, PortRange? ephemeralPortRange = null, long? userId = null, bool? privileged = null, TargetOS? os = null)
+        /// <summary>
+        /// The facts that are known; the others hold the OS's default, and a simulation says what
+        /// its answer depends on instead of trusting them (<see cref="Knows"/>). All are known for
+        /// facts built with the constructor; <see cref="From"/> marks what a SocketHost leaves null.
+        /// </summary>
+        public KnownHostFacts Known { get; init; } = KnownHostFacts.All;
+
+        /// <summary>Whether every one of <paramref name="facts"/> is known.</summary>
+        /// <param name="facts">The facts.</param>
+        /// <returns>True when all are known.</returns>
+        public bool Knows(KnownHostFacts facts) => (Known & facts) == facts && ((facts & KnownHostFacts.Interfaces) == 0 || InterfacesKnown);
+
+        /// <summary>
+        /// For a simulation that weighs an unknown address: treat addresses that are not known to be
+        /// local as local (true) or not (false). Only loopback addresses are known when the host's
+        /// addresses are not.
+        /// </summary>
+        internal bool AssumeUnknownAddressesLocal { get; init; }
+
+        /// <summary>For a simulation that weighs an unknown address: an address taken to be a subnet broadcast address.</summary>
+        internal IPAddress? AssumedBroadcast { get; init; }
+
+        /// <summary>
+        /// The facts a simulation of a host uses: the SocketHost's, where it has them, and the OS's
+        /// defaults, marked unknown, where it does not (see <see cref="Known"/>). Interfaces it does
+        /// not list are taken to exist when it lists none.
+        /// </summary>
+        /// <param name="host">The facts; its OS must be known.</param>
+        /// <returns>The engines' form of them.</returns>
+        /// <exception cref="ArgumentException">The SocketHost does not say its OS.</exception>
+        public static HostFacts From(SocketHost host)
         {
-            TargetOS target = os ?? OS;
-            bool sameOs = target == OS;
-            HostFacts copy = localAddresses is not null
-                ? new HostFacts(target, localAddresses, InterfacesKnown ? _interfaces : null, _broadcastAddresses)
-                : new HostFacts(target, _localAddresses, InterfacesKnown ? _interfaces : null, _broadcastAddresses, _addressOwners.GroupBy(p => p.Value).Select(g => new KeyValuePair<string, IEnumerable<IPAddress>>(g.Key, g.Select(p => p.Key))));
-            return new HostFacts(copy, target)
+            if (host is null)
             {
-                UnprivilegedPortStart = unprivilegedPortStart ?? (sameOs ? UnprivilegedPortStart : copy.UnprivilegedPortStart),
-                EphemeralPortRange = ephemeralPortRange ?? (sameOs ? EphemeralPortRange : copy.EphemeralPortRange),
-                ReservedPorts = sameOs ? ReservedPorts : Array.Empty<PortRange>(),
-                BindV6Only = sameOs ? BindV6Only : target != TargetOS.Linux && target != TargetOS.MacOS,
-                NonLocalBind = NonLocalBind,
-                NonLocalBindV6 = NonLocalBindV6,
-                TcpTwReuse = TcpTwReuse,
-                TcpTwReuseDelay = TcpTwReuseDelay,
-                AutobindReuse = AutobindReuse,
-                UserId = userId ?? UserId,
-                Privileged = privileged ?? Privileged,
+                throw new ArgumentNullException(nameof(host));
+            }
+
+            TargetOS os = host.OS ?? throw new ArgumentException("The SocketHost" + (host.ComputerName is null ? string.Empty : " of " + host.ComputerName) + " does not say its OS; give -TargetOS.", nameof(host));
+            var known = KnownHostFacts.None;
+            var facts = host.Addresses is null
+                ? new HostFacts(os, null, host.Interfaces, null)
+                : new HostFacts(os, host.Addresses.Where(a => a.Interface is null).Select(a => a.IP), host.Interfaces, host.Addresses.Where(a => a.BroadcastIP is not null).Select(a => a.BroadcastIP!), host.Addresses.Where(a => a.Interface is not null).GroupBy(a => a.Interface!, StringComparer.Ordinal).Select(g => new KeyValuePair<string, IEnumerable<IPAddress>>(g.Key, g.Select(a => a.IP))), interfacesFromAddresses: false);
+            known |= host.Addresses is null ? 0 : KnownHostFacts.Addresses;
+            known |= host.Interfaces is null ? 0 : KnownHostFacts.Interfaces;
+            known |= host.EphemeralPortRange is null ? 0 : KnownHostFacts.EphemeralPortRange;
+            known |= host.UnprivilegedPortStart is null ? 0 : KnownHostFacts.UnprivilegedPortStart;
+            known |= host.ReservedPorts is null ? 0 : KnownHostFacts.ReservedPorts;
+            known |= host.NonLocalBind is null ? 0 : KnownHostFacts.NonLocalBind;
+            known |= host.NonLocalBindV6 is null ? 0 : KnownHostFacts.NonLocalBindV6;
+            known |= host.BindV6Only is null ? 0 : KnownHostFacts.BindV6Only;
+            known |= host.TcpTwReuse is null ? 0 : KnownHostFacts.TcpTwReuse;
+            known |= host.TcpTwReuseDelay is null ? 0 : KnownHostFacts.TcpTwReuseDelay;
+            known |= host.AutobindReuse is null ? 0 : KnownHostFacts.AutobindReuse;
+            known |= host.UserId is null ? 0 : KnownHostFacts.UserId;
+            known |= host.Privileged is null ? 0 : KnownHostFacts.Privileged;
+            return new HostFacts(facts, os)
+            {
+                Known = known,
+                EphemeralPortRange = host.EphemeralPortRange ?? facts.EphemeralPortRange,
+                UnprivilegedPortStart = host.UnprivilegedPortStart ?? facts.UnprivilegedPortStart,
+                ReservedPorts = host.ReservedPorts ?? Array.Empty<PortRange>(),
+                NonLocalBind = host.NonLocalBind ?? false,
+                NonLocalBindV6 = host.NonLocalBindV6 ?? false,
+                BindV6Only = host.BindV6Only ?? os == TargetOS.Windows,
+                TcpTwReuse = host.TcpTwReuse ?? (os == TargetOS.Linux ? 2 : 0),
+                TcpTwReuseDelay = host.TcpTwReuseDelay ?? 1000,
+                AutobindReuse = host.AutobindReuse ?? false,
+                UserId = host.UserId ?? 0,
+                Privileged = host.Privileged ?? false,
             };
         }
+
+        /// <summary>A copy for one possibility of what is not known (the simulations weigh each).</summary>
+        internal HostFacts Assume(bool? unknownAddressesLocal = null, IPAddress? broadcast = null, bool? privileged = null, int? unprivilegedPortStart = null, bool? nonLocalBind = null, bool? nonLocalBindV6 = null, bool? bindV6Only = null) => new HostFacts(this, OS)
+        {
+            Known = Known,
+            AssumeUnknownAddressesLocal = unknownAddressesLocal ?? AssumeUnknownAddressesLocal,
+            AssumedBroadcast = broadcast ?? AssumedBroadcast,
+            EphemeralPortRange = EphemeralPortRange,
+            UnprivilegedPortStart = unprivilegedPortStart ?? UnprivilegedPortStart,
+            ReservedPorts = ReservedPorts,
+            NonLocalBind = nonLocalBind ?? NonLocalBind,
+            NonLocalBindV6 = nonLocalBindV6 ?? NonLocalBindV6,
+            BindV6Only = bindV6Only ?? BindV6Only,
+            TcpTwReuse = TcpTwReuse,
+            TcpTwReuseDelay = TcpTwReuseDelay,
+            AutobindReuse = AutobindReuse,
+            UserId = UserId,
+            Privileged = privileged ?? Privileged,
+        };
 
         private HostFacts(HostFacts source, TargetOS os)
         {
@@ -163,7 +230,8 @@ namespace PortTools
                 return true;
             }
 
-            return _unscopedLocal.Contains(plain);
+            // Where the host's addresses are not known, a simulation weighs both possibilities.
+            return _unscopedLocal.Contains(plain) || ((Known & KnownHostFacts.Addresses) == 0 && AssumeUnknownAddressesLocal);
         }
 
         // A link-local address is local whatever scope it is written with; IPv4 has no scope at all.
@@ -206,7 +274,14 @@ namespace PortTools
         /// <summary>Whether an address is a broadcast address of the host.</summary>
         /// <param name="address">An IPv4 address.</param>
         /// <returns>True for 255.255.255.255 and the host's subnet broadcasts.</returns>
-        public bool IsBroadcast(IPAddress address) => _broadcastAddresses.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+        public bool IsBroadcast(IPAddress address)
+        {
+            IPAddress plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+            return _broadcastAddresses.Contains(plain) || (AssumedBroadcast is not null && AssumedBroadcast.Equals(plain));
+        }
+
+        /// <summary>The interface names, sorted, as a reason lists them.</summary>
+        internal string InterfaceList() => string.Join(", ", _interfaces.OrderBy(name => name, StringComparer.Ordinal));
 
         /// <summary>Whether an interface exists (always true when the list is unknown).</summary>
         /// <param name="name">The interface name.</param>
@@ -228,5 +303,55 @@ namespace PortTools
 
             return false;
         }
+    }
+
+    /// <summary>The facts of a host that may be unknown to a simulation (<see cref="HostFacts.Known"/>).</summary>
+    [Flags]
+    public enum KnownHostFacts
+    {
+        /// <summary>None.</summary>
+        None = 0,
+
+        /// <summary>The addresses configured on the host (and which interface holds each).</summary>
+        Addresses = 1 << 0,
+
+        /// <summary>The interface names.</summary>
+        Interfaces = 1 << 1,
+
+        /// <summary>The ephemeral port range.</summary>
+        EphemeralPortRange = 1 << 2,
+
+        /// <summary>Where the unprivileged ports start.</summary>
+        UnprivilegedPortStart = 1 << 3,
+
+        /// <summary>The ports reserved from ephemeral use.</summary>
+        ReservedPorts = 1 << 4,
+
+        /// <summary>net.ipv4.ip_nonlocal_bind.</summary>
+        NonLocalBind = 1 << 5,
+
+        /// <summary>net.ipv6.ip_nonlocal_bind.</summary>
+        NonLocalBindV6 = 1 << 6,
+
+        /// <summary>The default IPV6_V6ONLY.</summary>
+        BindV6Only = 1 << 7,
+
+        /// <summary>net.ipv4.tcp_tw_reuse.</summary>
+        TcpTwReuse = 1 << 8,
+
+        /// <summary>net.ipv4.tcp_tw_reuse_delay.</summary>
+        TcpTwReuseDelay = 1 << 9,
+
+        /// <summary>net.ipv4.ip_autobind_reuse.</summary>
+        AutobindReuse = 1 << 10,
+
+        /// <summary>The user who binds.</summary>
+        UserId = 1 << 11,
+
+        /// <summary>Whether that user may bind privileged ports.</summary>
+        Privileged = 1 << 12,
+
+        /// <summary>Every fact.</summary>
+        All = (1 << 13) - 1,
     }
 }

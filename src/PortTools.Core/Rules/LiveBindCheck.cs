@@ -51,7 +51,16 @@ namespace PortTools
         /// <returns>The kernel's answer with the engine's explanation.</returns>
         /// <exception cref="PlatformNotSupportedException">There is no trial bind for this OS (FreeBSD).</exception>
         /// <exception cref="ArgumentException">The facts are for another OS than this host's.</exception>
-        public static PortBindResult Probe(SocketIndex index, BindRequest request)
+        public static PortBindResult Probe(SocketIndex index, BindRequest request) => Probe(index, request, null);
+
+        /// <summary>Binds for real inside a Linux network namespace (or on this host when null) and explains the outcome.</summary>
+        /// <param name="index">The namespace's live table and host facts.</param>
+        /// <param name="request">The socket to try.</param>
+        /// <param name="networkNamespace">A name, a namespace file path or a process id; null for this host.</param>
+        /// <returns>The kernel's answer with the engine's explanation.</returns>
+        /// <exception cref="NetworkNamespaceException">The namespace does not exist or cannot be entered.</exception>
+        /// <exception cref="PlatformNotSupportedException">There is no trial bind for this OS, or a namespace was asked for off Linux.</exception>
+        public static PortBindResult Probe(SocketIndex index, BindRequest request, string? networkNamespace)
         {
             if (index is null)
             {
@@ -64,6 +73,11 @@ namespace PortTools
             }
 
             TargetOS host = TargetOSInfo.Current;
+            if (networkNamespace is not null && host != TargetOS.Linux)
+            {
+                throw new PlatformNotSupportedException("Network namespaces exist only on Linux; a trial bind cannot enter one on " + OsBindText.Name(host) + ".");
+            }
+
             if (host == TargetOS.FreeBSD)
             {
                 throw new PlatformNotSupportedException("A trial bind is available on Linux, Windows and macOS in this version; give -SocketTable to simulate instead.");
@@ -79,7 +93,7 @@ namespace PortTools
             {
                 TargetOS.Windows => Windows.WindowsTrialBind.Probe(request),
                 TargetOS.MacOS => MacOS.MacTrialBind.Probe(request),
-                _ => ProbeOutcome.FromLinux(LinuxTrialBind.Probe(request)),
+                _ => ProbeOutcome.FromLinux(networkNamespace is null ? LinuxTrialBind.Probe(request) : NetworkNamespace.Resolve(networkNamespace).Run(() => LinuxTrialBind.Probe(request))),
             };
             return Combine(predicted, trial, request, host);
         }

@@ -20,7 +20,7 @@ namespace PortTools
         public static PortBindResult DecideBind(SocketIndex index, BindRequest request, string? computerName = null)
         {
             Check(index, request);
-            BindDecision decision = DecideBindCore(index, request);
+            BindDecision decision = UnknownHostFacts.DecideBind(index, request, DecideBindCore);
             PortBindResult result = BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
             result.NetworkNamespace = index.NetworkNamespace;
             return result;
@@ -41,7 +41,7 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            DemuxResult result = DemuxExplanation.ToResult(DecideDeliveryCore(index, request), index.Facts.OS, computerName);
+            DemuxResult result = DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, DecideDeliveryCore), index.Facts.OS, computerName);
             result.NetworkNamespace = index.NetworkNamespace;
             return result;
         }

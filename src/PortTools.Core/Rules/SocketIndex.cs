@@ -78,6 +78,27 @@ namespace PortTools
             _tcpBucketCaches = BindBucketCache.Replay(bindOrder, history, facts);
         }
 
+        // A view of another index with other host facts: the same sockets, chains and caches.
+        private SocketIndex(SocketIndex source, HostFacts facts)
+        {
+            Facts = facts;
+            Order = source.Order;
+            _entries = source._entries;
+            _byPort = source._byPort;
+            _established = source._established;
+            _listenerChains = source._listenerChains;
+            _udpChains = source._udpChains;
+            _udpPrimaryChains = source._udpPrimaryChains;
+            _groups = source._groups;
+            _tcpBucketCaches = source._tcpBucketCaches;
+        }
+
+        /// <summary>
+        /// The same table with other facts about the binder and the addresses (a simulation weighing
+        /// what it does not know): the sockets keep what they were indexed with.
+        /// </summary>
+        internal SocketIndex WithFacts(HostFacts facts) => new SocketIndex(this, facts);
+
         /// <summary>The host facts the table was indexed with.</summary>
         public HostFacts Facts { get; }
 

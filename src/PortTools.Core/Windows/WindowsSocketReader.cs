@@ -148,6 +148,7 @@ namespace PortTools.Windows
                     RemotePort = record.RemotePort,
                     Processes = processes,
                     Source = "Live",
+                    ReadHere = true,
                 });
             }
 

@@ -23,10 +23,34 @@ namespace PortTools.Commands
         [Parameter]
         public TargetOS? TargetOS { get; set; }
 
+        /// <summary>A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id. Its sysctls are read from inside it.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
+
         /// <inheritdoc/>
         protected override void EndProcessing()
         {
-            HostPortSettings settings = TargetOS is TargetOS os ? HostPortSettings.Defaults(os) : HostPortSettings.ReadCurrent();
+            if (TargetOS is not null && NetworkNamespace is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give -TargetOS or -NetworkNamespace, not both: -TargetOS shows an OS's documented defaults, -NetworkNamespace a namespace's own settings."),
+                    "TargetOSWithNetworkNamespace",
+                    ErrorCategory.InvalidArgument,
+                    NetworkNamespace));
+            }
+
+            HostPortSettings settings = null!;
+            try
+            {
+                settings = TargetOS is TargetOS os ? HostPortSettings.Defaults(os) : HostPortSettings.Read(NetworkNamespace);
+            }
+            catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+            {
+                ThrowCoreError(exception, "PortSettingsReadFailed", NetworkNamespace);
+            }
+
             foreach (string note in settings.Notes)
             {
                 if (TargetOS is null)

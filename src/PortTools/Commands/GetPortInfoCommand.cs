@@ -34,10 +34,25 @@ namespace PortTools.Commands
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public TransportProtocol? Protocol { get; set; }
 
+        /// <summary>A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id. Its port settings (ephemeral range, reserved ports, unprivileged port start) are used.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
+
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
-            _catalog = PortCatalog.ForThisHost();
+            try
+            {
+                _catalog = NetworkNamespace is null ? PortCatalog.ForThisHost() : PortCatalog.ForHost(HostPortSettings.Read(NetworkNamespace));
+            }
+            catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+            {
+                ThrowCoreError(exception, "PortSettingsReadFailed", NetworkNamespace);
+                return;
+            }
+
             foreach (string note in _catalog.Notes)
             {
                 WriteVerbose(note);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 
@@ -18,7 +19,7 @@ namespace PortTools.Commands
         private const string EndpointSet = "Endpoint";
         private const string AddressSet = "Address";
 
-        private IReadOnlyList<SocketIndex>? _indexes;
+        private List<(SocketIndex Index, SocketHost Host)>? _targets;
         private string? _computerName;
 
         /// <summary>TCP or UDP.</summary>
@@ -72,27 +73,60 @@ namespace PortTools.Commands
         [AllowEmptyCollection]
         public PSObject[]? SocketTable { get; set; }
 
-        /// <summary>Whose rules to follow with -SocketTable: Linux, Windows, FreeBSD or MacOS (default: this host's OS).</summary>
+        /// <summary>Whose rules to follow with -SocketTable: Linux, Windows, FreeBSD or MacOS (default: the SocketHost's OS, else this host's).</summary>
         [Parameter]
         public TargetOS? TargetOS { get; set; }
+
+        /// <summary>
+        /// With -SocketTable, the facts of the host the table belongs to (its addresses tell which
+        /// interface a packet arrives on): a SocketHost from Get-SocketHost, an object that carries
+        /// one, or its JSON text. Without it, the facts are those of the namespace this session read
+        /// the table from, or else unknown.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        public PSObject? SocketHost { get; set; }
+
+        /// <summary>A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id. Its live table and facts are used; with -SocketTable, its facts.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
 
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
-            HostFactsReading host = LiveHost.ReadFacts();
             if (SocketTable is not null)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                // A table of several network namespaces is answered namespace by namespace: a packet arrives in one.
-                _indexes = SocketIndex.BuildPerNetworkNamespace(table, TargetOS is TargetOS os ? host.Facts.With(os: os) : host.Facts, SocketTableOrder.BindOrder);
+                // A table of several network namespaces is answered namespace by namespace (a packet
+                // arrives in one), each against that namespace's own facts.
+                _targets = new List<(SocketIndex, SocketHost)>();
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                {
+                    SocketHost given = SimulationHost(SocketHost, NetworkNamespace, partition, TargetOS);
+                    SocketHost host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
+                    _targets.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host));
+                }
+
                 return;
             }
 
-            if (TargetOS is TargetOS other && other != host.Facts.OS)
+            if (SocketHost is not null)
             {
                 ThrowTerminatingError(new ErrorRecord(
-                    new ArgumentException("-TargetOS " + other + " needs -SocketTable: the live table of this " + host.Facts.OS + " host follows " + host.Facts.OS + "'s rules."),
+                    new ArgumentException("-SocketHost describes the host of a socket table: give the table with -SocketTable, or leave out -SocketHost to resolve against this host's live table."),
+                    "SocketHostNeedsSocketTable",
+                    ErrorCategory.InvalidArgument,
+                    SocketHost));
+            }
+
+            TargetOS here = TargetOSInfo.Current;
+            if (TargetOS is TargetOS other && other != here)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("-TargetOS " + other + " needs -SocketTable: the live table of this " + here + " host follows " + here + "'s rules."),
                     "TargetOSNeedsSocketTable",
                     ErrorCategory.InvalidArgument,
                     other));
@@ -101,13 +135,14 @@ namespace PortTools.Commands
             // The live table is read once for the whole pipeline, not per packet.
             try
             {
-                SocketTableReadResult live = ReadLiveTable(new SocketQuery());
+                SocketHost host = ReadSocketHost(NetworkNamespace);
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
                 }
 
-                _indexes = new[] { SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder) };
+                _targets = new List<(SocketIndex, SocketHost)> { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), host) };
             }
             catch (OperationCanceledException)
             {
@@ -121,7 +156,7 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
-            if (_indexes is null || CancellationToken.IsCancellationRequested)
+            if (_targets is null || CancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -137,23 +172,35 @@ namespace PortTools.Commands
                 Segment = Segment,
             };
 
-            try
+            foreach ((SocketIndex index, SocketHost host) in _targets)
             {
-                foreach (SocketIndex index in _indexes)
+                // A packet cannot arrive on an interface the host does not have.
+                if (!string.IsNullOrEmpty(Interface) && host.Interfaces is { } interfaces && !interfaces.Contains(Interface!))
+                {
+                    WriteError(new ErrorRecord(
+                        new ArgumentException("-Interface " + Interface + ": " + host + " has no interface named '" + Interface + "' (its interfaces: " + string.Join(", ", interfaces) + "), so no packet arrives on it."),
+                        "InterfaceNotFound",
+                        ErrorCategory.ObjectNotFound,
+                        Interface));
+                    continue;
+                }
+
+                try
                 {
                     WriteObject(RuleEngine.DecideDelivery(index, request, _computerName));
                 }
+                catch (ArgumentException exception)
+                {
+                    WriteCoreError(exception, "InvalidPacket", request);
+                    return;
+                }
+                catch (PlatformNotSupportedException exception)
+                {
+                    ThrowCoreError(exception, "PlatformNotSupported", request);
+                }
+            }
 
-                CountItemProgress("packets resolved");
-            }
-            catch (ArgumentException exception)
-            {
-                WriteCoreError(exception, "InvalidPacket", request);
-            }
-            catch (PlatformNotSupportedException exception)
-            {
-                ThrowCoreError(exception, "PlatformNotSupported", request);
-            }
+            CountItemProgress("packets resolved");
         }
 
         /// <inheritdoc/>

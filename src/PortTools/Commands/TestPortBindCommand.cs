@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
@@ -92,7 +93,7 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Listen { get; set; }
 
-        /// <summary>Write only $true or $false per port.</summary>
+        /// <summary>Write only $true or $false per port or path.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
@@ -112,44 +113,58 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = PathSimulateSet)]
         public UnixSocketType SocketType { get; set; } = UnixSocketType.Stream;
 
-        /// <summary>For an abstract -Path: the network namespace whose abstract names to check (a name, a namespace file path, or a process id); this process's by default.</summary>
-        [Parameter(ParameterSetName = PathSet)]
-        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
-        [ValidateNotNullOrEmpty]
-        public string? NetworkNamespace { get; set; }
-
         /// <summary>Simulate against this table instead of binding on this host: SocketTuples (UnixSockets with -Path), their text form, or objects that carry them.</summary>
         [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
         [Parameter(Mandatory = true, ParameterSetName = PathSimulateSet)]
         [AllowEmptyCollection]
         public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
 
-        /// <summary>The simulated host's addresses (default: this host's).</summary>
+        /// <summary>
+        /// The facts of the host the table belongs to: a SocketHost from Get-SocketHost (run there, or
+        /// with -NetworkNamespace), an object that carries one (remoting, Import-Clixml,
+        /// ConvertFrom-Json) or its JSON text. Without it, the facts are those of the namespace this
+        /// session read the table from, or else unknown.
+        /// </summary>
+        [Parameter(ParameterSetName = SimulateSet)]
+        [ValidateNotNull]
+        public PSObject? SocketHost { get; set; }
+
+        /// <summary>
+        /// A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id.
+        /// The trial bind happens inside it, against its table and facts; with -SocketTable, its facts are
+        /// used (and of a table of several namespaces, only its sockets); with an abstract -Path, its names are checked.
+        /// </summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string? NetworkNamespace { get; set; }
+
+        /// <summary>The simulated host's addresses (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         public IPAddress[]? LocalAddress { get; set; }
 
-        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: this host's).</summary>
+        /// <summary>The simulated net.ipv4.ip_unprivileged_port_start (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [ValidateRange(0, 65536)]
         public int UnprivilegedPortStart { get; set; }
 
-        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: this host's).</summary>
+        /// <summary>The simulated ephemeral port range, such as 32768-60999 (default: the SocketHost's; unknown without one).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public PortRange EphemeralPortRange { get; set; }
 
-        /// <summary>The simulated user id that binds (default: this process's); with -Path, the user whose permissions on the directories are evaluated.</summary>
+        /// <summary>The simulated user id that binds (default: the SocketHost's; unknown without one). Any uid but 0 is unprivileged unless -Privileged says otherwise. With -Path, the user whose permissions on the directories are evaluated (default: the caller).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         [Parameter(ParameterSetName = PathSet)]
         [Parameter(ParameterSetName = PathSimulateSet)]
         [ValidateRange(0L, 4294967295L)]
         public long UserId { get; set; }
 
-        /// <summary>Whether the simulated user may bind privileged ports (default: this process's privilege).</summary>
+        /// <summary>Whether the simulated user may bind privileged ports (default: the SocketHost's, or as -UserId implies; unknown without either).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Privileged { get; set; }
 
-        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: this host's OS).</summary>
+        /// <summary>Whose rules to simulate: Linux, Windows, FreeBSD or MacOS (default: the SocketHost's OS, else this host's).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
         public TargetOS TargetOS { get; set; }
 
@@ -164,41 +179,70 @@ namespace PortTools.Commands
             if (ParameterSetName == PathSimulateSet)
             {
                 _unixTable = ConvertUnixTable(SocketTable);
-                return;
-            }
+                if (NetworkNamespace is not null && NetworkNamespacePartition.Count(_unixTable, s => s.NetworkNamespace) > 1)
+                {
+                    // Of a table of several namespaces, only the one asked for.
+                    ulong wanted = 0;
+                    try
+                    {
+                        wanted = LiveNetworkNamespace.InodeOf(NetworkNamespace);
+                    }
+                    catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+                    {
+                        ThrowCoreError(exception, "NetworkNamespaceNotFound", NetworkNamespace);
+                    }
 
-            HostFactsReading host = LiveHost.ReadFacts();
-            foreach (string note in host.Notes)
-            {
-                WriteVerbose(note);
+                    List<UnixSocket> chosen = _unixTable.Where(s => s.NetworkNamespace?.Inode == wanted).ToList();
+                    if (chosen.Count == 0)
+                    {
+                        ThrowTerminatingError(new ErrorRecord(
+                            new ArgumentException("The socket table holds no socket of network namespace '" + NetworkNamespace + "'."),
+                            "NetworkNamespaceNotInSocketTable",
+                            ErrorCategory.InvalidArgument,
+                            NetworkNamespace));
+                    }
+
+                    _unixTable = chosen;
+                }
+
+                return;
             }
 
             if (ParameterSetName == SimulateSet)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                HostFacts facts = host.Facts.With(
-                    LocalAddress,
-                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                    Bound(nameof(UserId)) ? UserId : null,
-                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                    Bound(nameof(TargetOS)) ? TargetOS : null);
+                TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
 
-                // Sockets of different network namespaces never conflict: a table that holds several is answered namespace by namespace.
-                _indexes = SocketIndex.BuildPerNetworkNamespace(table, facts, SocketTableOrder.BindOrder);
+                // Sockets of different network namespaces never conflict: a table that holds several is
+                // answered namespace by namespace, each with that namespace's own facts.
+                var indexes = new List<SocketIndex>();
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                {
+                    SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
+                        LocalAddress,
+                        Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                        Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                        Bound(nameof(UserId)) ? UserId : null,
+                        Bound(nameof(Privileged)) ? Privileged.IsPresent : null);
+                    host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                    indexes.Add(SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder));
+                }
+
+                _indexes = indexes;
                 return;
             }
 
             try
             {
-                SocketTableReadResult live = ReadLiveTable(new SocketQuery());
+                SocketHost host = ReadSocketHost(NetworkNamespace);
+                SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
                 }
 
-                _indexes = new[] { SocketIndex.Build(live.Sockets, host.Facts, SocketTableOrder.KernelOrder) };
+                _indexes = new[] { SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder) };
             }
             catch (OperationCanceledException)
             {
@@ -267,9 +311,9 @@ namespace PortTools.Commands
                     PortBindResult result;
                     try
                     {
-                        result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(index, request, _computerName) : LiveBindCheck.Probe(index, request);
+                        result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(index, request, _computerName) : LiveBindCheck.Probe(index, request, NetworkNamespace);
                     }
-                    catch (Exception exception) when (exception is PlatformNotSupportedException)
+                    catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
                     {
                         ThrowCoreError(exception, "PlatformNotSupported", port);
                         return;

@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -95,6 +97,151 @@ namespace PortTools.Commands
         /// <param name="target">The input that failed.</param>
         protected void ThrowCoreError(Exception exception, string errorId, object? target) =>
             ThrowTerminatingError(ToErrorRecord(exception, errorId, target));
+
+        /// <summary>
+        /// The host facts a simulation of <paramref name="table"/> starts from, by precedence: the
+        /// -SocketHost argument; the facts of -NetworkNamespace; the facts of the namespace this
+        /// session read the table from; otherwise nothing (all unknown): a simulation never borrows
+        /// this process's facts. A -TargetOS that the facts contradict is an error for a given
+        /// SocketHost, and drops the facts the table brought. Stops the command on bad input.
+        /// </summary>
+        /// <param name="socketHost">The -SocketHost argument, or null.</param>
+        /// <param name="networkNamespace">The -NetworkNamespace argument, or null.</param>
+        /// <param name="table">The socket table.</param>
+        /// <param name="targetOS">The -TargetOS argument, or null.</param>
+        /// <returns>The facts; their OS is null when nothing says it.</returns>
+        internal SocketHost SimulationHost(PSObject? socketHost, string? networkNamespace, IReadOnlyList<SocketTuple> table, TargetOS? targetOS)
+        {
+            if (socketHost is not null && networkNamespace is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give -SocketHost or -NetworkNamespace, not both: each says whose host facts to use."),
+                    "SocketHostWithNetworkNamespace",
+                    ErrorCategory.InvalidArgument,
+                    networkNamespace));
+            }
+
+            SocketHost host;
+            if (socketHost is not null)
+            {
+                if (!SocketHostInput.TryConvert(socketHost, "SocketHost", out SocketHost? given, out ErrorRecord? error))
+                {
+                    ThrowTerminatingError(error!);
+                }
+
+                host = given!;
+                if (targetOS is TargetOS os && host.OS is TargetOS own && own != os)
+                {
+                    ThrowTerminatingError(new ErrorRecord(
+                        new ArgumentException("-SocketHost describes " + host + ", a " + own + " host, but -TargetOS asks for " + os + "'s rules: give a SocketHost of a " + os + " host, or leave out -TargetOS."),
+                        "SocketHostOSMismatch",
+                        ErrorCategory.InvalidArgument,
+                        socketHost));
+                }
+
+                WriteVerbose("Host facts: those of -SocketHost, " + host + ".");
+                return host;
+            }
+
+            var notes = new List<string>();
+            if (networkNamespace is not null)
+            {
+                host = ReadSocketHost(networkNamespace);
+                WriteVerbose("Host facts: those of network namespace " + host.NetworkNamespace + ", read now.");
+                return host;
+            }
+
+            SocketHost? origin = null;
+            try
+            {
+                origin = SocketHost.ReadForTable(table, notes, CancellationToken);
+            }
+            catch (Exception exception) when (exception is System.IO.IOException or UnauthorizedAccessException)
+            {
+                notes.Add("The host facts of the socket table's namespace could not be read (" + exception.Message + "); they are taken as unknown.");
+            }
+
+            foreach (string note in notes)
+            {
+                WriteVerbose(note);
+            }
+
+            if (origin is not null && (targetOS is null || targetOS == origin.OS))
+            {
+                WriteVerbose("Host facts: those of network namespace " + origin.NetworkNamespace + ", which this session read the socket table from.");
+                return origin;
+            }
+
+            WriteVerbose("Host facts: unknown (give -SocketHost, or -NetworkNamespace for a namespace of this host); the answers say what they depend on.");
+            return SocketHost.Unknown();
+        }
+
+        /// <summary>
+        /// The table's network namespaces, each on its own (one partition for a table without them);
+        /// with -NetworkNamespace and a table of several, only that namespace's sockets.
+        /// </summary>
+        /// <param name="table">The socket table.</param>
+        /// <param name="networkNamespace">The -NetworkNamespace given, or null.</param>
+        /// <returns>The partitions, in order of first appearance.</returns>
+        internal IEnumerable<IReadOnlyList<SocketTuple>> NamespacePartitions(List<SocketTuple> table, string? networkNamespace)
+        {
+            var partitions = NetworkNamespacePartition.Split(table, s => s.NetworkNamespace).Select(p => (p.Key, (IReadOnlyList<SocketTuple>)p.ToList())).ToList();
+            if (partitions.Count == 0)
+            {
+                return new[] { (IReadOnlyList<SocketTuple>)table };
+            }
+
+            if (networkNamespace is null || partitions.Count == 1)
+            {
+                return partitions.Select(p => p.Item2);
+            }
+
+            ulong? wanted = null;
+            try
+            {
+                wanted = LiveNetworkNamespace.InodeOf(networkNamespace);
+            }
+            catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+            {
+                ThrowCoreError(exception, "NetworkNamespaceNotFound", networkNamespace);
+            }
+
+            var chosen = partitions.Where(p => p.Key is not null && p.Key.Inode == wanted).Select(p => p.Item2).ToList();
+            if (chosen.Count == 0)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("The socket table holds no socket of network namespace '" + networkNamespace + "': its namespaces are " + string.Join(", ", partitions.Select(p => p.Key?.ToString() ?? "(unknown)")) + "."),
+                    "NetworkNamespaceNotInSocketTable",
+                    ErrorCategory.InvalidArgument,
+                    networkNamespace));
+            }
+
+            return chosen;
+        }
+
+        /// <summary>Reads the facts of this host or a namespace of it, writing what could not be read as verbose lines; stops the command when the namespace cannot be read.</summary>
+        /// <param name="networkNamespace">The namespace, or null for this host.</param>
+        /// <returns>The facts.</returns>
+        internal SocketHost ReadSocketHost(string? networkNamespace)
+        {
+            var notes = new List<string>();
+            SocketHost host = null!;
+            try
+            {
+                host = SocketHost.Read(networkNamespace, notes, CancellationToken);
+            }
+            catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException or System.IO.IOException or UnauthorizedAccessException)
+            {
+                ThrowCoreError(exception, "SocketHostReadFailed", networkNamespace);
+            }
+
+            foreach (string note in notes)
+            {
+                WriteVerbose(note);
+            }
+
+            return host;
+        }
 
         /// <summary>
         /// Reads this host's socket table on a worker thread while this (the pipeline) thread shows

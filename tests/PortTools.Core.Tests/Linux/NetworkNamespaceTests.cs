@@ -5,6 +5,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using PortTools.Linux;
 using PortTools.Tests.Support;
 using Xunit;
 
@@ -68,6 +69,67 @@ namespace PortTools.Tests.Linux
 
             // The host's own table does not show them.
             Assert.DoesNotContain(LiveSocketTable.Read(new SocketQuery { LocalPorts = new[] { new PortRange(7001, 7005) }, ProcessIds = new[] { Environment.ProcessId } }).Sockets, s => s.LocalPort >= 7001);
+        }
+
+        [LinuxRootFact]
+        public void Every_socket_read_says_which_namespace_it_lives_in_with_its_inode_and_name()
+        {
+            using var space = new TestNetworkNamespace();
+            using var sockets = new SocketSet();
+            space.Run(() =>
+            {
+                Socket inside = sockets.Add(Loopback.Tcp());
+                inside.Bind(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 7010));
+                inside.Listen(1);
+                return 0;
+            });
+
+            ulong inode = NamespaceInode(space.Path);
+            using Process holder = Process.Start(new ProcessStartInfo("ip", new[] { "netns", "exec", space.Name, "sleep", "30" }))!;
+            try
+            {
+                System.Threading.Thread.Sleep(300);
+                foreach ((string specification, int? processId) in new[] { (space.Name, (int?)null), (space.Path, null), (holder.Id.ToString(), (int?)holder.Id) })
+                {
+                    SocketTuple socket = Assert.Single(LiveSocketTable.Read(new SocketQuery { NetworkNamespace = specification, IncludeProcesses = false }).Sockets);
+                    Assert.NotNull(socket.NetworkNamespace);
+                    Assert.Equal(inode, socket.NetworkNamespace!.Inode);
+                    Assert.Equal(space.Name, socket.NetworkNamespace.Name); // named even when read by path or process id
+                    Assert.Equal(processId, socket.NetworkNamespace.ProcessId);
+                    Assert.Contains("netns=" + space.Name + ":" + inode, socket.ToString(), StringComparison.Ordinal);
+                }
+            }
+            finally
+            {
+                holder.Kill();
+            }
+
+            // The host's own namespace too: its inode, and no name unless one was given to it.
+            using Socket host = Loopback.Tcp();
+            IPAddress address = Loopback.NextAddress();
+            host.Bind(new IPEndPoint(address, 0));
+            host.Listen(1);
+            SocketTuple own = Assert.Single(LiveSocketTable.Read(new SocketQuery { LocalPorts = new[] { new PortRange(Loopback.PortOf(host)) }, IncludeProcesses = false }).Sockets, s => s.LocalAddress.Equals(address));
+            Assert.Equal(NamespaceInode("/proc/self/ns/net"), own.NetworkNamespace!.Inode);
+            Assert.DoesNotContain(HostNetwork.NamedNetworkNamespaces(), name => NamespaceInode("/run/netns/" + name) == own.NetworkNamespace.Inode && own.NetworkNamespace.Name is null);
+
+            // One stamp per read: a table of thousands shares one object.
+            IReadOnlyList<SocketTuple> table = LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }).Sockets;
+            Assert.Single(table.Select(s => s.NetworkNamespace).Distinct(ReferenceEqualityComparer.Instance));
+        }
+
+        [Fact]
+        public void A_namespace_from_text_is_not_one_this_process_read()
+        {
+            Assert.Null(NetworkNamespaceInfo.Parse("red:4026532301").LiveEntryPath);
+            Assert.Null(SocketTuple.Parse("tcp LISTEN 0.0.0.0:80 netns=red:4026532301").NetworkNamespace!.LiveEntryPath);
+        }
+
+        private static ulong NamespaceInode(string path)
+        {
+            (ulong Device, ulong Inode)? identity = LibC.PathIdentity(path);
+            Assert.NotNull(identity);
+            return identity!.Value.Inode;
         }
 
         [LinuxRootFact]

@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using PortTools.Linux;
+using PortTools.Tests.Linux;
 using PortTools.Tests.Support;
 using Xunit;
 
@@ -57,7 +58,7 @@ namespace PortTools.Tests.Ports
         public void Sorting_by_exposure_puts_the_most_exposed_first()
         {
             var order = Enum.GetValues<Exposure>().OrderBy(e => e).ToArray();
-            Assert.Equal(new[] { Exposure.AllInterfaces, Exposure.Public, Exposure.Private, Exposure.LinkLocal, Exposure.Loopback }, order);
+            Assert.Equal(new[] { Exposure.AllInterfaces, Exposure.OneInterface, Exposure.Public, Exposure.Private, Exposure.LinkLocal, Exposure.Loopback }, order);
         }
 
         public static IEnumerable<object[]> SocketsThatHaveAnExposure() => new[]
@@ -75,6 +76,96 @@ namespace PortTools.Tests.Ports
         public void Listening_TCP_and_unconnected_UDP_sockets_have_an_exposure(string text, Exposure expected)
         {
             Assert.Equal(expected, SocketTuple.Parse(text).Exposure);
+        }
+
+        public static IEnumerable<object[]> SocketsTiedToADevice() => new[]
+        {
+            new object[] { "a wildcard tied to lo is reachable only from this host", "tcp LISTEN 0.0.0.0:9400 dev=lo", Exposure.Loopback, "lo" },
+            new object[] { "so is an IPv6 wildcard", "tcp LISTEN [::]:9400 dev=lo", Exposure.Loopback, "lo" },
+            new object[] { "a public address tied to lo is loopback too", "udp UNCONN 203.0.113.5:53 dev=lo", Exposure.Loopback, "lo" },
+            new object[] { "lo0 is the BSDs' loopback device", "udp UNCONN [fe80::1%1]:546 dev=lo0", Exposure.Loopback, "lo0" },
+            new object[] { "a wildcard tied to another device reaches only through it", "udp UNCONN 0.0.0.0:67 dev=eth1", Exposure.OneInterface, "eth1" },
+            new object[] { "an IPv6 wildcard too", "tcp LISTEN [::]:22 dev=wg0", Exposure.OneInterface, "wg0" },
+            new object[] { "a specific address keeps its class, through the device", "tcp LISTEN 10.0.0.5:80 dev=eth0", Exposure.Private, "eth0" },
+            new object[] { "a public one too", "tcp LISTEN 203.0.113.5:443 dev=eth0", Exposure.Public, "eth0" },
+        };
+
+        [Theory]
+        [MemberData(nameof(SocketsTiedToADevice))]
+        public void A_socket_tied_to_a_device_is_reachable_only_through_it(string rule, string text, Exposure expected, string device)
+        {
+            SocketTuple socket = SocketTuple.Parse(text);
+            Assert.True(expected == socket.Exposure, rule + ": " + socket.Exposure);
+            Assert.Equal(device, socket.ExposureInterface);
+        }
+
+        [Theory]
+        [InlineData("tcp LISTEN 0.0.0.0:22")]
+        [InlineData("tcp ESTAB 10.0.0.5:22 10.0.0.1:5000 dev=eth0")]
+        [InlineData("udp ESTAB 10.0.0.1:40000 10.0.0.2:53 dev=eth0")]
+        public void Only_a_socket_with_an_exposure_and_a_device_has_an_exposure_interface(string text)
+        {
+            Assert.Null(SocketTuple.Parse(text).ExposureInterface);
+        }
+
+        [Fact]
+        public void The_query_filter_judges_a_device_bound_socket_by_its_device()
+        {
+            var loopback = new SocketQuery { Exposures = new[] { Exposure.Loopback } };
+            var wide = new SocketQuery { Exposures = new[] { Exposure.AllInterfaces } };
+            var one = new SocketQuery { Exposures = new[] { Exposure.OneInterface } };
+            SocketTuple onLo = SocketTuple.Parse("tcp LISTEN 0.0.0.0:9400 dev=lo");
+            SocketTuple onEth = SocketTuple.Parse("tcp LISTEN 0.0.0.0:9401 dev=eth1");
+            Assert.True(loopback.Matches(onLo));
+            Assert.False(wide.Matches(onLo));
+            Assert.False(wide.Matches(onEth));
+            Assert.True(one.Matches(onEth));
+            Assert.False(one.Matches(onLo));
+        }
+
+        [Fact]
+        public void The_netlink_decoder_leaves_a_device_bound_socket_to_the_name_check()
+        {
+            var table = new RawSocketTable();
+            var query = new SocketQuery { Exposures = new[] { Exposure.Loopback } };
+            byte[] message = DiagMessage(2, 10, "0.0.0.0", 9400, "0.0.0.0", 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(40), 1); // idiag_if: tied to device 1
+            InetDiagReader.Decode(message, TransportProtocol.Tcp, query, table);
+            InetDiagReader.Decode(DiagMessage(2, 10, "0.0.0.0", 9401, "0.0.0.0", 0), TransportProtocol.Tcp, query, table);
+            Assert.Equal(1, table.Count);
+            Assert.Equal(9400, (int)table[0].LocalPort);
+            Assert.True(query.WantsExposure(IPAddress.Any.GetAddressBytes(), "lo"));
+            Assert.False(query.WantsExposure(IPAddress.Any.GetAddressBytes(), "veth0"));
+        }
+
+        [LinuxRootFact]
+        public void A_live_wildcard_listener_tied_to_lo_is_Loopback_and_one_tied_to_another_device_says_which()
+        {
+            // The case, 0.0.0.0:9400 bound to lo, in a namespace of the test's own (no wildcard bind on the host).
+            using var space = new TestNetworkNamespace();
+            using var sockets = new SocketSet();
+            space.Run(() =>
+            {
+                foreach ((int port, string device) in new[] { (9400, "lo"), (9401, "veth0") })
+                {
+                    Socket socket = sockets.Add(Loopback.Tcp());
+                    socket.SetRawSocketOption(1 /* SOL_SOCKET */, 25 /* SO_BINDTODEVICE */, Encoding.ASCII.GetBytes(device + "\0"));
+                    socket.Bind(new IPEndPoint(IPAddress.Any, port));
+                    socket.Listen(1);
+                }
+
+                return 0;
+            });
+
+            IReadOnlyList<SocketTuple> found = LiveSocketTable.Read(new SocketQuery { NetworkNamespace = space.Name, LocalPorts = new[] { new PortRange(9400, 9401) } }).Sockets;
+            SocketTuple onLo = Assert.Single(found, s => s.LocalPort == 9400);
+            SocketTuple onVeth = Assert.Single(found, s => s.LocalPort == 9401);
+            Assert.Equal((Exposure.Loopback, "lo"), (onLo.Exposure!.Value, onLo.ExposureInterface));
+            Assert.Equal((Exposure.OneInterface, "veth0"), (onVeth.Exposure!.Value, onVeth.ExposureInterface));
+
+            Assert.Equal(new[] { 9400 }, LiveSocketTable.Read(new SocketQuery { NetworkNamespace = space.Name, Exposures = new[] { Exposure.Loopback } }).Sockets.Select(s => s.LocalPort));
+            Assert.Empty(LiveSocketTable.Read(new SocketQuery { NetworkNamespace = space.Name, Exposures = new[] { Exposure.AllInterfaces } }).Sockets);
+            Assert.Equal(new[] { 9401 }, LiveSocketTable.Read(new SocketQuery { NetworkNamespace = space.Name, Exposures = new[] { Exposure.OneInterface } }).Sockets.Select(s => s.LocalPort));
         }
 
         [Theory]

@@ -35,6 +35,15 @@ namespace PortTools.Tests.Support
         private static extern uint geteuid();
     }
 
+    /// <summary>A fact that runs a child process as another user: it needs root on Linux, setpriv, and a .NET runtime that user can reach.</summary>
+    public sealed class OtherUserFactAttribute : FactAttribute
+    {
+        public OtherUserFactAttribute()
+        {
+            Skip = OtherUser.UnavailableReason;
+        }
+    }
+
     /// <summary>Root check for tests that decide at run time.</summary>
     public static class Privilege
     {

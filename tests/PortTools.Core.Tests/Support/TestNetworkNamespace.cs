@@ -31,6 +31,31 @@ namespace PortTools.Tests.Support
         /// <summary>Runs code on a thread inside the namespace (sockets it creates live there).</summary>
         public T Run<T>(Func<T> work) => NetworkNamespace.Resolve(Name).Run(work);
 
+        /// <summary>Sets one of the namespace's own sysctls, such as "net/ipv4/ip_local_port_range" (written from a thread inside it).</summary>
+        public void Sysctl(string name, string value) => Run(() =>
+        {
+            System.IO.File.WriteAllText("/proc/sys/" + name, value);
+            return 0;
+        });
+
+        /// <summary>Reads one of the namespace's sysctls as the kernel shows it to a process inside (ip netns exec), the oracle for what PortTools reads.</summary>
+        public string SysctlSeenInside(string name) => Output("ip", "netns", "exec", Name, "cat", "/proc/sys/" + name).Trim();
+
+        /// <summary>Runs a command and returns what it printed.</summary>
+        public static string Output(string file, params string[] args)
+        {
+            using Process process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string output = process.StandardOutput.ReadToEnd();
+            string error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException(file + " " + string.Join(" ", args) + " failed: " + error);
+            }
+
+            return output;
+        }
+
         public static void Ip(params string[] args)
         {
             using Process ip = Process.Start(new ProcessStartInfo("ip", args) { RedirectStandardError = true })!;

@@ -227,7 +227,7 @@ namespace PortTools.Tests.Windows
             holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             holder.Listen(1);
             int port = ((IPEndPoint)holder.LocalEndPoint!).Port;
-            SocketIndex index = SocketIndex.Build(LiveSocketTable.Read(new SocketQuery()).Sockets, LiveHost.ReadFacts().Facts, SocketTableOrder.KernelOrder);
+            SocketIndex index = SocketIndex.Build(LiveSocketTable.Read(new SocketQuery()).Sockets, HostFacts.From(SocketHost.Read()), SocketTableOrder.KernelOrder);
 
             PortBindResult taken = LiveBindCheck.Probe(index, new BindRequest { Address = IPAddress.Loopback, Port = port, Listen = true });
             Assert.Equal(("WSAEADDRINUSE", 10048), (taken.Error, taken.ErrorCode));

@@ -25,7 +25,7 @@ namespace PortTools.Rules.Linux
             // setsockopt(SO_BINDTODEVICE) comes before bind() and fails for a device that does not exist.
             if (request.Interface is not null && !facts.HasInterface(request.Interface))
             {
-                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "'");
+                return Fail(proposed, BindErrorKind.NoSuchDevice, "linux.enodev.device", "setsockopt(SO_BINDTODEVICE) fails first: there is no interface named '" + request.Interface + "' (the host's interfaces: " + facts.InterfaceList() + ")");
             }
 
             BindDecision? early = request.AddressFamily == AddressFamily.InterNetworkV6 ? Ipv6Prechecks(proposed, request, facts) : Ipv4Prechecks(proposed, request, facts);
@@ -64,7 +64,7 @@ namespace PortTools.Rules.Linux
             IPAddress address = request.Address;
             if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
             {
-                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
             }
 
             // 2. Then the privileged port check (__inet_bind checks the address first).
@@ -96,7 +96,7 @@ namespace PortTools.Rules.Linux
 
                 if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of this host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 return null;
@@ -116,7 +116,7 @@ namespace PortTools.Rules.Linux
             {
                 if (!facts.IsLocal(address))
                 {
-                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on this host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
+                    return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not configured on the host (net.ipv6.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
 
                 // ipv6_chk_addr with the bound device: a host- or link-scope address must be on that
@@ -134,12 +134,13 @@ namespace PortTools.Rules.Linux
         {
             if (request.Port != 0 && request.Port < facts.UnprivilegedPortStart && !(request.Privileged ?? facts.Privileged))
             {
+                long? uid = request.UserId ?? (facts.Knows(KnownHostFacts.UserId) ? facts.UserId : null);
                 return Fail(proposed, BindErrorKind.AccessDenied, "linux.eacces.privileged-port", string.Format(
                     CultureInfo.InvariantCulture,
-                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which uid {2} does not have",
+                    "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which {2} does not have",
                     request.Port,
                     facts.UnprivilegedPortStart,
-                    request.UserId ?? facts.UserId));
+                    uid is long known ? "uid " + known.ToString(CultureInfo.InvariantCulture) : "the user who binds"));
             }
 
             return null;

@@ -33,12 +33,16 @@ namespace PortTools.Tests.Rules.Differential
             }
 
             Root = new LabProcess(_namespace?.Name, uid: null);
-            _other = new Lazy<LabProcess?>(() => IsolatedNamespace ? new LabProcess(_namespace!.Name, uid: (int)NobodyUid) : null);
+            OtherUsers = IsolatedNamespace && OtherUser.UnavailableReason is null;
+            _other = new Lazy<LabProcess?>(() => OtherUsers ? new LabProcess(_namespace!.Name, uid: (int)NobodyUid) : null);
             Facts = BuildFacts();
         }
 
         /// <summary>Whether scenarios run in a private namespace (root): wildcard binds and other users are available.</summary>
         public bool IsolatedNamespace { get; }
+
+        /// <summary>Whether scenarios may hold sockets as another user (root, and a runtime that user can start).</summary>
+        public bool OtherUsers { get; }
 
         public LabProcess Root { get; }
 

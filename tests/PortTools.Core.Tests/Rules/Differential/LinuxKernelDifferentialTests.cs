@@ -24,7 +24,8 @@ namespace PortTools.Tests.Rules.Differential
                 return;
             }
 
-            string title = "Linux rule engine against the live kernel (" + Environment.OSVersion.Version + (Lab.IsolatedNamespace ? ", private network namespace" : ", host namespace, loopback only") + ")";
+            string title = "Linux rule engine against the live kernel (" + Environment.OSVersion.Version + (Lab.IsolatedNamespace ? ", private network namespace" : ", host namespace, loopback only")
+                + (Lab.IsolatedNamespace && !Lab.OtherUsers ? ", no other-user scenarios: " + OtherUser.UnavailableReason : string.Empty) + ")";
             try
             {
                 File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "differential-report.md"), Report.Render(title));
@@ -115,7 +116,7 @@ namespace PortTools.Tests.Rules.Differential
             AssertAgreement();
         }
 
-        [LinuxRootFact]
+        [OtherUserFact]
         public void SO_REUSEPORT_across_users()
         {
             string[] names = { "0.0.0.0", "127.0.0.1", "[::] dual-stack", "[::1]" };
@@ -173,7 +174,7 @@ namespace PortTools.Tests.Rules.Differential
                     {
                         foreach ((bool newAddr, bool newPort) in flags)
                         {
-                            foreach (bool otherUser in Lab.IsolatedNamespace && newPort ? new[] { false, true } : new[] { false })
+                            foreach (bool otherUser in Lab.OtherUsers && newPort ? new[] { false, true } : new[] { false })
                             {
                                 using Scenario scenario = New("TIME-WAIT rebind", $"listener {old}{Flags(oldAddr, oldPort)} closed with a connection in TIME-WAIT; new bind {fresh}{Flags(newAddr, newPort)}{(otherUser ? " as nobody" : string.Empty)}");
                                 int port = Lab.NextPort();
@@ -447,7 +448,7 @@ namespace PortTools.Tests.Rules.Differential
                 ("privileged port and a foreign IPv4 address: the address is checked first", TransportProtocol.Tcp, false, "192.0.2.99", -1, null, true),
                 ("privileged port and a foreign IPv6 address: the port is checked first", TransportProtocol.Tcp, true, "2001:db8::99", -1, null, true),
             };
-            foreach (var c in cases.Where(c => Lab.IsolatedNamespace || !c.Other))
+            foreach (var c in cases.Where(c => Lab.OtherUsers || !c.Other))
             {
                 using Scenario scenario = New("pre-checks: EACCES, EADDRNOTAVAIL, EINVAL, ENODEV", c.Name);
                 LabSocket socket = scenario.Open(c.Protocol, c.Inet6, v6Only: c.V6Only, otherUser: c.Other);
@@ -524,7 +525,7 @@ namespace PortTools.Tests.Rules.Differential
                 for (int i = 0; i < count; i++)
                 {
                     AddressKind kind = kinds[random.Next(kinds.Length)];
-                    bool other = Lab.IsolatedNamespace && random.Next(5) == 0;
+                    bool other = Lab.OtherUsers && random.Next(5) == 0;
                     string? device = Lab.IsolatedNamespace && random.Next(8) == 0 ? (random.Next(2) == 0 ? "lo" : "veth0") : null;
                     LabSocket socket = scenario.Open(protocol, kind.Inet6, random.Next(10) < 4, random.Next(10) < 3, kind.V6Only, device, other);
                     if (scenario.Bind(socket, kind.Address, port) == BindErrorKind.None)
