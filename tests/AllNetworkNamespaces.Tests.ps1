@@ -30,6 +30,7 @@ Describe 'Get-SocketTuple -AllNetworkNamespaces' -Skip:(-not $IsRoot) {
             & ip netns add $name
             & ip -n $name link set lo up
         }
+        & ip -n $names[0] addr add 192.0.2.77/32 dev lo # an address only the first namespace has
 
         $readyFiles = @()
         $holders += Start-Holder 'a' @('ip', 'netns', 'exec', $names[0])
@@ -80,6 +81,15 @@ Describe 'Get-SocketTuple -AllNetworkNamespaces' -Skip:(-not $IsRoot) {
             $answer.Conflicts[0].NetworkNamespace | Should -Be $answer.NetworkNamespace
         }
         @(Resolve-Demux Tcp 127.0.0.1:40000 127.0.0.1:8080 -SocketTable $table).Socket.ProcessId | Sort-Object | Should -Be ($pids | Sort-Object)
+    }
+
+    It 'answers each namespace with its own host facts' {
+        $answers = @(Test-PortBind 8500 -Address 192.0.2.77 -SocketTable $table)
+        $answers.Count | Should -Be 3
+        ($answers | Where-Object { $_.NetworkNamespace.Name -eq $names[0] }).CanBind | Should -BeTrue
+        @($answers | Where-Object { $_.NetworkNamespace.Name -ne $names[0] }).Error | Should -Be @('EADDRNOTAVAIL', 'EADDRNOTAVAIL')
+        (Test-PortBind 8500 -Address 192.0.2.77 -SocketTable $table -NetworkNamespace $names[1]).Error | Should -Be 'EADDRNOTAVAIL'
+        { Test-PortBind 8500 -SocketTable $table -NetworkNamespace $PID -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNamespaceNotInSocketTable,PortTools.Commands.TestPortBindCommand'
     }
 
     It 'lists UNIX sockets of every namespace: one abstract name, three holders' {
