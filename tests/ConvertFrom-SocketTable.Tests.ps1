@@ -28,8 +28,8 @@ Describe 'ConvertFrom-SocketTable' {
             }
         }
 
-        It 'declares SocketTuple as its output type' {
-            (Get-Command ConvertFrom-SocketTable).OutputType.Name | Should -Be 'PortTools.SocketTuple'
+        It 'declares SocketTuple (and UnixSocket, for -Protocol Unix) as its output types' {
+            (Get-Command ConvertFrom-SocketTable).OutputType.Name | Sort-Object | Should -Be @('PortTools.SocketTuple', 'PortTools.UnixSocket')
         }
     }
 

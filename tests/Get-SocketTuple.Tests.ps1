@@ -19,8 +19,8 @@ Describe 'Get-SocketTuple' {
             }
         }
 
-        It 'declares SocketTuple as its output type' {
-            (Get-Command Get-SocketTuple).OutputType.Name | Should -Be 'PortTools.SocketTuple'
+        It 'declares SocketTuple (and UnixSocket for its Unix parameter set) as its output types' {
+            (Get-Command Get-SocketTuple).OutputType.Name | Sort-Object | Should -Be @('PortTools.SocketTuple', 'PortTools.UnixSocket')
         }
 
         It 'converts the canonical text to a SocketTuple and back' {

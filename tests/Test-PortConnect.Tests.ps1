@@ -142,6 +142,17 @@ Describe 'Test-PortConnect' {
         }
     }
 
+    Context 'Tables of several network namespaces' {
+        It 'answers once per namespace, with its own ports' {
+            $mixed = 'tcp ESTAB 10.0.0.1:40000 10.0.0.5:5432 netns=red:4026532301', 'tcp ESTAB 10.0.0.1:40001 10.0.0.5:5432 netns=red:4026532301', 'tcp ESTAB 10.0.0.1:40000 10.0.0.5:5432 netns=blue:4026532302'
+            $results = Test-PortConnect 10.0.0.5:5432 -SocketTable $mixed -EphemeralPortRange 40000-40001 -ReservedPorts @() -LocalAddress 10.0.0.1 -TargetOS Linux
+            $results | Should -HaveCount 2
+            [string[]]$results.NetworkNamespace | Should -Be @('red:4026532301', 'blue:4026532302')
+            $results.Available | Should -Be @(0, 1)
+            $results.CanConnect | Should -Be @($false, $true)
+        }
+    }
+
     Context 'Other systems' {
         It 'follows FreeBSD, macOS and Windows where their rules are stated' {
             $results = 'FreeBSD', 'MacOS', 'Windows' | ForEach-Object { Test-PortConnect 10.0.0.5:5432 -TargetOS $_ -SocketTable 'tcp ESTAB 10.0.0.1:50000 10.0.0.9:443' -EphemeralPortRange 50000-50000 -LocalAddress 10.0.0.1 }

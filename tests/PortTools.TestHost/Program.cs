@@ -9,6 +9,7 @@ namespace PortTools.TestHost
     /// Commands (one per run; output is "key=value" lines the tests read):
     ///   read [--skip-process] [--local-address PREFIX]   read the live table as this user
     ///   lab                                              drive real sockets from stdin (see Lab)
+    ///   unix-lab                                         drive UNIX sockets from stdin (see UnixLab)
     /// </summary>
     public static class Program
     {
@@ -21,6 +22,7 @@ namespace PortTools.TestHost
                 {
                     "read" => Read(args.Skip(1).ToArray()),
                     "lab" => Lab.Run(),
+                    "unix-lab" => UnixLab.Run(),
                     _ => Usage(),
                 };
             }

@@ -26,6 +26,11 @@ namespace PortTools.Linux
 
         public static SocketTableReadResult Read(SocketQuery query, CancellationToken cancellation, LinuxTableSource source = LinuxTableSource.Automatic, SocketReadProgress? progress = null)
         {
+            if (query.AllNetworkNamespaces)
+            {
+                return AllNamespacesReader.ReadInet(query, cancellation, source, progress);
+            }
+
             NetworkNamespace? space = query.NetworkNamespace is null ? null : NetworkNamespace.Resolve(query.NetworkNamespace);
 
             // The descriptor walk is the larger cost and needs nothing from the dump, so it runs beside it.
@@ -54,7 +59,7 @@ namespace PortTools.Linux
             return Build(tables, owners, identity, query, progress, cancellation);
         }
 
-        private sealed class KernelTables
+        internal sealed class KernelTables
         {
             public KernelTables(RawSocketTable raw, Dictionary<uint, string> interfaceNames, string method)
             {
@@ -70,7 +75,7 @@ namespace PortTools.Linux
             public string Method { get; }
         }
 
-        private static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation)
+        internal static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation)
         {
             var raw = new RawSocketTable();
             bool usedNetlink = false;
@@ -137,7 +142,7 @@ namespace PortTools.Linux
             return System.Text.Encoding.UTF8.GetString(name, length);
         }
 
-        private static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
+        internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
         {
             RawSocketTable raw = tables.Raw;
             var sockets = new List<SocketTuple>(raw.Count);

@@ -27,9 +27,9 @@ namespace PortTools
                 return Linux.LinuxSocketReader.Read(query, cancellationToken, Linux.LinuxTableSource.Automatic, progress);
             }
 
-            if (query.NetworkNamespace is not null)
+            if (query.NetworkNamespace is not null || query.AllNetworkNamespaces)
             {
-                throw new PlatformNotSupportedException("Network namespaces exist only on Linux; -NetworkNamespace cannot be used on " + RuntimeInformation.OSDescription + ".");
+                throw new PlatformNotSupportedException("Network namespaces exist only on Linux; " + (query.AllNetworkNamespaces ? "-AllNetworkNamespaces" : "-NetworkNamespace") + " cannot be used on " + RuntimeInformation.OSDescription + ".");
             }
 
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))

@@ -49,6 +49,9 @@ namespace PortTools
         /// <summary>Read another network namespace (Linux): a name from /run/netns, a path to a namespace file, or a process id.</summary>
         public string? NetworkNamespace { get; set; }
 
+        /// <summary>Read every network namespace of the host, each once, and stamp each socket with its namespace and container (Linux; root sees them all).</summary>
+        public bool AllNetworkNamespaces { get; set; }
+
         internal bool NeedsProcesses => IncludeProcesses || ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;
 
         internal bool HasProcessFilter => ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;

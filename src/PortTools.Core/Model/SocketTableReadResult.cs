@@ -20,5 +20,8 @@ namespace PortTools
 
         /// <summary>How the table was read, such as "netlink sock_diag" or "/proc/net".</summary>
         public string Method { get; }
+
+        /// <summary>The number of distinct network namespaces the sockets came from (1 for a single read).</summary>
+        public int NetworkNamespaceCount { get; internal set; } = 1;
     }
 }

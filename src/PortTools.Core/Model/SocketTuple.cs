@@ -128,6 +128,13 @@ namespace PortTools
         public NetworkNamespaceInfo? NetworkNamespace { get; init; }
 
         /// <summary>
+        /// The container the socket belongs to, where the owning process's cgroup (or, for a socket
+        /// without an owner, its namespace's processes) say so: Get-SocketTuple -AllNetworkNamespaces
+        /// fills it in. Null outside containers and when unknown. Not part of equality.
+        /// </summary>
+        public ContainerInfo? Container { get; init; }
+
+        /// <summary>
         /// Whether this process read the socket from the live table (and it has not travelled since:
         /// a deserialized or parsed copy never is): the mark that the host facts of its table are
         /// this host's, or on Linux its namespace's, to read. Not part of the text form or equality.

@@ -3,7 +3,7 @@ namespace PortTools
     /// <summary>Copies of a socket with a field changed: simulations that move a socket through states, parsers that stamp a source.</summary>
     internal static class SocketTupleCopies
     {
-        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null, NetworkNamespaceInfo? networkNamespace = null) => new SocketTuple
+        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null, NetworkNamespaceInfo? networkNamespace = null, ContainerInfo? container = null) => new SocketTuple
         {
             Protocol = socket.Protocol,
             State = state ?? socket.State,
@@ -23,6 +23,7 @@ namespace PortTools
             Source = source ?? socket.Source,
             ComputerName = computerName ?? socket.ComputerName,
             NetworkNamespace = networkNamespace ?? socket.NetworkNamespace,
+            Container = container ?? socket.Container,
             ReadHere = socket.ReadHere,
             ReceiveQueue = socket.ReceiveQueue,
             SendQueue = socket.SendQueue,

@@ -10,7 +10,7 @@ namespace PortTools
 {
     /// <summary>
     /// The canonical text form of a socket:
-    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
+    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [container=&lt;runtime&gt;:&lt;id&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
     /// A flag left out means "unknown", which the rule engines treat as off. "*" as the local host is
     /// the dual-stack wildcard (ss prints [::] with IPV6_V6ONLY off that way).
     /// </summary>
@@ -40,6 +40,11 @@ namespace PortTools
             if (socket.NetworkNamespace is NetworkNamespaceInfo space)
             {
                 text.Append(" netns=").Append(Escape(space.ToString()));
+            }
+
+            if (socket.Container is ContainerInfo container)
+            {
+                text.Append(" container=").Append(Escape(container.ToString()));
             }
 
             if (socket.UserId is long uid)
@@ -223,6 +228,7 @@ namespace PortTools
                 IPv6Only = options.IPv6Only,
                 BoundInterface = options.Device,
                 NetworkNamespace = options.NetworkNamespace,
+                Container = options.Container,
                 UserId = options.UserId,
                 Processes = owners,
             };
@@ -309,6 +315,8 @@ namespace PortTools
 
             public NetworkNamespaceInfo? NetworkNamespace { get; private set; }
 
+            public ContainerInfo? Container { get; private set; }
+
             public long? UserId { get; private set; }
 
             public int[]? ProcessIds { get; private set; }
@@ -374,6 +382,15 @@ namespace PortTools
 
                         NetworkNamespace = info;
                         return true;
+                    case "container":
+                        if (!TryUnescape(value, out string? containerText) || !ContainerInfo.TryParse(containerText, out ContainerInfo? container))
+                        {
+                            error = "'" + token + "' needs a container as runtime:id (container=docker:3f2a...), with %20 before pod:uid";
+                            return false;
+                        }
+
+                        Container = container;
+                        return true;
                     case "uid":
                         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long uid) || uid > uint.MaxValue)
                         {
@@ -420,7 +437,7 @@ namespace PortTools
                         ProcessNames = names;
                         return true;
                     default:
-                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, netns=<inode>, uid=<n>, pid=<n> or process=<name>";
+                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, netns=<inode>, container=<runtime:id>, uid=<n>, pid=<n> or process=<name>";
                         return false;
                 }
             }

@@ -71,6 +71,12 @@ namespace PortTools
         /// <summary>The computer the sockets were read on (their ComputerName); null for this host or an unnamed table.</summary>
         public string? ComputerName { get; internal set; }
 
+        /// <summary>
+        /// The network namespace the connections live in, when the table said. Each namespace has its
+        /// own ports: its pools are counted on their own, never added to another namespace's.
+        /// </summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; internal set; }
+
         /// <summary>The OS whose sharing rule was applied.</summary>
         public TargetOS OS { get; }
 

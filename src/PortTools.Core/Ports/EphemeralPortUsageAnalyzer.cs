@@ -120,9 +120,9 @@ namespace PortTools
                 throw new ArgumentOutOfRangeException(nameof(nearExhaustionPercent), nearExhaustionPercent, "The warning threshold is a percentage, 0 or more.");
             }
 
-            // Tables of several hosts (remoting, merged snapshots) are measured host by host: ports and
-            // listeners of one machine say nothing about another's.
-            var computers = new Dictionary<(string Computer, PortUsageHost Host), List<SocketTuple>>(new TableKeyComparer());
+            // Tables of several hosts (remoting, merged snapshots) are measured host by host, and each
+            // network namespace of a host on its own: ports and listeners of one say nothing about another's.
+            var computers = new Dictionary<(string Computer, PortUsageHost Host, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)>(new TableKeyComparer());
             foreach (SocketTuple socket in sockets)
             {
                 if (socket is null)
@@ -130,26 +130,32 @@ namespace PortTools
                     continue;
                 }
 
-                var key = (socket.ComputerName ?? string.Empty, hostOf(socket) ?? throw new ArgumentException("No host was given for " + socket + ".", nameof(hostOf)));
-                if (!computers.TryGetValue(key, out List<SocketTuple>? table))
+                var key = (socket.ComputerName ?? string.Empty, hostOf(socket) ?? throw new ArgumentException("No host was given for " + socket + ".", nameof(hostOf)), socket.NetworkNamespace?.Inode ?? 0);
+                if (!computers.TryGetValue(key, out (NetworkNamespaceInfo? Space, List<SocketTuple> Table) pool))
                 {
-                    table = new List<SocketTuple>();
-                    computers[key] = table;
+                    pool = (socket.NetworkNamespace, new List<SocketTuple>());
+                    computers[key] = pool;
                 }
 
-                table.Add(socket);
+                pool.Table.Add(socket);
             }
 
             var rows = new List<EphemeralPortUsage>();
-            foreach (KeyValuePair<(string Computer, PortUsageHost Host), List<SocketTuple>> computer in computers)
+            foreach (KeyValuePair<(string Computer, PortUsageHost Host, ulong Namespace), (NetworkNamespaceInfo? Space, List<SocketTuple> Table)> computer in computers)
             {
-                AnalyzeComputer(computer.Value, computer.Key.Computer.Length == 0 ? null : computer.Key.Computer, computer.Key.Host, nearExhaustionPercent, rows);
+                int first = rows.Count;
+                AnalyzeComputer(computer.Value.Table, computer.Key.Computer.Length == 0 ? null : computer.Key.Computer, computer.Key.Host, nearExhaustionPercent, rows);
+                for (int i = first; i < rows.Count; i++)
+                {
+                    rows[i].NetworkNamespace = computer.Value.Space;
+                }
             }
 
             return rows
                 .OrderByDescending(r => r.UtilizationPercent)
                 .ThenByDescending(r => r.InUse)
                 .ThenBy(r => r.ComputerName ?? string.Empty, StringComparer.OrdinalIgnoreCase)
+                .ThenBy(r => r.NetworkNamespace?.Inode ?? 0)
                 .ThenBy(r => r.Protocol)
                 .ThenBy(r => r.LocalAddress.ToString(), StringComparer.Ordinal)
                 .ThenBy(r => r.Destination, StringComparer.Ordinal)
@@ -335,7 +341,7 @@ namespace PortTools
             }
 
             var warnings = new List<string>();
-            var sharedPools = new Dictionary<(string Computer, TransportProtocol Protocol, AddressFamily Family), (int Index, int Destinations, EphemeralPortUsage First)>();
+            var sharedPools = new Dictionary<(string Computer, ulong Namespace, TransportProtocol Protocol, AddressFamily Family), (int Index, int Destinations, EphemeralPortUsage First)>();
             foreach (EphemeralPortUsage row in rows)
             {
                 if (row is null || !row.NearExhaustion)
@@ -343,7 +349,7 @@ namespace PortTools
                     continue;
                 }
 
-                string onComputer = row.ComputerName is null ? string.Empty : " on " + row.ComputerName;
+                string onComputer = (row.ComputerName is null ? string.Empty : " on " + row.ComputerName) + (row.NetworkNamespace is null ? string.Empty : " in network namespace " + row.NetworkNamespace);
                 if (row.Pool == SourcePortPool.PerDestination)
                 {
                     warnings.Add(string.Format(
@@ -358,7 +364,7 @@ namespace PortTools
                     continue;
                 }
 
-                var key = (row.ComputerName?.ToUpperInvariant() ?? string.Empty, row.Protocol, row.AddressFamily);
+                var key = (row.ComputerName?.ToUpperInvariant() ?? string.Empty, row.NetworkNamespace?.Inode ?? 0, row.Protocol, row.AddressFamily);
                 if (sharedPools.TryGetValue(key, out (int Index, int Destinations, EphemeralPortUsage First) pool))
                 {
                     sharedPools[key] = (pool.Index, pool.Destinations + 1, pool.First);
@@ -377,7 +383,7 @@ namespace PortTools
                     "{0} {1} connections{2} to {6} {7} use {3:0.#}% of the {4:N0} source ports that all destinations share on {5}; the busiest destination is {8}.",
                     first.Protocol.ToString().ToUpperInvariant(),
                     first.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4",
-                    string.IsNullOrEmpty(first.ComputerName) ? string.Empty : " on " + first.ComputerName,
+                    (string.IsNullOrEmpty(first.ComputerName) ? string.Empty : " on " + first.ComputerName) + (first.NetworkNamespace is null ? string.Empty : " in network namespace " + first.NetworkNamespace),
                     first.UtilizationPercent,
                     first.Capacity,
                     first.OS,
@@ -489,14 +495,14 @@ namespace PortTools
             }
         }
 
-        /// <summary>Computer names compare without case, as Windows names them; hosts by reference (one object per host or namespace).</summary>
-        private sealed class TableKeyComparer : IEqualityComparer<(string Computer, PortUsageHost Host)>
+        /// <summary>One table per computer, host object (by reference) and network namespace: two namespaces never share a port, even with equal settings. Computer names compare without case, as Windows names them.</summary>
+        private sealed class TableKeyComparer : IEqualityComparer<(string Computer, PortUsageHost Host, ulong Namespace)>
         {
-            public bool Equals((string Computer, PortUsageHost Host) x, (string Computer, PortUsageHost Host) y) =>
-                ReferenceEquals(x.Host, y.Host) && StringComparer.OrdinalIgnoreCase.Equals(x.Computer, y.Computer);
+            public bool Equals((string Computer, PortUsageHost Host, ulong Namespace) x, (string Computer, PortUsageHost Host, ulong Namespace) y) =>
+                ReferenceEquals(x.Host, y.Host) && x.Namespace == y.Namespace && StringComparer.OrdinalIgnoreCase.Equals(x.Computer, y.Computer);
 
-            public int GetHashCode((string Computer, PortUsageHost Host) key) =>
-                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Computer) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host);
+            public int GetHashCode((string Computer, PortUsageHost Host, ulong Namespace) key) =>
+                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Computer) ^ System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host) ^ key.Namespace.GetHashCode();
         }
     }
 }

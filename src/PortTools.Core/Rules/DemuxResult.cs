@@ -48,6 +48,12 @@ namespace PortTools
         /// <summary>Where the packet came from in the input, such as a CSV line; null for live questions.</summary>
         public string? ComputerName { get; init; }
 
+        /// <summary>
+        /// The network namespace whose sockets the delivery was decided against, when the table said: a
+        /// table of several namespaces gets one answer per namespace (a packet arrives in one of them).
+        /// </summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; internal set; }
+
         /// <summary>"tcp 198.51.100.7:40000 -> 192.168.1.10:8080: Delivered".</summary>
         public override string ToString() =>
             (Protocol == TransportProtocol.Tcp ? "tcp " : "udp ") + IPAddressText.FormatEndpoint(Source.Address, Source.Port) + " -> " + IPAddressText.FormatEndpoint(Destination.Address, Destination.Port) + ": " + Outcome;

@@ -65,6 +65,12 @@ namespace PortTools
         /// <summary>The host name or the PSComputerName the socket table came from, when known.</summary>
         public string? ComputerName { get; init; }
 
+        /// <summary>
+        /// The network namespace whose sockets the answer was decided against, when the table said: a
+        /// table of several namespaces gets one answer per namespace, since their ports never conflict.
+        /// </summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; internal set; }
+
         /// <summary>"0.0.0.0:8080/tcp: EADDRINUSE".</summary>
         public override string ToString() =>
             IPAddressText.FormatEndpoint(Address, Port) + "/" + (Protocol == TransportProtocol.Tcp ? "tcp" : "udp") + ": " + (CanBind == true ? "ok" : CanBind is null ? "depends on " + string.Join("; ", DependsOn) : Error);

@@ -97,6 +97,12 @@ namespace PortTools
         /// <summary>The host name or PSComputerName the socket table came from, when known.</summary>
         public string? ComputerName { get; init; }
 
+        /// <summary>
+        /// The network namespace whose sockets the answer was decided against, when the table said: a
+        /// table of several namespaces gets one answer per namespace, since each has its own ports.
+        /// </summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; internal set; }
+
         /// <summary>"tcp -> 10.0.0.5:5432: port 40002" or "tcp -> 10.0.0.5:5432: EADDRNOTAVAIL".</summary>
         public override string ToString()
         {

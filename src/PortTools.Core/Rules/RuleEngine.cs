@@ -21,7 +21,9 @@ namespace PortTools
         {
             Check(index, request);
             BindDecision decision = UnknownHostFacts.DecideBind(index, request, DecideBindCore);
-            return BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
+            PortBindResult result = BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
+            result.NetworkNamespace = index.NetworkNamespace;
+            return result;
         }
 
         /// <summary>Decides which socket an incoming packet reaches, following the index's OS.</summary>
@@ -39,7 +41,9 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            return DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, DecideDeliveryCore), index.Facts.OS, computerName);
+            DemuxResult result = DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, DecideDeliveryCore), index.Facts.OS, computerName);
+            result.NetworkNamespace = index.NetworkNamespace;
+            return result;
         }
 
         /// <summary>
@@ -61,7 +65,9 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            return ConnectExplanation.ToResult(DecideConnectCore(index, request), computerName);
+            PortConnectResult result = ConnectExplanation.ToResult(DecideConnectCore(index, request), computerName);
+            result.NetworkNamespace = index.NetworkNamespace;
+            return result;
         }
 
         internal static ConnectDecision DecideConnectCore(SocketIndex index, ConnectRequest request) => index.Facts.OS switch

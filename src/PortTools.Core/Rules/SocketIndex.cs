@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 
@@ -96,6 +97,7 @@ namespace PortTools
             _groups = source._groups;
             _tcpBucketCaches = source._tcpBucketCaches;
             _lookupsOf = ReferenceEquals(facts.ReservedPorts, source.Facts.ReservedPorts) ? source._lookupsOf ?? source : null;
+            NetworkNamespace = source.NetworkNamespace;
         }
 
         /// <summary>
@@ -120,6 +122,7 @@ namespace PortTools
         /// <param name="facts">The host facts (the default IPV6_V6ONLY among them).</param>
         /// <param name="order">How to read the table's order.</param>
         /// <returns>The index.</returns>
+        /// <exception cref="ArgumentException">The table holds sockets of more than one network namespace: index each with <see cref="BuildPerNetworkNamespace"/>.</exception>
         public static SocketIndex Build(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order = SocketTableOrder.BindOrder)
         {
             if (table is null)
@@ -127,8 +130,52 @@ namespace PortTools
                 throw new ArgumentNullException(nameof(table));
             }
 
-            return new SocketIndex(table, facts ?? throw new ArgumentNullException(nameof(facts)), order, null);
+            // Two namespaces' port 8080 never conflict: one index holds one namespace.
+            int spaces = NetworkNamespacePartition.Count(table, s => s?.NetworkNamespace);
+            if (spaces > 1)
+            {
+                throw new ArgumentException(
+                    "The socket table holds sockets of " + spaces + " network namespaces, which never share a port or a packet: index each namespace on its own (SocketIndex.BuildPerNetworkNamespace), or keep one, such as Where-Object { $_.NetworkNamespace.Inode -eq 4026531840 }.",
+                    nameof(table));
+            }
+
+            return new SocketIndex(table, facts ?? throw new ArgumentNullException(nameof(facts)), order, null)
+            {
+                NetworkNamespace = table.Count > 0 ? table[0]?.NetworkNamespace : null,
+            };
         }
+
+        /// <summary>
+        /// Indexes each network namespace of a table on its own, in order of first appearance (sockets
+        /// whose namespace is unknown form one more), so that questions are answered namespace by namespace.
+        /// </summary>
+        /// <param name="table">The sockets.</param>
+        /// <param name="facts">The host facts (the same for every namespace: give each namespace's own where they differ).</param>
+        /// <param name="order">How to read the table's order.</param>
+        /// <returns>One index per namespace; one (empty) index for an empty table.</returns>
+        public static IReadOnlyList<SocketIndex> BuildPerNetworkNamespace(IReadOnlyList<SocketTuple> table, HostFacts facts, SocketTableOrder order = SocketTableOrder.BindOrder)
+        {
+            if (table is null)
+            {
+                throw new ArgumentNullException(nameof(table));
+            }
+
+            var indexes = new List<SocketIndex>();
+            foreach (IGrouping<NetworkNamespaceInfo?, SocketTuple> partition in NetworkNamespacePartition.Split(table, s => s?.NetworkNamespace))
+            {
+                indexes.Add(new SocketIndex(partition.ToList(), facts ?? throw new ArgumentNullException(nameof(facts)), order, null) { NetworkNamespace = partition.Key });
+            }
+
+            if (indexes.Count == 0)
+            {
+                indexes.Add(Build(table, facts, order));
+            }
+
+            return indexes;
+        }
+
+        /// <summary>The network namespace the indexed sockets live in, when the table said; results are stamped with it.</summary>
+        public NetworkNamespaceInfo? NetworkNamespace { get; private set; }
 
         /// <summary>Indexes a table whose bind()/listen() history is known exactly (simulations that replay operations).</summary>
         internal static SocketIndex Build(IReadOnlyList<SocketTuple> table, HostFacts facts, IReadOnlyList<BindEvent> history) =>

@@ -84,7 +84,7 @@ namespace PortTools.Text
             }
 
             JsonValue? device = record.Get("BoundInterface");
-            if (!TryNetworkNamespace(record, out NetworkNamespaceInfo? space, out error))
+            if (!TryNetworkNamespace(record, out NetworkNamespaceInfo? space, out error) || !TryContainer(record, out ContainerInfo? container, out error))
             {
                 return false;
             }
@@ -111,8 +111,35 @@ namespace PortTools.Text
                 Source = source,
                 ComputerName = context.ComputerName ?? ComputerNameOf(record),
                 NetworkNamespace = space,
+                Container = container,
             };
             return true;
+        }
+
+        /// <summary>Container as PortTools writes it: its text form (CSV), or an object with Runtime, Id and PodUid (JSON). Absent or empty means none.</summary>
+        private static bool TryContainer(IFieldRecord record, out ContainerInfo? container, [NotNullWhen(false)] out string? error)
+        {
+            container = null;
+            error = null;
+            JsonValue? value = record.Get("Container");
+            if (value is null || value.Kind == JsonKind.Null || (value.Kind == JsonKind.String && value.Text!.Length == 0))
+            {
+                return true;
+            }
+
+            if (value.Kind == JsonKind.String && ContainerInfo.TryParse(value.Text, out container))
+            {
+                return true;
+            }
+
+            if (value.Kind == JsonKind.Object && (value["Id"] is { Kind: JsonKind.String } || value["PodUid"] is { Kind: JsonKind.String }))
+            {
+                container = new ContainerInfo(value["Runtime"]?.Text, value["Id"]?.Text, value["PodUid"]?.Text);
+                return true;
+            }
+
+            error = "Container '" + (value.Text ?? value.Kind.ToString()) + "' is not a container: expected runtime:id (docker:3f2a...), runtime:id pod:uid, or pod:uid";
+            return false;
         }
 
         /// <summary>

@@ -44,6 +44,14 @@ namespace PortTools.Text
                 return Detection.Banner;
             }
 
+            // /proc/net/unix: UNIX domain sockets, read only when asked for (UnixSocketTableParser).
+            if (text.StartsWith("Num ".AsSpan(), StringComparison.Ordinal) && Has(text, "RefCount") && Has(text, "Inode"))
+            {
+                _otherSection = "/proc/net/unix";
+                reason = "header of /proc/net/unix (UNIX domain sockets)";
+                return Detection.Banner;
+            }
+
             if (_otherSection is not null)
             {
                 reason = "a line of the netstat section '" + _otherSection + "'";

@@ -10,10 +10,13 @@ namespace PortTools.Commands
     /// <summary>
     /// ConvertFrom-SocketTable: sockets from text other tools wrote (ss, netstat, lsof, /proc/net,
     /// PowerShell exports) and from objects that carry sockets (Import-Csv, ConvertFrom-Json,
-    /// deserialized remoting results). Lines stream through the parser; nothing is held whole.
+    /// deserialized remoting results). Lines stream through the parser; nothing is held whole. With
+    /// -Protocol Unix, the UNIX domain sockets of ss -x, netstat -x, lsof -U and /proc/net/unix text
+    /// instead (UnixSocket objects, written when the input ends, with their peers resolved).
     /// </summary>
     [Cmdlet(VerbsData.ConvertFrom, "SocketTable", DefaultParameterSetName = InputSet)]
     [OutputType(typeof(SocketTuple))]
+    [OutputType(typeof(UnixSocket))]
     public sealed class ConvertFromSocketTableCommand : PortToolsCmdlet
     {
         private const string InputSet = "InputObject";
@@ -22,6 +25,8 @@ namespace PortTools.Commands
         private const string LineErrorId = "SocketTableLineNotParsed";
 
         private SocketTableParser? _parser;
+        private UnixSocketTableParser? _unixParser;
+        private long _unixLinesSkipped;
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
         private int _objects;
 
@@ -45,9 +50,11 @@ namespace PortTools.Commands
         [Parameter]
         public SocketTableFormat Format { get; set; } = SocketTableFormat.Auto;
 
-        /// <summary>The protocol, for formats whose lines do not say (a /proc/net file, ss -tan without the Netid column).</summary>
+        /// <summary>The protocol, for formats whose lines do not say (a /proc/net file, ss -tan without the Netid column); Unix reads the UNIX domain sockets of the text instead, as UnixSocket objects.</summary>
         [Parameter]
-        public TransportProtocol? Protocol { get; set; }
+        public SocketProtocol? Protocol { get; set; }
+
+        private bool Unix => Protocol == SocketProtocol.Unix;
 
         /// <summary>The byte order of the host that wrote /proc/net text (LittleEndian unless it came from a big-endian machine).</summary>
         [Parameter]
@@ -78,6 +85,10 @@ namespace PortTools.Commands
                 {
                     case null:
                         continue;
+                    case string line when Unix:
+                        UnixParser().Add(line);
+                        DrainUnix(UnixParser(), null);
+                        break;
                     case string line:
                         Parser().Add(line);
                         Drain(null);
@@ -88,6 +99,18 @@ namespace PortTools.Commands
                         break;
                     case DirectoryInfo directory:
                         WriteError(DirectoryError(directory.FullName, item));
+                        break;
+                    case object when Unix:
+                        if (PowerShellObjects.TryConvertUnixSocket(item, out UnixSocket? unixSocket, out string? unixError))
+                        {
+                            WriteObject(ComputerName is null ? unixSocket : unixSocket.WithComputerName(ComputerName));
+                        }
+                        else
+                        {
+                            WriteError(new ErrorRecord(new ArgumentException("Input object " + (_objects + 1) + " is not a UNIX socket: " + unixError + "."), "InputObjectNotASocket", ErrorCategory.InvalidData, item));
+                        }
+
+                        _objects++;
                         break;
                     default:
                         // An object that is (or carries) a socket passes through the converter, not the text parser.
@@ -109,19 +132,44 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void EndProcessing()
         {
-            if (_parser is null)
+            if (_unixParser is not null)
             {
-                return;
+                _unixParser.Complete();
+                DrainUnix(_unixParser, null);
+                WriteVerbose("Pipeline input: " + _unixParser.Summary);
             }
 
-            _parser.Complete();
-            Drain(null);
-            WriteVerbose("Pipeline input: " + _parser.Summary);
+            if (_parser is not null)
+            {
+                _parser.Complete();
+                Drain(null);
+                WriteVerbose("Pipeline input: " + _parser.Summary);
+            }
+
+            if (_unixLinesSkipped > 0)
+            {
+                WriteWarning(_unixLinesSkipped + " line(s) describe UNIX domain sockets, which were passed over: add -Protocol Unix to read them (as UnixSocket objects).");
+            }
         }
 
         private SocketTableParser Parser() => _parser ??= new SocketTableParser(Options(), CancellationToken);
 
-        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Protocol, ProcNetByteOrder = ProcNetByteOrder, ComputerName = ComputerName };
+        private UnixSocketTableParser UnixParser() => _unixParser ??= NewUnixParser(null);
+
+        private UnixSocketTableParser NewUnixParser(string? path)
+        {
+            try
+            {
+                return new UnixSocketTableParser(Options());
+            }
+            catch (ArgumentException exception)
+            {
+                ThrowTerminatingError(new ErrorRecord(exception, "FormatHasNoUnixSockets", ErrorCategory.InvalidArgument, Format));
+                throw;
+            }
+        }
+
+        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Unix ? null : (TransportProtocol?)Protocol, ProcNetByteOrder = ProcNetByteOrder, ComputerName = ComputerName };
 
         private static ErrorRecord DirectoryError(string path, object? target) => new ErrorRecord(
             new ArgumentException("'" + path + "' is a directory, not a socket table file: give a file, or a wildcard such as " + System.IO.Path.Combine(path, "*.txt") + "."),
@@ -137,7 +185,6 @@ namespace PortTools.Commands
                 return;
             }
 
-            var parser = new SocketTableParser(Options(), CancellationToken);
             FileStream stream;
             try
             {
@@ -150,6 +197,30 @@ namespace PortTools.Commands
             }
 
             var progress = new ProgressRecord(1, "ConvertFrom-SocketTable", "Reading " + path);
+            if (Unix)
+            {
+                UnixSocketTableParser unix = NewUnixParser(path);
+                using (stream)
+                using (var reader = new StreamReader(stream))
+                {
+                    try
+                    {
+                        foreach (UnixSocketTableResult result in unix.ReadAll(reader, CancellationToken))
+                        {
+                            WriteUnix(result, path);
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+
+                WriteVerbose(path + ": " + unix.Summary);
+                return;
+            }
+
+            var parser = new SocketTableParser(Options(), CancellationToken);
             using (stream)
             using (var reader = new StreamReader(stream))
             {
@@ -185,12 +256,38 @@ namespace PortTools.Commands
             }
         }
 
+        private void DrainUnix(UnixSocketTableParser parser, string? path)
+        {
+            while (parser.TryRead(out UnixSocketTableResult result))
+            {
+                WriteUnix(result, path);
+            }
+        }
+
+        private void WriteUnix(UnixSocketTableResult result, string? path)
+        {
+            switch (result.Kind)
+            {
+                case SocketTableResultKind.Socket:
+                    WriteObject(result.Socket);
+                    break;
+                case SocketTableResultKind.Error:
+                    string where = (path is null ? string.Empty : path + ", ") + "line " + result.LineNumber;
+                    var exception = new FormatException(where + " ('" + result.Line + "') was not understood: " + result.Message);
+                    WriteError(new ErrorRecord(exception, LineErrorId, ErrorCategory.InvalidData, result.Line));
+                    break;
+            }
+        }
+
         private void Write(SocketTableResult result, string? path)
         {
             switch (result.Kind)
             {
                 case SocketTableResultKind.Socket:
                     WriteObject(result.Socket);
+                    break;
+                case SocketTableResultKind.Skipped when UnixSocketTableParser.IsUnixSocketLine(result.Line):
+                    _unixLinesSkipped++;
                     break;
                 case SocketTableResultKind.Error:
                     string where = (path is null ? string.Empty : path + ", ") + "line " + result.LineNumber;

@@ -6,65 +6,93 @@ using System.Management.Automation;
 namespace PortTools.Commands
 {
     /// <summary>
-    /// Get-SocketTuple: the live socket table (TCP and UDP, IPv4 and IPv6) with owning processes.
+    /// Get-SocketTuple: the live socket table (TCP and UDP, IPv4 and IPv6) with owning processes; with
+    /// -Protocol Unix (or -Path) the UNIX domain sockets instead, with their peers; with
+    /// -AllNetworkNamespaces every network namespace of the host at once.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "SocketTuple", DefaultParameterSetName = WithProcessSet)]
-    [OutputType(typeof(SocketTuple))]
+    [OutputType(typeof(SocketTuple), ParameterSetName = new[] { WithProcessSet, SkipProcessSet })]
+    [OutputType(typeof(UnixSocket), ParameterSetName = new[] { UnixSet, UnixSkipProcessSet })]
     public sealed class GetSocketTupleCommand : PortToolsCmdlet
     {
         private const string WithProcessSet = "WithProcess";
         private const string SkipProcessSet = "SkipProcess";
+        private const string UnixSet = "Unix";
+        private const string UnixSkipProcessSet = "UnixSkipProcess";
+
+        /// <summary>The type name whose view adds the namespace and container columns, for reads that span several namespaces.</summary>
+        internal const string NamespacedSocketTypeName = "PortTools.SocketTuple#NetworkNamespace";
+
+        /// <summary>The same for UNIX sockets.</summary>
+        internal const string NamespacedUnixSocketTypeName = "PortTools.UnixSocket#NetworkNamespace";
+
+        private static readonly string[] s_inetOnly = { nameof(LocalAddress), nameof(RemoteAddress), nameof(LocalPort), nameof(RemotePort), nameof(Exposure) };
 
         private readonly List<int> _pipelineProcessIds = new List<int>();
 
-        /// <summary>TCP, UDP or both (the default).</summary>
+        /// <summary>TCP, UDP or both (the default); or Unix, for UNIX domain sockets (UnixSocket objects, in a call of their own).</summary>
         [Parameter]
-        public TransportProtocol[]? Protocol { get; set; }
+        public SocketProtocol[]? Protocol { get; set; }
 
         /// <summary>States to keep, as enum names or ss/netstat spellings.</summary>
         [Parameter]
         [SocketStateTransformation]
         public SocketState[]? State { get; set; }
 
-        /// <summary>Only listening TCP sockets and unconnected UDP sockets.</summary>
+        /// <summary>Only listening TCP sockets and unconnected UDP sockets; with -Protocol Unix, listening UNIX sockets.</summary>
         [Parameter]
         public SwitchParameter Listening { get; set; }
 
+        /// <summary>UNIX sockets whose address matches: a path, or @name for an abstract one; wildcards allowed. Implies -Protocol Unix.</summary>
+        [Parameter(ParameterSetName = UnixSet, Mandatory = true)]
+        [Parameter(ParameterSetName = UnixSkipProcessSet, Mandatory = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[]? Path { get; set; }
+
         /// <summary>Local addresses or CIDR prefixes.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = SkipProcessSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         public AddressPrefix[]? LocalAddress { get; set; }
 
         /// <summary>Remote addresses or CIDR prefixes.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = SkipProcessSet)]
         public AddressPrefix[]? RemoteAddress { get; set; }
 
         /// <summary>Local ports or ranges such as 8000-8100.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = SkipProcessSet)]
         public PortRange[]? LocalPort { get; set; }
 
         /// <summary>Remote ports or ranges.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = SkipProcessSet)]
         public PortRange[]? RemotePort { get; set; }
 
         /// <summary>Owning process ids; binds numbers and the Id of Get-Process objects from the pipeline.</summary>
         [Parameter(ParameterSetName = WithProcessSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = UnixSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Id", "OwningProcess", "Pid")]
         [ValidateRange(0, int.MaxValue)]
         public int[]? ProcessId { get; set; }
 
         /// <summary>Owning process names; wildcards allowed.</summary>
         [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = UnixSet)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ProcessNameCompleter))]
         public string[]? ProcessName { get; set; }
 
         /// <summary>Do not map sockets to processes: the fastest listing.</summary>
         [Parameter(ParameterSetName = SkipProcessSet, Mandatory = true)]
+        [Parameter(ParameterSetName = UnixSkipProcessSet, Mandatory = true)]
         public SwitchParameter SkipProcess { get; set; }
 
         /// <summary>Only listening and unconnected sockets with this exposure: AllInterfaces, Public, Private, LinkLocal, Loopback.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = SkipProcessSet)]
         public Exposure[]? Exposure { get; set; }
 
         /// <summary>Read another network namespace (Linux): a name, a namespace file path, or a process id.</summary>
@@ -72,6 +100,10 @@ namespace PortTools.Commands
         [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
         [ValidateNotNullOrEmpty]
         public string? NetworkNamespace { get; set; }
+
+        /// <summary>Read every network namespace of the host (Linux, as root), each socket marked with its namespace and container.</summary>
+        [Parameter]
+        public SwitchParameter AllNetworkNamespaces { get; set; }
 
         /// <inheritdoc/>
         protected override void ProcessRecord()
@@ -97,9 +129,26 @@ namespace PortTools.Commands
                 processIds = new HashSet<int>(_pipelineProcessIds);
             }
 
+            if (AllNetworkNamespaces.IsPresent && NetworkNamespace is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("-AllNetworkNamespaces reads every namespace; -NetworkNamespace reads one. Give one or the other."),
+                    "AllAndOneNetworkNamespace",
+                    ErrorCategory.InvalidArgument,
+                    NetworkNamespace));
+            }
+
+            bool unix = Path is not null || (Protocol is not null && Protocol.Contains(SocketProtocol.Unix));
+            if (unix)
+            {
+                CheckUnixParameters();
+                WriteUnixSockets(processIds);
+                return;
+            }
+
             var query = new SocketQuery
             {
-                Protocols = Protocol,
+                Protocols = Protocol?.Select(p => (TransportProtocol)p).ToArray(),
                 States = State,
                 ListeningOnly = Listening.IsPresent,
                 LocalAddresses = LocalAddress,
@@ -111,6 +160,7 @@ namespace PortTools.Commands
                 IncludeProcesses = !SkipProcess.IsPresent,
                 Exposures = Exposure,
                 NetworkNamespace = NetworkNamespace,
+                AllNetworkNamespaces = AllNetworkNamespaces.IsPresent,
             };
 
             SocketTableReadResult result;
@@ -142,8 +192,106 @@ namespace PortTools.Commands
                     return;
                 }
 
-                WriteObject(socket);
+                WriteObject(result.NetworkNamespaceCount > 1 ? Decorate(socket, NamespacedSocketTypeName) : socket);
             }
+        }
+
+        private void CheckUnixParameters()
+        {
+            if (Protocol is not null && Protocol.Any(p => p != SocketProtocol.Unix))
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("UNIX domain sockets are listed on their own (they are UnixSocket objects, not SocketTuples): use -Protocol Unix alone, and list TCP and UDP in another call. -Path implies -Protocol Unix."),
+                    "UnixWithOtherProtocols",
+                    ErrorCategory.InvalidArgument,
+                    Protocol));
+            }
+
+            foreach (string parameter in s_inetOnly)
+            {
+                if (MyInvocation.BoundParameters.ContainsKey(parameter))
+                {
+                    ThrowTerminatingError(new ErrorRecord(
+                        new ArgumentException("-" + parameter + " applies to TCP and UDP sockets; UNIX sockets have no addresses or ports. Filter UNIX sockets with -Path, -State, -Listening, -ProcessId or -ProcessName."),
+                        "ParameterNotForUnixSockets",
+                        ErrorCategory.InvalidArgument,
+                        MyInvocation.BoundParameters[parameter]));
+                }
+            }
+
+            foreach (SocketState state in State ?? Array.Empty<SocketState>())
+            {
+                if (!UnixSocketQuery.IsUnixState(state))
+                {
+                    ThrowTerminatingError(new ErrorRecord(
+                        new ArgumentException("UNIX sockets are Listen, Established (Connected) or Unconnected; no UNIX socket is ever " + state + "."),
+                        "StateNotForUnixSockets",
+                        ErrorCategory.InvalidArgument,
+                        state));
+                }
+            }
+        }
+
+        private void WriteUnixSockets(IReadOnlyCollection<int>? processIds)
+        {
+            Func<string, bool>? pathMatch = null;
+            if (Path is { Length: > 0 })
+            {
+                WildcardPattern[] patterns = Path.Select(p => WildcardPattern.Get(p, WildcardOptions.CultureInvariant)).ToArray();
+                pathMatch = path => patterns.Any(p => p.IsMatch(path));
+            }
+
+            var query = new UnixSocketQuery
+            {
+                PathMatch = pathMatch,
+                States = State,
+                ListeningOnly = Listening.IsPresent,
+                ProcessIds = processIds is null ? null : new HashSet<int>(processIds),
+                ProcessNameMatch = NameMatcher(ProcessName),
+                IncludeProcesses = !SkipProcess.IsPresent,
+                NetworkNamespace = NetworkNamespace,
+                AllNetworkNamespaces = AllNetworkNamespaces.IsPresent,
+            };
+
+            UnixSocketReadResult result;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                result = RunWithProgress(progress => LiveUnixSocketTable.Read(query, CancellationToken, progress));
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is not PipelineStoppedException)
+            {
+                ThrowCoreError(exception, "SocketTableReadFailed", NetworkNamespace);
+                return;
+            }
+
+            WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture, "Read {0} UNIX sockets through {1} in {2} ms.", result.Sockets.Count, result.Method, watch.ElapsedMilliseconds));
+            foreach (string warning in result.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
+            foreach (UnixSocket socket in result.Sockets)
+            {
+                if (CancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                WriteObject(result.NetworkNamespaceCount > 1 ? Decorate(socket, NamespacedUnixSocketTypeName) : socket);
+            }
+        }
+
+        /// <summary>The socket with a type name first whose view shows its namespace and container.</summary>
+        private static PSObject Decorate(object socket, string typeName)
+        {
+            var wrapped = new PSObject(socket);
+            wrapped.TypeNames.Insert(0, typeName);
+            return wrapped;
         }
 
         private static Func<string, bool>? NameMatcher(string[]? names)

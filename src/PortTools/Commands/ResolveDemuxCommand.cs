@@ -19,8 +19,7 @@ namespace PortTools.Commands
         private const string EndpointSet = "Endpoint";
         private const string AddressSet = "Address";
 
-        private SocketIndex? _index;
-        private SocketHost? _host;
+        private List<(SocketIndex Index, SocketHost Host)>? _targets;
         private string? _computerName;
 
         /// <summary>TCP or UDP.</summary>
@@ -101,9 +100,16 @@ namespace PortTools.Commands
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
-                SocketHost given = SimulationHost(SocketHost, NetworkNamespace, table, TargetOS);
-                _host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
-                _index = SocketIndex.Build(table, HostFacts.From(_host), SocketTableOrder.BindOrder);
+                // A table of several network namespaces is answered namespace by namespace (a packet
+                // arrives in one), each against that namespace's own facts.
+                _targets = new List<(SocketIndex, SocketHost)>();
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                {
+                    SocketHost given = SimulationHost(SocketHost, NetworkNamespace, partition, TargetOS);
+                    SocketHost host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
+                    _targets.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host));
+                }
+
                 return;
             }
 
@@ -129,14 +135,14 @@ namespace PortTools.Commands
             // The live table is read once for the whole pipeline, not per packet.
             try
             {
-                _host = ReadSocketHost(NetworkNamespace);
+                SocketHost host = ReadSocketHost(NetworkNamespace);
                 SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, HostFacts.From(_host), SocketTableOrder.KernelOrder);
+                _targets = new List<(SocketIndex, SocketHost)> { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), host) };
             }
             catch (OperationCanceledException)
             {
@@ -150,24 +156,13 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
-            if (_index is null || CancellationToken.IsCancellationRequested)
+            if (_targets is null || CancellationToken.IsCancellationRequested)
             {
                 return;
             }
 
             IPEndPoint source = ParameterSetName == AddressSet ? new IPEndPoint(SourceAddress!, SourcePort) : Source!;
             IPEndPoint destination = ParameterSetName == AddressSet ? new IPEndPoint(DestinationAddress!, DestinationPort) : Destination!;
-            // A packet cannot arrive on an interface the host does not have.
-            if (!string.IsNullOrEmpty(Interface) && _host?.Interfaces is { } interfaces && !interfaces.Contains(Interface!))
-            {
-                WriteError(new ErrorRecord(
-                    new ArgumentException("-Interface " + Interface + ": " + _host + " has no interface named '" + Interface + "' (its interfaces: " + string.Join(", ", interfaces) + "), so no packet arrives on it."),
-                    "InterfaceNotFound",
-                    ErrorCategory.ObjectNotFound,
-                    Interface));
-                return;
-            }
-
             var request = new DemuxRequest
             {
                 Protocol = Protocol,
@@ -177,19 +172,35 @@ namespace PortTools.Commands
                 Segment = Segment,
             };
 
-            try
+            foreach ((SocketIndex index, SocketHost host) in _targets)
             {
-                WriteObject(RuleEngine.DecideDelivery(_index, request, _computerName));
-                CountItemProgress("packets resolved");
+                // A packet cannot arrive on an interface the host does not have.
+                if (!string.IsNullOrEmpty(Interface) && host.Interfaces is { } interfaces && !interfaces.Contains(Interface!))
+                {
+                    WriteError(new ErrorRecord(
+                        new ArgumentException("-Interface " + Interface + ": " + host + " has no interface named '" + Interface + "' (its interfaces: " + string.Join(", ", interfaces) + "), so no packet arrives on it."),
+                        "InterfaceNotFound",
+                        ErrorCategory.ObjectNotFound,
+                        Interface));
+                    continue;
+                }
+
+                try
+                {
+                    WriteObject(RuleEngine.DecideDelivery(index, request, _computerName));
+                }
+                catch (ArgumentException exception)
+                {
+                    WriteCoreError(exception, "InvalidPacket", request);
+                    return;
+                }
+                catch (PlatformNotSupportedException exception)
+                {
+                    ThrowCoreError(exception, "PlatformNotSupported", request);
+                }
             }
-            catch (ArgumentException exception)
-            {
-                WriteCoreError(exception, "InvalidPacket", request);
-            }
-            catch (PlatformNotSupportedException exception)
-            {
-                ThrowCoreError(exception, "PlatformNotSupported", request);
-            }
+
+            CountItemProgress("packets resolved");
         }
 
         /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
@@ -8,79 +9,113 @@ namespace PortTools.Commands
 {
     /// <summary>
     /// Test-PortBind: would bind() (and listen()) succeed? On the live host by a real trial bind
-    /// explained by the rule engine; with -SocketTable by the rule engine alone.
+    /// explained by the rule engine; with -SocketTable by the rule engine alone. With -Path, the same
+    /// question for a UNIX domain socket: what is at the path, and who holds it.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "PortBind", DefaultParameterSetName = ProbeSet)]
-    [OutputType(typeof(PortBindResult))]
+    [OutputType(typeof(PortBindResult), ParameterSetName = new[] { ProbeSet, SimulateSet })]
+    [OutputType(typeof(UnixBindResult), ParameterSetName = new[] { PathSet, PathSimulateSet })]
     [OutputType(typeof(bool))]
     public sealed class TestPortBindCommand : PortToolsCmdlet
     {
         private const string ProbeSet = "Probe";
         private const string SimulateSet = "Simulate";
+        private const string PathSet = "Path";
+        private const string PathSimulateSet = "PathSimulate";
 
-        private SocketIndex? _index;
+        private IReadOnlyList<SocketIndex>? _indexes;
+        private List<UnixSocket>? _unixTable;
         private string? _computerName;
 
         /// <summary>The ports to check; 0 asks whether the kernel can pick one.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
         [Alias("LocalPort")]
         [ValidateRange(0, 65535)]
         public int[] Port { get; set; } = Array.Empty<int>();
 
         /// <summary>The address to bind; 0.0.0.0 by default. An IPv6 address makes an IPv6 socket.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         [ValidateNotNull]
         public IPAddress Address { get; set; } = IPAddress.Any;
 
         /// <summary>TCP (the default) or UDP.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
         public TransportProtocol Protocol { get; set; } = TransportProtocol.Tcp;
 
         /// <summary>Set SO_REUSEADDR.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter ReuseAddress { get; set; }
 
         /// <summary>Set SO_REUSEPORT.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter ReusePort { get; set; }
 
         /// <summary>SO_REUSEPORT_LB: join a load-balancing group (FreeBSD 12 and later; elsewhere ENOPROTOOPT).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter ReusePortLoadBalance { get; set; }
 
         /// <summary>SO_EXCLUSIVEADDRUSE: no later socket may share the port (Windows; elsewhere ENOPROTOOPT).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter ExclusiveAddressUse { get; set; }
 
         /// <summary>SO_BROADCAST, which Windows needs to bind a broadcast address.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Broadcast { get; set; }
 
         /// <summary>IP_FREEBIND (Linux) or IP_BINDANY (FreeBSD): allow an address this host does not have.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter FreeBind { get; set; }
 
         /// <summary>IPV6_V6ONLY for an IPv6 address: -IPv6Only sets it, -IPv6Only:$false clears it, omitted leaves the OS default.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter IPv6Only { get; set; }
 
         /// <summary>Bind to this device (SO_BINDTODEVICE).</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(InterfaceCompleter))]
         [ValidateNotNullOrEmpty]
         public string? Interface { get; set; }
 
         /// <summary>Also call listen() (TCP), which checks conflicts again.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public SwitchParameter Listen { get; set; }
 
-        /// <summary>Write only $true or $false per port.</summary>
+        /// <summary>Write only $true or $false per port or path.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        /// <summary>Simulate against this table instead of binding on this host: SocketTuples, their text form, or objects that carry them.</summary>
+        /// <summary>
+        /// A UNIX domain socket address to check instead of a port: a file system path (relative paths
+        /// resolve against the current location), or @name for an abstract name. Binds the FullName of
+        /// Get-ChildItem output, so socket files can be piped in.
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSimulateSet)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        /// <summary>With -Path: the type of the socket to bind (Stream by default). An abstract name is taken only by a socket of the same type.</summary>
+        [Parameter(ParameterSetName = PathSet)]
+        [Parameter(ParameterSetName = PathSimulateSet)]
+        public UnixSocketType SocketType { get; set; } = UnixSocketType.Stream;
+
+        /// <summary>Simulate against this table instead of binding on this host: SocketTuples (UnixSockets with -Path), their text form, or objects that carry them.</summary>
         [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
+        [Parameter(Mandatory = true, ParameterSetName = PathSimulateSet)]
         [AllowEmptyCollection]
         public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
 
@@ -96,7 +131,8 @@ namespace PortTools.Commands
 
         /// <summary>
         /// A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id.
-        /// The trial bind happens inside it, against its table and facts; with -SocketTable, its facts are used.
+        /// The trial bind happens inside it, against its table and facts; with -SocketTable, its facts are
+        /// used (and of a table of several namespaces, only its sockets); with an abstract -Path, its names are checked.
         /// </summary>
         [Parameter]
         [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
@@ -117,8 +153,10 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = SimulateSet)]
         public PortRange EphemeralPortRange { get; set; }
 
-        /// <summary>The simulated user id that binds (default: the SocketHost's; unknown without one). Any uid but 0 is unprivileged unless -Privileged says otherwise.</summary>
+        /// <summary>The simulated user id that binds (default: the SocketHost's; unknown without one). Any uid but 0 is unprivileged unless -Privileged says otherwise. With -Path, the user whose permissions on the directories are evaluated (default: the caller).</summary>
         [Parameter(ParameterSetName = SimulateSet)]
+        [Parameter(ParameterSetName = PathSet)]
+        [Parameter(ParameterSetName = PathSimulateSet)]
         [ValidateRange(0L, 4294967295L)]
         public long UserId { get; set; }
 
@@ -141,21 +179,67 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
+            if (ParameterSetName == PathSet)
+            {
+                return; // each path is checked on its own, against the file system and the sockets of the moment
+            }
+
+            if (ParameterSetName == PathSimulateSet)
+            {
+                _unixTable = ConvertUnixTable(SocketTable);
+                if (NetworkNamespace is not null && NetworkNamespacePartition.Count(_unixTable, s => s.NetworkNamespace) > 1)
+                {
+                    // Of a table of several namespaces, only the one asked for.
+                    ulong wanted = 0;
+                    try
+                    {
+                        wanted = LiveNetworkNamespace.InodeOf(NetworkNamespace);
+                    }
+                    catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+                    {
+                        ThrowCoreError(exception, "NetworkNamespaceNotFound", NetworkNamespace);
+                    }
+
+                    List<UnixSocket> chosen = _unixTable.Where(s => s.NetworkNamespace?.Inode == wanted).ToList();
+                    if (chosen.Count == 0)
+                    {
+                        ThrowTerminatingError(new ErrorRecord(
+                            new ArgumentException("The socket table holds no socket of network namespace '" + NetworkNamespace + "'."),
+                            "NetworkNamespaceNotInSocketTable",
+                            ErrorCategory.InvalidArgument,
+                            NetworkNamespace));
+                    }
+
+                    _unixTable = chosen;
+                }
+
+                return;
+            }
+
             if (ParameterSetName == SimulateSet)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
                 TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
-                SocketHost host = SimulationHost(SocketHost, NetworkNamespace, table, os).With(
-                    LocalAddress,
-                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                    Bound(nameof(UserId)) ? UserId : null,
-                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
-                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null);
-                host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
-                _index = SocketIndex.Build(table, HostFacts.From(host), SocketTableOrder.BindOrder);
+
+                // Sockets of different network namespaces never conflict: a table that holds several is
+                // answered namespace by namespace, each with that namespace's own facts.
+                var indexes = new List<SocketIndex>();
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                {
+                    SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
+                        LocalAddress,
+                        Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                        Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                        Bound(nameof(UserId)) ? UserId : null,
+                        Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                        nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                        autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null);
+                    host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                    indexes.Add(SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder));
+                }
+
+                _indexes = indexes;
                 return;
             }
 
@@ -168,7 +252,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
+                _indexes = new[] { SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder) };
             }
             catch (OperationCanceledException)
             {
@@ -182,7 +266,23 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
-            if (_index is null)
+            if (ParameterSetName is PathSet or PathSimulateSet)
+            {
+                foreach (string path in Path)
+                {
+                    if (CancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    CheckPath(path);
+                    CountItemProgress("paths checked");
+                }
+
+                return;
+            }
+
+            if (_indexes is null)
             {
                 return;
             }
@@ -216,39 +316,109 @@ namespace PortTools.Commands
                     Listen = Listen.IsPresent,
                 };
 
-                PortBindResult result;
-                try
+                foreach (SocketIndex index in _indexes)
                 {
-                    result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(_index, request, _computerName) : LiveBindCheck.Probe(_index, request, NetworkNamespace);
-                }
-                catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
-                {
-                    ThrowCoreError(exception, "PlatformNotSupported", port);
-                    return;
-                }
-                catch (Exception exception) when (exception is ArgumentException or FormatException)
-                {
-                    WriteCoreError(exception, "InvalidBindRequest", port);
-                    continue;
-                }
-
-                if (Quiet.IsPresent)
-                {
-                    // -Quiet promises a bool: an answer that turns on unknown facts is not a yes.
-                    if (result.CanBind is null)
+                    PortBindResult result;
+                    try
                     {
-                        WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                        result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(index, request, _computerName) : LiveBindCheck.Probe(index, request, NetworkNamespace);
+                    }
+                    catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
+                    {
+                        ThrowCoreError(exception, "PlatformNotSupported", port);
+                        return;
+                    }
+                    catch (Exception exception) when (exception is ArgumentException or FormatException)
+                    {
+                        WriteCoreError(exception, "InvalidBindRequest", port);
+                        break;
                     }
 
-                    WriteObject(result.CanBind == true);
-                }
-                else
-                {
-                    WriteObject(result);
+                    WriteAnswer(result, result.CanBind, result.ToString());
                 }
 
                 CountItemProgress("ports checked");
             }
+        }
+
+        private void CheckPath(string path)
+        {
+            IReadOnlyList<UnixBindResult> results;
+            try
+            {
+                UnixAddressKind kind = UnixBindRules.Classify(path);
+                if (ParameterSetName == PathSimulateSet)
+                {
+                    results = UnixBindRules.Simulate(path, _unixTable!, Bound(nameof(UserId)) ? UserId : null, null, SocketType);
+                }
+                else
+                {
+                    if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux))
+                    {
+                        throw new PlatformNotSupportedException("Test-PortBind -Path checks this host on Linux only in this version; give -SocketTable to simulate.");
+                    }
+
+                    string? fullPath = kind == UnixAddressKind.Path ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) : null;
+                    results = new[] { LiveUnixBindCheck.Probe(path, fullPath, Bound(nameof(UserId)) ? UserId : null, NetworkNamespace, SocketType, CancellationToken) };
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (PlatformNotSupportedException exception)
+            {
+                ThrowCoreError(exception, "PlatformNotSupported", path);
+                return;
+            }
+            catch (Exception exception) when (exception is ArgumentException or NetworkNamespaceException or System.IO.IOException or UnauthorizedAccessException)
+            {
+                WriteCoreError(exception, exception is ArgumentException ? "InvalidUnixSocketPath" : "UnixPathCheckFailed", path);
+                return;
+            }
+
+            foreach (UnixBindResult result in results)
+            {
+                WriteAnswer(result, result.CanBind, result.ToString());
+            }
+        }
+
+        private void WriteAnswer(object result, bool? canBind, string text)
+        {
+            if (Quiet.IsPresent)
+            {
+                // -Quiet promises a bool: an answer that turns on unknown facts is not a yes.
+                if (canBind is null)
+                {
+                    WriteWarning(text + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                }
+
+                WriteObject(canBind == true);
+            }
+            else
+            {
+                WriteObject(result);
+            }
+        }
+
+        private List<UnixSocket> ConvertUnixTable(IEnumerable<PSObject?> entries)
+        {
+            var table = new List<UnixSocket>();
+            int position = 0;
+            foreach (PSObject? entry in entries)
+            {
+                position++;
+                if (PowerShellObjects.TryConvertUnixSocket(entry, out UnixSocket? socket, out string? error))
+                {
+                    table.Add(socket);
+                    continue;
+                }
+
+                var exception = new ArgumentException("Socket table entry " + position + " is not a UNIX socket and was left out: " + error.TrimEnd('.') + ".");
+                WriteError(new ErrorRecord(exception, SocketTableInput.ErrorId, ErrorCategory.InvalidArgument, entry));
+            }
+
+            return table;
         }
 
         /// <inheritdoc/>

@@ -19,7 +19,7 @@ namespace PortTools.Commands
         private const string LiveSet = "Live";
         private const string SimulateSet = "Simulate";
 
-        private SocketIndex? _index;
+        private IReadOnlyList<SocketIndex>? _indexes;
         private LiveConnectProbe? _probe;
         private string? _computerName;
 
@@ -151,18 +151,27 @@ namespace PortTools.Commands
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 _computerName = SocketTableInput.CommonComputerName(table);
                 TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
-                SocketHost host = SimulationHost(SocketHost, NetworkNamespace, table, os).With(
-                    LocalAddress,
-                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                    Bound(nameof(UserId)) ? UserId : null,
-                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
-                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
-                    tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
-                    reservedPorts: ReservedPorts);
-                host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
-                _index = SocketIndex.Build(table, HostFacts.From(host), SocketTableOrder.BindOrder);
+
+                // Each network namespace has its own ports: a table that holds several is answered
+                // namespace by namespace, each with that namespace's own facts.
+                var indexes = new List<SocketIndex>();
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                {
+                    SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
+                        LocalAddress,
+                        Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                        Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                        Bound(nameof(UserId)) ? UserId : null,
+                        Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                        nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                        autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
+                        tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
+                        reservedPorts: ReservedPorts);
+                    host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                    indexes.Add(SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder));
+                }
+
+                _indexes = indexes;
                 return;
             }
 
@@ -176,7 +185,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _index = SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder);
+                _indexes = new[] { SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder) };
             }
             catch (OperationCanceledException)
             {
@@ -190,7 +199,7 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
-            if (_index is null || CancellationToken.IsCancellationRequested)
+            if (_indexes is null || CancellationToken.IsCancellationRequested)
             {
                 return;
             }
@@ -203,17 +212,6 @@ namespace PortTools.Commands
                     "TcpOptionForUdp",
                     ErrorCategory.InvalidArgument,
                     destination));
-                return;
-            }
-
-            if (LocalPortRange is PortRange own && _index.Facts.Knows(KnownHostFacts.EphemeralPortRange) && _index.Facts.OS == PortTools.TargetOS.Linux
-                && (own.Start < _index.Facts.EphemeralPortRange.Start || own.End > _index.Facts.EphemeralPortRange.End))
-            {
-                WriteError(new ErrorRecord(
-                    new ArgumentException("-LocalPortRange " + own + " reaches outside the system range " + _index.Facts.EphemeralPortRange + " (net.ipv4.ip_local_port_range): IP_LOCAL_PORT_RANGE cannot widen it, and the kernel ignores a bound outside it. Give a range inside " + _index.Facts.EphemeralPortRange + "."),
-                    "LocalPortRangeOutsideSystemRange",
-                    ErrorCategory.InvalidArgument,
-                    own));
                 return;
             }
 
@@ -231,7 +229,6 @@ namespace PortTools.Commands
                 Count = Count,
             };
 
-            PortConnectResult result;
             try
             {
                 string? invalid = request.Validate();
@@ -244,8 +241,6 @@ namespace PortTools.Commands
                 {
                     request = _probe.Complete(request);
                 }
-
-                result = RuleEngine.DecideConnect(_index, request, _computerName);
             }
             catch (Exception exception) when (exception is PlatformNotSupportedException)
             {
@@ -263,18 +258,50 @@ namespace PortTools.Commands
                 return;
             }
 
-            if (Quiet.IsPresent)
+            foreach (SocketIndex index in _indexes)
             {
-                if (result.CanConnect is null)
+                HostFacts facts = index.Facts;
+                if (LocalPortRange is PortRange own && facts.Knows(KnownHostFacts.EphemeralPortRange) && facts.OS == PortTools.TargetOS.Linux
+                    && (own.Start < facts.EphemeralPortRange.Start || own.End > facts.EphemeralPortRange.End))
                 {
-                    WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                    WriteError(new ErrorRecord(
+                        new ArgumentException("-LocalPortRange " + own + " reaches outside the system range " + facts.EphemeralPortRange + " (net.ipv4.ip_local_port_range" + (index.NetworkNamespace is null ? string.Empty : " of network namespace " + index.NetworkNamespace) + "): IP_LOCAL_PORT_RANGE cannot widen it, and the kernel ignores a bound outside it. Give a range inside " + facts.EphemeralPortRange + "."),
+                        "LocalPortRangeOutsideSystemRange",
+                        ErrorCategory.InvalidArgument,
+                        own));
+                    continue;
                 }
 
-                WriteObject(result.CanConnect == true);
-            }
-            else
-            {
-                WriteObject(result);
+                PortConnectResult result;
+                try
+                {
+                    result = RuleEngine.DecideConnect(index, request, _computerName);
+                }
+                catch (Exception exception) when (exception is PlatformNotSupportedException)
+                {
+                    ThrowCoreError(exception, "PlatformNotSupported", destination);
+                    return;
+                }
+                catch (ArgumentException exception)
+                {
+                    WriteCoreError(exception, "InvalidConnectRequest", destination);
+                    return;
+                }
+
+                if (Quiet.IsPresent)
+                {
+                    // -Quiet promises a bool: an answer that turns on unknown facts is not a yes.
+                    if (result.CanConnect is null)
+                    {
+                        WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
+                    }
+
+                    WriteObject(result.CanConnect == true);
+                }
+                else
+                {
+                    WriteObject(result);
+                }
             }
 
             CountItemProgress("destinations checked");

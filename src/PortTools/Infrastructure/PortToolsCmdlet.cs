@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -175,6 +176,49 @@ namespace PortTools.Commands
             return SocketHost.Unknown();
         }
 
+        /// <summary>
+        /// The table's network namespaces, each on its own (one partition for a table without them);
+        /// with -NetworkNamespace and a table of several, only that namespace's sockets.
+        /// </summary>
+        /// <param name="table">The socket table.</param>
+        /// <param name="networkNamespace">The -NetworkNamespace given, or null.</param>
+        /// <returns>The partitions, in order of first appearance.</returns>
+        internal IEnumerable<IReadOnlyList<SocketTuple>> NamespacePartitions(List<SocketTuple> table, string? networkNamespace)
+        {
+            var partitions = NetworkNamespacePartition.Split(table, s => s.NetworkNamespace).Select(p => (p.Key, (IReadOnlyList<SocketTuple>)p.ToList())).ToList();
+            if (partitions.Count == 0)
+            {
+                return new[] { (IReadOnlyList<SocketTuple>)table };
+            }
+
+            if (networkNamespace is null || partitions.Count == 1)
+            {
+                return partitions.Select(p => p.Item2);
+            }
+
+            ulong? wanted = null;
+            try
+            {
+                wanted = LiveNetworkNamespace.InodeOf(networkNamespace);
+            }
+            catch (Exception exception) when (exception is NetworkNamespaceException or PlatformNotSupportedException)
+            {
+                ThrowCoreError(exception, "NetworkNamespaceNotFound", networkNamespace);
+            }
+
+            var chosen = partitions.Where(p => p.Key is not null && p.Key.Inode == wanted).Select(p => p.Item2).ToList();
+            if (chosen.Count == 0)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("The socket table holds no socket of network namespace '" + networkNamespace + "': its namespaces are " + string.Join(", ", partitions.Select(p => p.Key?.ToString() ?? "(unknown)")) + "."),
+                    "NetworkNamespaceNotInSocketTable",
+                    ErrorCategory.InvalidArgument,
+                    networkNamespace));
+            }
+
+            return chosen;
+        }
+
         /// <summary>Reads the facts of this host or a namespace of it, writing what could not be read as verbose lines; stops the command when the namespace cannot be read.</summary>
         /// <param name="networkNamespace">The namespace, or null for this host.</param>
         /// <returns>The facts.</returns>
@@ -207,10 +251,21 @@ namespace PortTools.Commands
         /// <param name="query">What to read.</param>
         /// <returns>The read.</returns>
         /// <exception cref="OperationCanceledException">The pipeline was stopped.</exception>
-        protected SocketTableReadResult ReadLiveTable(SocketQuery query)
+        protected SocketTableReadResult ReadLiveTable(SocketQuery query) =>
+            RunWithProgress(progress => LiveSocketTable.Read(query, CancellationToken, progress));
+
+        /// <summary>
+        /// Runs a live read on a worker thread while this (the pipeline) thread shows its progress once
+        /// it has taken a second. The read polls <see cref="CancellationToken"/>, which Ctrl+C cancels.
+        /// </summary>
+        /// <typeparam name="T">What the read returns.</typeparam>
+        /// <param name="readWithProgress">The read, counting into the progress it is given.</param>
+        /// <returns>The read's result.</returns>
+        /// <exception cref="OperationCanceledException">The pipeline was stopped.</exception>
+        protected T RunWithProgress<T>(Func<SocketReadProgress, T> readWithProgress)
         {
             var progress = new SocketReadProgress();
-            Task<SocketTableReadResult> read = Task.Run(() => LiveSocketTable.Read(query, CancellationToken, progress));
+            Task<T> read = Task.Run(() => readWithProgress(progress));
             var clock = Stopwatch.StartNew();
             ProgressRecord? record = null;
             while (!((IAsyncResult)read).AsyncWaitHandle.WaitOne(ProgressInterval))

@@ -54,6 +54,26 @@ namespace PortTools.Commands
             return true;
         }
 
+        /// <summary>A UNIX socket from a -SocketTable entry: a UnixSocket, its text, or an object that carries one.</summary>
+        /// <param name="item">The entry as PowerShell passed it.</param>
+        /// <param name="socket">The socket.</param>
+        /// <param name="error">Why the entry is not a UNIX socket.</param>
+        /// <returns>Whether the entry converted.</returns>
+        public static bool TryConvertUnixSocket(object? item, [NotNullWhen(true)] out UnixSocket? socket, [NotNullWhen(false)] out string? error)
+        {
+            if (!UnixSocketConverter.TryConvert(Unwrap(item), Properties, out socket, out error))
+            {
+                return false;
+            }
+
+            if (socket.ComputerName is null && item is PSObject wrapper && wrapper.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0)
+            {
+                socket = socket.WithComputerName(computer);
+            }
+
+            return true;
+        }
+
         /// <summary>The object under a PSObject wrapper (what a cmdlet should look at).</summary>
         public static object? Unwrap(object? value) => value is PSObject wrapped && wrapped.BaseObject is not PSCustomObject ? wrapped.BaseObject : value;
 

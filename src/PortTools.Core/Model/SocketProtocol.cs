@@ -1,0 +1,19 @@
+namespace PortTools
+{
+    /// <summary>
+    /// What Get-SocketTuple and ConvertFrom-SocketTable list: TCP and UDP sockets (SocketTuple), or
+    /// UNIX domain sockets (UnixSocket). The values of Tcp and Udp are those of
+    /// <see cref="TransportProtocol"/>, so either enum converts to the other.
+    /// </summary>
+    public enum SocketProtocol
+    {
+        /// <summary>UNIX domain sockets (AF_UNIX): listed as UnixSocket objects, in a call of their own.</summary>
+        Unix = 1,
+
+        /// <summary>TCP.</summary>
+        Tcp = 6,
+
+        /// <summary>UDP.</summary>
+        Udp = 17,
+    }
+}
