@@ -181,6 +181,7 @@ namespace PortTools.Tests.Rules.Differential
         public List<int> Exhaust(string category, string description, ConnectRequest request, int bound, int? listener = null, NamespaceSockets? server = null)
         {
             ConnectDecision decision = Predict(request).Decision;
+            string before = TableText();
             var sockets = new List<int>();
             for (int i = 0; i < bound; i++)
             {
@@ -198,9 +199,12 @@ namespace PortTools.Tests.Rules.Differential
             int max = decision.AvailableMax ?? bound;
             bool agrees = sockets.Count >= Math.Min(min, bound) && sockets.Count <= max;
             string engine = decision.AvailableMin is null ? "no limit" : min == max ? min.ToString(CultureInfo.InvariantCulture) : min + " to " + max;
-            Report.Compare(category, description + " | how many further calls succeed", sockets.Count.ToString(CultureInfo.InvariantCulture), engine, agrees, string.Empty);
+            // A disagreement keeps the table the engine counted from, so that a rare one can be read afterwards.
+            Report.Compare(category, description + " | how many further calls succeed", sockets.Count.ToString(CultureInfo.InvariantCulture), engine, agrees, agrees ? string.Empty : "Rule " + decision.Rule + "; table: " + before);
             return sockets;
         }
+
+        private string TableText() => string.Join("; ", LiveSocketTable.Read(new SocketQuery { NetworkNamespace = Client.Name, IncludeProcesses = false }).Sockets.Select(s => s.ToString()));
 
         public static string Name(int errno) => errno switch
         {
