@@ -133,7 +133,7 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
         It 'answers Resolve-Demux per computer' {
             $results = @(Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.5:80 -SocketTable $fleet -TargetOS Linux)
             $results | Should -HaveCount 2
-            ($results | Where-Object ComputerName -EQ 'web01').Outcome | Should -Be 'NoListener'
+            ($results | Where-Object ComputerName -EQ 'web01').Outcome | Should -Be 'Refused'
             ($results | Where-Object ComputerName -EQ 'web02').Outcome | Should -Be 'Delivered'
         }
 
