@@ -305,7 +305,8 @@ namespace PortTools.Commands
                 return endpointGiven;
             }
 
-            bool hasAddress = Bound(addressName) || _rows.TryGet(addressName, out _);
+            object? addressValue = null;
+            bool hasAddress = Bound(addressName) || _rows.TryGet(addressName, out addressValue);
             if (!hasAddress && _rows.TryGet(endpointName, out object? text))
             {
                 if (RowValue.TryEndpoint(text, out IPEndPoint? endpoint, out string? expected))
@@ -320,15 +321,15 @@ namespace PortTools.Commands
             IPAddress? address = addressGiven;
             if (!Bound(addressName))
             {
-                if (!_rows.TryGet(addressName, out object? value))
+                if (!hasAddress)
                 {
                     WriteError(_rows.Missing(endpointName + " (or " + addressName + " and " + portName + ")", RowValue.EndpointExpected));
                     return null;
                 }
 
-                if (!RowValue.TryAddress(value, out address, out string? expected))
+                if (!RowValue.TryAddress(addressValue, out address, out string? expected))
                 {
-                    WriteError(_rows.NotValid(addressName, value, expected));
+                    WriteError(_rows.NotValid(addressName, addressValue, expected));
                     return null;
                 }
             }
