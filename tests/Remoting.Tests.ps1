@@ -109,7 +109,63 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
         }
     }
 
+    Context 'Tables of several computers' {
+        BeforeAll {
+            $fleet = @(
+                [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:22 pid=700 process=sshd'
+                [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:80 pid=900 process=nginx'
+            ) | ConvertTo-PropertyBag
+            $fleet[0].PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
+            $fleet[1].PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web02'))
+        }
+
+        It 'answers Test-PortBind per computer, never merged' {
+            $results = @(Test-PortBind 22, 80 -SocketTable $fleet -TargetOS Linux -Privileged)
+            $results | Should -HaveCount 4
+            $web01 = @($results | Where-Object ComputerName -EQ 'web01')
+            ($web01 | Where-Object Port -EQ 22).CanBind | Should -BeFalse
+            ($web01 | Where-Object Port -EQ 80).CanBind | Should -BeTrue
+            $web02 = @($results | Where-Object ComputerName -EQ 'web02')
+            ($web02 | Where-Object Port -EQ 22).CanBind | Should -BeTrue
+            ($web02 | Where-Object Port -EQ 80).CanBind | Should -BeFalse
+        }
+
+        It 'answers Resolve-Demux per computer' {
+            $results = @(Resolve-Demux Tcp 198.51.100.7:40000 10.0.0.5:80 -SocketTable $fleet -TargetOS Linux)
+            $results | Should -HaveCount 2
+            ($results | Where-Object ComputerName -EQ 'web01').Outcome | Should -Be 'Refused'
+            ($results | Where-Object ComputerName -EQ 'web02').Outcome | Should -Be 'Delivered'
+        }
+
+        It 'refuses one -SocketHost for several computers, saying how to split the table' {
+            $facts = '{"OS":"Linux"}'
+            { Test-PortBind 22 -SocketTable $fleet -SocketHost $facts -ErrorAction Stop } | Should -Throw -ErrorId 'SocketTableOfSeveralComputers,PortTools.Commands.TestPortBindCommand'
+            { Test-PortBind 22 -SocketTable $fleet -SocketHost $facts -ErrorAction Stop } | Should -Throw '*Group-Object ComputerName*'
+        }
+
+        It 'warns that a live trial bind of remote sockets ran on this host' {
+            $warnings = $null
+            $null = $fleet | Test-PortBind -WarningVariable warnings -WarningAction SilentlyContinue
+            $warnings | Should -HaveCount 2
+            $warnings[0] | Should -BeLike '*Sockets of web01 were piped in, but the trial bind ran on this host*'
+        }
+    }
+
     Context 'Snapshots with Export-Clixml' {
+        It 'keeps the PSComputerName remoting added, beside ComputerName' {
+            $remote = [psobject]::AsPSObject([PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:80 pid=900 process=nginx')
+            $remote.PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
+            $other = [psobject]::AsPSObject([PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:22 pid=700 process=sshd')
+            $other.PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web02'))
+            $path = Join-Path $TestDrive 'fleet.xml'
+            $remote, $other | Export-Clixml -LiteralPath $path
+            $saved = @(Import-Clixml -LiteralPath $path)
+            $saved[0] | Should -BeOfType PortTools.SocketTuple
+            $saved[0].PSComputerName | Should -Be 'web01'
+            $saved[0].ComputerName | Should -Be 'web01'
+            @($saved | Group-Object PSComputerName) | Should -HaveCount 2
+        }
+
         It 'round-trips a live table, owners included, and compares it with the host now' {
             $listener = New-TestSocket -Address (New-LoopbackAddress) -Listen
             try {
@@ -160,6 +216,109 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
                 Test-PortBind $_ -SocketTable 'tcp LISTEN 0.0.0.0:80 pid=900 process=nginx' -TargetOS Linux -Privileged
             } -ThrottleLimit 2
             ($results | Sort-Object Port).CanBind | Should -Be @($false, $true)
+        }
+    }
+
+    Context 'A real PowerShell remoting session over SSH on loopback' {
+        BeforeDiscovery {
+            $sshd = Get-Command -Name sshd -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+            if (-not $sshd -and (Test-Path -LiteralPath '/usr/sbin/sshd')) { $sshd = '/usr/sbin/sshd' }
+            $ssh = Get-Command -Name ssh, ssh-keygen -CommandType Application -ErrorAction SilentlyContinue
+            $script:SshMissing = if (-not $OnLinux) { 'the SSH test runs on Linux' }
+            elseif (-not $sshd) { 'sshd is not installed (apt-get install openssh-server)' }
+            elseif (@($ssh).Count -lt 2) { 'ssh or ssh-keygen is not installed (apt-get install openssh-client)' }
+            elseif (-not $IsRoot) { 'sshd on a port of the test''s own needs root here' }
+        }
+
+        BeforeAll {
+            if ($script:SshMissing) { return }
+            # A throwaway sshd on 127.0.0.1 and a free port: its own host key, one authorized key made
+            # here, and a PowerShell subsystem that runs this PowerShell. Removed in AfterAll.
+            $script:SshRoot = Join-Path ([System.IO.Path]::GetTempPath()) ('porttools-ssh-' + [guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory -Path $SshRoot
+            & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $SshRoot 'host_key') | Out-Null
+            & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $SshRoot 'user_key') | Out-Null
+            Copy-Item -LiteralPath (Join-Path $SshRoot 'user_key.pub') -Destination (Join-Path $SshRoot 'authorized_keys')
+            $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $probe.Start(); $script:SshPort = $probe.LocalEndpoint.Port; $probe.Stop()
+            $config = Join-Path $SshRoot 'sshd_config'
+            @(
+                "Port $SshPort"
+                'ListenAddress 127.0.0.1'
+                "HostKey $(Join-Path $SshRoot 'host_key')"
+                "PidFile $(Join-Path $SshRoot 'sshd.pid')"
+                "AuthorizedKeysFile $(Join-Path $SshRoot 'authorized_keys')"
+                'PasswordAuthentication no'
+                'KbdInteractiveAuthentication no'
+                'PubkeyAuthentication yes'
+                'PermitRootLogin yes'
+                'StrictModes no'
+                'UsePAM no'
+                "Subsystem powershell $(Get-PowerShellPath) -sshs -NoLogo -NoProfile"
+            ) | Set-Content -LiteralPath $config
+            $null = New-Item -ItemType Directory -Path '/run/sshd' -Force # privilege separation directory
+            $sshdPath = if (Get-Command sshd -CommandType Application -ErrorAction SilentlyContinue) { (Get-Command sshd -CommandType Application)[0].Source } else { '/usr/sbin/sshd' }
+            $script:Sshd = Start-Process -FilePath $sshdPath -ArgumentList '-D', '-e', '-f', $config -PassThru -RedirectStandardError (Join-Path $SshRoot 'sshd.log')
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ([DateTime]::UtcNow -lt $deadline -and -not (Get-SocketTuple -LocalPort $SshPort -Listening)) { Start-Sleep -Milliseconds 100 }
+            $script:SshOptions = @{
+                HostName    = '127.0.0.1'
+                Port        = $SshPort
+                UserName    = 'root'
+                KeyFilePath = (Join-Path $SshRoot 'user_key')
+                Options     = @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' }
+            }
+            $script:Manifest = Join-Path $ModulePath 'PortTools.psd1'
+            $script:Session = New-PSSession @SshOptions -ErrorAction Stop
+            Invoke-Command -Session $Session { param($Manifest) Import-Module -Name $Manifest } -ArgumentList $Manifest
+        }
+
+        AfterAll {
+            if ($script:SshMissing) { return }
+            if ($script:Session) { Remove-PSSession -Session $Session }
+            if ($script:Sshd -and -not $Sshd.HasExited) { Stop-Process -Id $Sshd.Id }
+            Remove-Item -LiteralPath $SshRoot -Recurse -Force -ErrorAction SilentlyContinue
+        }
+
+        It 'brings sockets back with PSComputerName, which ConvertFrom-SocketTable turns into real SocketTuples with their ComputerName' -Skip:([bool]$SshMissing) {
+            $remote = @(Invoke-Command -Session $Session { param($Port) Get-SocketTuple -LocalPort $Port -Listening } -ArgumentList $SshPort)
+            $remote | Should -HaveCount 1
+            $remote[0].PSComputerName | Should -Be '127.0.0.1'
+            "$($remote[0].State)" | Should -Be 'Listen'
+            $sockets = @($remote | ConvertFrom-SocketTable)
+            $sockets[0] | Should -BeOfType PortTools.SocketTuple
+            $sockets[0].ComputerName | Should -Be '127.0.0.1'
+            $sockets[0].ProcessName | Should -Be 'sshd'
+        }
+
+        It 'answers Test-PortBind and Resolve-Demux against the remote table, naming its computer' -Skip:([bool]$SshMissing) {
+            $remote = @(Invoke-Command @SshOptions { param($Manifest, $Port) Import-Module -Name $Manifest; Get-SocketTuple -LocalPort $Port -Listening } -ArgumentList $Manifest, $SshPort)
+            $bind = Test-PortBind $SshPort -Address 127.0.0.1 -SocketTable $remote -TargetOS Linux
+            $bind.CanBind | Should -BeFalse
+            $bind.ComputerName | Should -Be '127.0.0.1'
+            $demux = Resolve-Demux Tcp 127.0.0.1:40000 "127.0.0.1:$SshPort" -SocketTable $remote -TargetOS Linux
+            $demux.Outcome | Should -Be 'Delivered'
+            $demux.ComputerName | Should -Be '127.0.0.1'
+        }
+
+        It 'keeps the Receiver of a remote Resolve-Demux in its view, and PSComputerName through Export-Clixml' -Skip:([bool]$SshMissing) {
+            $job = Invoke-Command -Session $Session { param($Port) Resolve-Demux Tcp 127.0.0.1:40000 "127.0.0.1:$Port" } -ArgumentList $SshPort -AsJob
+            $result = $job | Wait-Job -Timeout 60 | Receive-Job
+            $job | Remove-Job -Force
+            $result.PSComputerName | Should -Be '127.0.0.1'
+            ($result | Format-Table | Out-String -Width 200) | Should -Match "127\.0\.0\.1:$SshPort sshd"
+            $sockets = Invoke-Command -Session $Session { param($Port) Get-SocketTuple -LocalPort $Port -Listening } -ArgumentList $SshPort
+            $path = Join-Path $TestDrive 'remote.xml'
+            $sockets | Export-Clixml -LiteralPath $path
+            $saved = Import-Clixml -LiteralPath $path
+            $saved | Should -BeOfType PortTools.SocketTuple
+            $saved.PSComputerName | Should -Be '127.0.0.1'
+        }
+
+        It 'measures remote sockets per computer, with its name' -Skip:([bool]$SshMissing) {
+            $remote = @(Invoke-Command -Session $Session { Get-SocketTuple -State Established })
+            $usage = @($remote | Measure-EphemeralPortUsage -TargetOS Linux 3>$null)
+            $usage | ForEach-Object { $_.ComputerName | Should -Be '127.0.0.1' }
         }
     }
 }

@@ -127,16 +127,22 @@ namespace PortTools.Module.Tests
             }
 
             CmdletMetadata demux = Module.Cmdlet("Resolve-Demux");
-            Assert.Equal(new[] { "Address", "Endpoint" }, demux.ParameterSetNames().OrderBy(s => s));
-            Assert.Null(demux.DefaultParameterSet); // a default set would stop CSV rows from reaching the Address set
+            Assert.Equal(new[] { "Address", "Endpoint", "InputObject" }, demux.ParameterSetNames().OrderBy(s => s));
+            Assert.Null(demux.DefaultParameterSet); // each set is chosen by what is given: endpoints, addresses, or pipeline rows
+            Assert.Contains(demux.Parameter("InputObject").Sets, s => s.Name == "InputObject" && s.Mandatory && s.ValueFromPipeline);
             foreach (string property in new[] { "Protocol", "SourceAddress", "SourcePort", "DestinationAddress", "DestinationPort", "Source", "Destination" })
             {
-                Assert.Contains(demux.Parameter(property).Sets, s => s.ValueFromPipelineByPropertyName);
+                // Still given on the command line for every row of the pipeline.
+                Assert.Contains(demux.Parameter(property).Sets, s => s.Name == "InputObject" && !s.Mandatory);
             }
+
+            Assert.Contains(demux.Parameter("Protocol").Sets, s => s.Name == "Endpoint" && s.Position == 0 && s.Mandatory);
+            Assert.Contains(demux.Parameter("Destination").Sets, s => s.Name == "Endpoint" && s.Position == 2 && s.Mandatory);
 
             CmdletMetadata bind = Module.Cmdlet("Test-PortBind");
             Assert.Contains("LocalPort", bind.Parameter("Port").Aliases);
-            Assert.Contains(bind.Parameter("Port").Sets, s => s.ValueFromPipeline && s.ValueFromPipelineByPropertyName);
+            Assert.All(bind.Parameter("Port").Sets, s => Assert.Equal(0, s.Position));
+            Assert.Equal(new[] { "Probe", "Simulate" }, bind.Parameter("InputObject").Sets.Where(s => s.ValueFromPipeline).Select(s => s.Name).OrderBy(s => s));
             Assert.Equal(new[] { "PortTools.PortBindResult", "PortTools.UnixBindResult", "System.Boolean" }, bind.OutputTypes.OrderBy(t => t));
             Assert.Equal("InterfaceCompleter", bind.Parameter("Interface").Completer?.Name);
             Assert.Equal(new[] { "Path", "PathSimulate", "Probe", "Simulate" }, bind.ParameterSetNames().OrderBy(s => s));
@@ -149,20 +155,41 @@ namespace PortTools.Module.Tests
             Assert.DoesNotContain(Module.Cmdlet("Get-SocketTuple").Parameter("Exposure").Sets, s => s.ValueFromPipelineByPropertyName);
         }
 
+        [Theory]
+        [InlineData("Resolve-Demux")]
+        [InlineData("Test-PortBind")]
+        [InlineData("Test-PortConnect")]
+        [InlineData("Get-PortInfo")]
+        [InlineData("Measure-EphemeralPortUsage")]
+        public void Cmdlets_that_take_pipeline_rows_read_each_row_whole(string name)
+        {
+            // PowerShell leaves a by-property-name parameter unbound when its value does not convert, and its
+            // default then answers instead: rows are bound whole (-InputObject) and read property by property,
+            // so that a bad value is an error for that row. No typed parameter binds by property name beside it.
+            CmdletMetadata cmdlet = Module.Cmdlet(name);
+            ParameterMetadata input = cmdlet.Parameter("InputObject");
+            Assert.Equal("System.Management.Automation.PSObject", input.ElementType.FullName);
+            Assert.All(input.Sets, s => Assert.True(s.ValueFromPipeline));
+            foreach (ParameterMetadata parameter in cmdlet.Parameters.Where(p => p.Name != "InputObject"))
+            {
+                Assert.DoesNotContain(parameter.Sets, s => s.ValueFromPipeline && input.Sets.Any(i => i.Name == s.Name || i.Name == ParameterMetadata.AllSets || s.Name == ParameterMetadata.AllSets));
+                Assert.DoesNotContain(parameter.Sets, s => s.ValueFromPipelineByPropertyName && parameter.ElementType.FullName != "System.String");
+            }
+        }
+
         [Fact]
         public void Test_PortConnect_takes_destinations_from_the_pipeline_and_simulates_with_single_facts()
         {
             CmdletMetadata connect = Module.Cmdlet("Test-PortConnect");
             ParameterMetadata destination = connect.Parameter("Destination");
-            Assert.Contains(destination.Sets, s => s.Position == 0 && s.Mandatory && s.ValueFromPipeline && s.ValueFromPipelineByPropertyName);
+            Assert.Contains(destination.Sets, s => s.Position == 0);
+            Assert.Contains(connect.Parameter("InputObject").Sets, s => s.ValueFromPipeline);
             Assert.Contains("Remote", destination.Aliases);
             Assert.Equal("IPEndPoint", destination.TypeDisplayName);
             Assert.Equal(new[] { "PortTools.PortConnectResult", "System.Boolean" }, connect.OutputTypes.OrderBy(t => t));
             Assert.Equal("Live", connect.DefaultParameterSet);
             Assert.Equal(new[] { "Simulate" }, connect.ParameterSetNames()); // the live question takes every parameter outside Simulate
             Assert.Equal("PSObject[]", connect.Parameter("SocketTable").TypeDisplayName);
-            Assert.Contains(connect.Parameter("Protocol").Sets, s => s.ValueFromPipelineByPropertyName);
-            Assert.Contains(connect.Parameter("SourceAddress").Sets, s => s.ValueFromPipelineByPropertyName);
             Assert.Equal((1L, 65536L), connect.Parameter("Count").ValidateRange);
             Assert.Equal((0L, 2L), connect.Parameter("TcpTwReuse").ValidateRange);
             foreach (string fact in new[] { "SocketHost", "EphemeralPortRange", "ReservedPorts", "LocalAddress", "UnprivilegedPortStart", "UserId", "Privileged", "NonLocalBind", "AutobindReuse", "TcpTwReuse", "TargetOS" })

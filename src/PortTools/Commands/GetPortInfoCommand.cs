@@ -16,12 +16,21 @@ namespace PortTools.Commands
         private const string PortSet = "Port";
         private const string ServiceSet = "Service";
 
+        private readonly PipelineRows _rows = new PipelineRows();
         private PortCatalog? _catalog;
 
-        /// <summary>Ports or ranges, such as 443 or 8000-8010.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PortSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Ports or ranges, such as 443 or 8000-8010. Needed unless ports come from the pipeline.</summary>
+        [Parameter(Position = 0, ParameterSetName = PortSet)]
         [Alias("LocalPort")]
         public PortRange[] Port { get; set; } = Array.Empty<PortRange>();
+
+        /// <summary>
+        /// Ports from the pipeline, each read whole: numbers, ranges or their text, or objects with
+        /// Port (or LocalPort, as sockets have) and optionally Protocol, such as CSV rows. A value that
+        /// does not convert, or a missing port, is an error for that row alone.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true, ParameterSetName = PortSet)]
+        public PSObject? InputObject { get; set; }
 
         /// <summary>Service names to look up, with wildcards, such as https or postgres*.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ServiceSet)]
@@ -31,7 +40,7 @@ namespace PortTools.Commands
         public string[] Service { get; set; } = Array.Empty<string>();
 
         /// <summary>TCP or UDP; both when omitted.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         public TransportProtocol? Protocol { get; set; }
 
         /// <summary>A network namespace of this host (Linux): a name, a /proc/[pid]/ns/net path, or a process id. Its port settings (ephemeral range, reserved ports, unprivileged port start) are used.</summary>
@@ -43,6 +52,15 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
+            if (ParameterSetName == PortSet && !Bound(nameof(Port)) && !Bound(nameof(InputObject)) && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give the ports to describe, as in Get-PortInfo 443, or pipe them in; or give -Service."),
+                    "PortMissing",
+                    ErrorCategory.InvalidArgument,
+                    null));
+            }
+
             try
             {
                 _catalog = NetworkNamespace is null ? PortCatalog.ForThisHost() : PortCatalog.ForHost(HostPortSettings.Read(NetworkNamespace));
@@ -99,9 +117,16 @@ namespace PortTools.Commands
                 return;
             }
 
-            foreach (PortRange range in Port)
+            IReadOnlyList<PortRange> ranges = Port;
+            TransportProtocol? protocol = Protocol;
+            if (Bound(nameof(InputObject)) && !ReadRow(ref ranges, ref protocol))
             {
-                foreach (PortInfo info in _catalog!.Describe(range, Protocol))
+                return;
+            }
+
+            foreach (PortRange range in ranges)
+            {
+                foreach (PortInfo info in _catalog!.Describe(range, protocol))
                 {
                     if (CancellationToken.IsCancellationRequested)
                     {
@@ -112,5 +137,59 @@ namespace PortTools.Commands
                 }
             }
         }
+
+        /// <summary>Reads the pipeline row: its ports and protocol, each from the command line when given there. False after writing the row's error.</summary>
+        private bool ReadRow(ref IReadOnlyList<PortRange> ranges, ref TransportProtocol? protocol)
+        {
+            _rows.Next(InputObject);
+            object? value = _rows.Value;
+            string name = "The port";
+            if (!_rows.IsScalar)
+            {
+                name = _rows.TryGet(nameof(Port), out value) ? nameof(Port) : _rows.TryGet("LocalPort", out value) ? "LocalPort" : string.Empty;
+                if (name.Length == 0 && !Bound(nameof(Port)))
+                {
+                    WriteError(_rows.Missing("Port (or LocalPort)", "a port from 0 to 65535 or a range such as 8000-8010"));
+                    return false;
+                }
+            }
+            else if (Bound(nameof(Port)))
+            {
+                WriteError(_rows.NotUsed("'" + _rows.Value + "' was not used: -Port is given on the command line. Give the ports either way, not both."));
+                return false;
+            }
+
+            if (!Bound(nameof(Port)))
+            {
+                var list = new List<PortRange>();
+                foreach (object? one in value is System.Collections.IEnumerable many and not string ? many.Cast<object?>().Select(PowerShellObjects.Unwrap) : new[] { value })
+                {
+                    if (!RowValue.TryPortRange(one, out PortRange range, out string? expected))
+                    {
+                        WriteError(_rows.NotValid(name, one, expected));
+                        return false;
+                    }
+
+                    list.Add(range);
+                }
+
+                ranges = list;
+            }
+
+            if (!Bound(nameof(Protocol)) && _rows.TryGet(nameof(Protocol), out object? named))
+            {
+                if (!RowValue.TryEnum(named, out TransportProtocol parsed, out string? expected))
+                {
+                    WriteError(_rows.NotValid(nameof(Protocol), named, expected));
+                    return false;
+                }
+
+                protocol = parsed;
+            }
+
+            return true;
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }
 }

@@ -18,54 +18,74 @@ namespace PortTools.Commands
     {
         private const string EndpointSet = "Endpoint";
         private const string AddressSet = "Address";
+        private const string InputSet = "InputObject";
 
-        private List<(SocketIndex Index, SocketHost Host)>? _targets;
-        private string? _computerName;
+        private readonly PipelineRows _rows = new PipelineRows();
+
+        private List<(SocketIndex Index, SocketHost Host, string? ComputerName)>? _targets;
+
+        /// <summary>
+        /// Packets from the pipeline, each read whole: objects with Protocol, Source and Destination
+        /// (endpoint text), or Protocol, SourceAddress, SourcePort, DestinationAddress and
+        /// DestinationPort (CSV rows), and optionally Interface and Segment. A value given on the
+        /// command line stands for every packet. A value that does not convert, or a missing one, is
+        /// an error for that packet alone. A socket is not a packet: one piped here is an error.
+        /// </summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
+        public PSObject? InputObject { get; set; }
 
         /// <summary>TCP or UDP.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = EndpointSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = AddressSet)]
+        [Parameter(Position = 0, ParameterSetName = InputSet)]
         public TransportProtocol Protocol { get; set; }
 
         /// <summary>The sender, as 198.51.100.7:40000 or [2001:db8::7]:40000.</summary>
-        [Parameter(Mandatory = true, Position = 1, ParameterSetName = EndpointSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = EndpointSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [EndpointTransformation]
         [ValidateNotNull]
         public IPEndPoint? Source { get; set; }
 
         /// <summary>The destination on this host, as 192.168.1.10:8080.</summary>
-        [Parameter(Mandatory = true, Position = 2, ParameterSetName = EndpointSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 2, ParameterSetName = EndpointSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [EndpointTransformation]
         [ValidateNotNull]
         public IPEndPoint? Destination { get; set; }
 
         /// <summary>The sender's address (for objects with separate address and port properties, such as CSV rows).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = AddressSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [ValidateNotNull]
         public IPAddress? SourceAddress { get; set; }
 
         /// <summary>The sender's port.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = AddressSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [ValidateRange(0, 65535)]
         public int SourcePort { get; set; }
 
         /// <summary>The destination address.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = AddressSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         [ValidateNotNull]
         public IPAddress? DestinationAddress { get; set; }
 
         /// <summary>The destination port.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = AddressSet)]
+        [Parameter(ParameterSetName = InputSet)]
         [ValidateRange(0, 65535)]
         public int DestinationPort { get; set; }
 
         /// <summary>The interface the packet arrives on (default: the one that holds the destination address).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         [ArgumentCompleter(typeof(InterfaceCompleter))]
         public string? Interface { get; set; }
 
         /// <summary>TCP: a SYN (the default) or another segment of a connection.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         public TcpSegmentKind Segment { get; set; } = TcpSegmentKind.Syn;
 
         /// <summary>The socket table to resolve against (default: this host's live table): SocketTuples, their text form, or objects that carry them.</summary>
@@ -99,15 +119,17 @@ namespace PortTools.Commands
             if (SocketTable is not null)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
-                _computerName = SocketTableInput.CommonComputerName(table);
-                // A table of several network namespaces is answered namespace by namespace (a packet
-                // arrives in one), each against that namespace's own facts.
-                _targets = new List<(SocketIndex, SocketHost)>();
-                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                // A table of several computers, or of several network namespaces, is answered computer by
+                // computer and namespace by namespace (a packet arrives in one), each against its own facts.
+                _targets = new List<(SocketIndex, SocketHost, string?)>();
+                foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, SocketHost))
                 {
-                    SocketHost given = SimulationHost(SocketHost, NetworkNamespace, partition, TargetOS);
-                    SocketHost host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
-                    _targets.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host));
+                    foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, NetworkNamespace))
+                    {
+                        SocketHost given = SimulationHost(SocketHost, NetworkNamespace, partition, TargetOS);
+                        SocketHost host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
+                        _targets.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host, computer));
+                    }
                 }
 
                 return;
@@ -142,7 +164,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _targets = new List<(SocketIndex, SocketHost)> { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), host) };
+                _targets = new List<(SocketIndex, SocketHost, string?)> { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), host, null) };
             }
             catch (OperationCanceledException)
             {
@@ -161,33 +183,36 @@ namespace PortTools.Commands
                 return;
             }
 
-            IPEndPoint source = ParameterSetName == AddressSet ? new IPEndPoint(SourceAddress!, SourcePort) : Source!;
-            IPEndPoint destination = ParameterSetName == AddressSet ? new IPEndPoint(DestinationAddress!, DestinationPort) : Destination!;
-            var request = new DemuxRequest
+            DemuxRequest? request = ParameterSetName == InputSet ? ReadPacket(InputObject) : new DemuxRequest
             {
                 Protocol = Protocol,
-                Source = source,
-                Destination = destination,
+                Source = ParameterSetName == AddressSet ? new IPEndPoint(SourceAddress!, SourcePort) : Source!,
+                Destination = ParameterSetName == AddressSet ? new IPEndPoint(DestinationAddress!, DestinationPort) : Destination!,
                 Interface = string.IsNullOrEmpty(Interface) ? null : Interface,
                 Segment = Segment,
             };
+            if (request is null)
+            {
+                return;
+            }
 
-            foreach ((SocketIndex index, SocketHost host) in _targets)
+            string? arrivesOn = request.Interface;
+            foreach ((SocketIndex index, SocketHost host, string? computer) in _targets)
             {
                 // A packet cannot arrive on an interface the host does not have.
-                if (!string.IsNullOrEmpty(Interface) && host.Interfaces is { } interfaces && !interfaces.Contains(Interface!))
+                if (arrivesOn is not null && host.Interfaces is { } interfaces && !interfaces.Contains(arrivesOn))
                 {
                     WriteError(new ErrorRecord(
-                        new ArgumentException("-Interface " + Interface + ": " + host + " has no interface named '" + Interface + "' (its interfaces: " + string.Join(", ", interfaces) + "), so no packet arrives on it."),
+                        new ArgumentException("-Interface " + arrivesOn + ": " + host + " has no interface named '" + arrivesOn + "' (its interfaces: " + string.Join(", ", interfaces) + "), so no packet arrives on it."),
                         "InterfaceNotFound",
                         ErrorCategory.ObjectNotFound,
-                        Interface));
+                        arrivesOn));
                     continue;
                 }
 
                 try
                 {
-                    WriteObject(RuleEngine.DecideDelivery(index, request, _computerName));
+                    WriteObject(RuleEngine.DecideDelivery(index, request, computer));
                 }
                 catch (ArgumentException exception)
                 {
@@ -205,5 +230,129 @@ namespace PortTools.Commands
 
         /// <inheritdoc/>
         protected override void EndProcessing() => CompleteItemProgress();
+
+        /// <summary>
+        /// The packet a pipeline row describes, each value from the command line when given there, else
+        /// from the row; null (after writing the row's error) when a value is missing or does not convert.
+        /// </summary>
+        private DemuxRequest? ReadPacket(PSObject? item)
+        {
+            _rows.Next(item);
+            if (_rows.IsSocket)
+            {
+                WriteError(_rows.NotUsed("a socket is not a packet. Resolve-Demux asks which socket receives a packet; to ask it for the packets of a connection, give its peer as the source: "
+                    + "ForEach-Object { Resolve-Demux $_.Protocol $_.Remote $_.Local -Segment Other -SocketTable $table }."));
+                return null;
+            }
+
+            if (_rows.IsScalar)
+            {
+                WriteError(_rows.NotValid("The input", _rows.Value, "an object with Protocol, Source and Destination (or SourceAddress, SourcePort, DestinationAddress and DestinationPort)"));
+                return null;
+            }
+
+            TransportProtocol protocol = Protocol;
+            if (!Bound(nameof(Protocol)))
+            {
+                if (!_rows.TryGet(nameof(Protocol), out object? value))
+                {
+                    WriteError(_rows.Missing(nameof(Protocol), "Tcp or Udp"));
+                    return null;
+                }
+
+                if (!RowValue.TryEnum(value, out protocol, out string? expected))
+                {
+                    WriteError(_rows.NotValid(nameof(Protocol), value, expected));
+                    return null;
+                }
+            }
+
+            IPEndPoint? source = ReadEndpoint(nameof(Source), Source, nameof(SourceAddress), SourceAddress, nameof(SourcePort), SourcePort);
+            IPEndPoint? destination = source is null ? null : ReadEndpoint(nameof(Destination), Destination, nameof(DestinationAddress), DestinationAddress, nameof(DestinationPort), DestinationPort);
+            if (destination is null)
+            {
+                return null;
+            }
+
+            string? arrivesOn = Interface;
+            if (!Bound(nameof(Interface)) && _rows.TryGet(nameof(Interface), out object? name))
+            {
+                arrivesOn = name as string ?? System.Convert.ToString(name, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            TcpSegmentKind segment = Segment;
+            if (!Bound(nameof(Segment)) && _rows.TryGet(nameof(Segment), out object? kind) && !RowValue.TryEnum(kind, out segment, out string? segmentExpected))
+            {
+                WriteError(_rows.NotValid(nameof(Segment), kind, segmentExpected));
+                return null;
+            }
+
+            return new DemuxRequest
+            {
+                Protocol = protocol,
+                Source = source!,
+                Destination = destination,
+                Interface = string.IsNullOrEmpty(arrivesOn) ? null : arrivesOn,
+                Segment = segment,
+            };
+        }
+
+        /// <summary>One end of a row's packet: the endpoint given (command line, then row), else its address and port.</summary>
+        private IPEndPoint? ReadEndpoint(string endpointName, IPEndPoint? endpointGiven, string addressName, IPAddress? addressGiven, string portName, int portGiven)
+        {
+            if (Bound(endpointName))
+            {
+                return endpointGiven;
+            }
+
+            object? addressValue = null;
+            bool hasAddress = Bound(addressName) || _rows.TryGet(addressName, out addressValue);
+            if (!hasAddress && _rows.TryGet(endpointName, out object? text))
+            {
+                if (RowValue.TryEndpoint(text, out IPEndPoint? endpoint, out string? expected))
+                {
+                    return endpoint;
+                }
+
+                WriteError(_rows.NotValid(endpointName, text, expected));
+                return null;
+            }
+
+            IPAddress? address = addressGiven;
+            if (!Bound(addressName))
+            {
+                if (!hasAddress)
+                {
+                    WriteError(_rows.Missing(endpointName + " (or " + addressName + " and " + portName + ")", RowValue.EndpointExpected));
+                    return null;
+                }
+
+                if (!RowValue.TryAddress(addressValue, out address, out string? expected))
+                {
+                    WriteError(_rows.NotValid(addressName, addressValue, expected));
+                    return null;
+                }
+            }
+
+            int port = portGiven;
+            if (!Bound(portName))
+            {
+                if (!_rows.TryGet(portName, out object? value))
+                {
+                    WriteError(_rows.Missing(portName, RowValue.PortExpected));
+                    return null;
+                }
+
+                if (!RowValue.TryPort(value, out port, out string? expected))
+                {
+                    WriteError(_rows.NotValid(portName, value, expected));
+                    return null;
+                }
+            }
+
+            return new IPEndPoint(address!, port);
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }
 }

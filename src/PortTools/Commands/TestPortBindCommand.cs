@@ -23,27 +23,39 @@ namespace PortTools.Commands
         private const string PathSet = "Path";
         private const string PathSimulateSet = "PathSimulate";
 
-        private IReadOnlyList<SocketIndex>? _indexes;
+        private readonly PipelineRows _rows = new PipelineRows();
+        private readonly HashSet<string> _warnedComputers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private IReadOnlyList<(SocketIndex Index, string? ComputerName)>? _indexes;
         private List<UnixSocket>? _unixTable;
-        private string? _computerName;
 
-        /// <summary>The ports to check; 0 asks whether the kernel can pick one.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
+        /// <summary>The ports to check; 0 asks whether the kernel can pick one. Needed unless ports come from the pipeline.</summary>
+        [Parameter(Position = 0, ParameterSetName = ProbeSet)]
+        [Parameter(Position = 0, ParameterSetName = SimulateSet)]
         [Alias("LocalPort")]
         [ValidateRange(0, 65535)]
         public int[] Port { get; set; } = Array.Empty<int>();
 
+        /// <summary>
+        /// Ports from the pipeline, each read whole: numbers (or their text), or objects with Port (or
+        /// LocalPort, as sockets have), and optionally Address and Protocol, such as CSV rows. A value
+        /// given on the command line stands for every row. A value that does not convert, or a
+        /// missing port, is an error for that row alone. Objects with a FullName (files from
+        /// Get-ChildItem) and no port are UNIX socket paths, checked as -Path checks them.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true, ParameterSetName = ProbeSet)]
+        [Parameter(ValueFromPipeline = true, ParameterSetName = SimulateSet)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>The address to bind; 0.0.0.0 by default. An IPv6 address makes an IPv6 socket.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         [ArgumentCompleter(typeof(LocalAddressCompleter))]
         [ValidateNotNull]
         public IPAddress Address { get; set; } = IPAddress.Any;
 
         /// <summary>TCP (the default) or UDP.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProbeSet)]
-        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = SimulateSet)]
+        [Parameter(ParameterSetName = ProbeSet)]
+        [Parameter(ParameterSetName = SimulateSet)]
         public TransportProtocol Protocol { get; set; } = TransportProtocol.Tcp;
 
         /// <summary>Set SO_REUSEADDR.</summary>
@@ -216,27 +228,38 @@ namespace PortTools.Commands
                 return;
             }
 
+            if (!Bound(nameof(Port)) && !Bound(nameof(InputObject)) && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give the ports to check, as in Test-PortBind 8080, or pipe them in (numbers, or objects with a Port or LocalPort)."),
+                    "PortMissing",
+                    ErrorCategory.InvalidArgument,
+                    null));
+            }
+
             if (ParameterSetName == SimulateSet)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
-                _computerName = SocketTableInput.CommonComputerName(table);
                 TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
 
-                // Sockets of different network namespaces never conflict: a table that holds several is
-                // answered namespace by namespace, each with that namespace's own facts.
-                var indexes = new List<SocketIndex>();
-                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                // Sockets of different computers or network namespaces never conflict: a table that holds
+                // several is answered computer by computer and namespace by namespace, each with its own facts.
+                var indexes = new List<(SocketIndex, string?)>();
+                foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, SocketHost))
                 {
-                    SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
-                        LocalAddress,
-                        Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                        Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                        Bound(nameof(UserId)) ? UserId : null,
-                        Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                        nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
-                        autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null);
-                    host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
-                    indexes.Add(SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder));
+                    foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, NetworkNamespace))
+                    {
+                        SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
+                            LocalAddress,
+                            Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                            Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                            Bound(nameof(UserId)) ? UserId : null,
+                            Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                            nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                            autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null);
+                        host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                        indexes.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), computer));
+                    }
                 }
 
                 _indexes = indexes;
@@ -252,7 +275,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _indexes = new[] { SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder) };
+                _indexes = new[] { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), (string?)null) };
             }
             catch (OperationCanceledException)
             {
@@ -287,13 +310,21 @@ namespace PortTools.Commands
                 return;
             }
 
-            if (IPv6Only.IsPresent && Address.AddressFamily != AddressFamily.InterNetworkV6)
+            IReadOnlyList<int> ports = Port;
+            IPAddress address = Address;
+            TransportProtocol protocol = Protocol;
+            if (Bound(nameof(InputObject)) && !ReadRow(ref ports, ref address, ref protocol))
             {
-                WriteError(new ErrorRecord(new ArgumentException("-IPv6Only applies to IPv6 addresses, but " + Address + " is IPv4."), "IPv6OnlyNeedsIPv6Address", ErrorCategory.InvalidArgument, Address));
                 return;
             }
 
-            foreach (int port in Port)
+            if (IPv6Only.IsPresent && address.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                WriteError(new ErrorRecord(new ArgumentException("-IPv6Only applies to IPv6 addresses, but " + address + " is IPv4."), "IPv6OnlyNeedsIPv6Address", ErrorCategory.InvalidArgument, address));
+                return;
+            }
+
+            foreach (int port in ports)
             {
                 if (CancellationToken.IsCancellationRequested)
                 {
@@ -302,8 +333,8 @@ namespace PortTools.Commands
 
                 var request = new BindRequest
                 {
-                    Protocol = Protocol,
-                    Address = Address,
+                    Protocol = protocol,
+                    Address = address,
                     Port = port,
                     ReuseAddress = ReuseAddress.IsPresent,
                     ReusePort = ReusePort.IsPresent,
@@ -311,17 +342,17 @@ namespace PortTools.Commands
                     ExclusiveAddressUse = ExclusiveAddressUse.IsPresent,
                     Broadcast = Broadcast.IsPresent,
                     FreeBind = FreeBind.IsPresent,
-                    IPv6Only = Address.AddressFamily == AddressFamily.InterNetworkV6 && Bound(nameof(IPv6Only)) ? IPv6Only.IsPresent : null,
+                    IPv6Only = address.AddressFamily == AddressFamily.InterNetworkV6 && Bound(nameof(IPv6Only)) ? IPv6Only.IsPresent : null,
                     Interface = Interface,
                     Listen = Listen.IsPresent,
                 };
 
-                foreach (SocketIndex index in _indexes)
+                foreach ((SocketIndex index, string? computer) in _indexes)
                 {
                     PortBindResult result;
                     try
                     {
-                        result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(index, request, _computerName) : LiveBindCheck.Probe(index, request, NetworkNamespace);
+                        result = ParameterSetName == SimulateSet ? RuleEngine.DecideBind(index, request, computer) : LiveBindCheck.Probe(index, request, NetworkNamespace);
                     }
                     catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
                     {
@@ -423,6 +454,96 @@ namespace PortTools.Commands
 
         /// <inheritdoc/>
         protected override void EndProcessing() => CompleteItemProgress();
+
+        /// <summary>
+        /// Reads the pipeline row into the question: its ports, address and protocol, each from the
+        /// command line when given there. False (after writing the row's error, or checking the
+        /// path it names) when the row asks no port question.
+        /// </summary>
+        private bool ReadRow(ref IReadOnlyList<int> ports, ref IPAddress address, ref TransportProtocol protocol)
+        {
+            _rows.Next(InputObject);
+            if (_rows.IsScalar)
+            {
+                if (Bound(nameof(Port)))
+                {
+                    WriteError(_rows.NotUsed("'" + _rows.Value + "' was not used: -Port is given on the command line. Give the ports either way, not both."));
+                    return false;
+                }
+
+                if (!RowValue.TryPort(_rows.Value, out int port, out string? expected))
+                {
+                    WriteError(_rows.NotValid("The port", _rows.Value, expected));
+                    return false;
+                }
+
+                ports = new[] { port };
+                return true;
+            }
+
+            if (!Bound(nameof(Port)))
+            {
+                string? name = _rows.TryGet(nameof(Port), out object? value) ? nameof(Port) : _rows.TryGet("LocalPort", out value) ? "LocalPort" : null;
+                if (name is null)
+                {
+                    if (!_rows.IsSocket && (_rows.TryGet("FullName", out object? file) || _rows.TryGet(nameof(Path), out file)) && file is string path)
+                    {
+                        if (ParameterSetName == ProbeSet)
+                        {
+                            CheckPath(path);
+                        }
+                        else
+                        {
+                            WriteError(_rows.NotUsed("'" + path + "' is a path, which is checked against a table of UNIX sockets: give -Path with -SocketTable of UnixSockets, as in Test-PortBind -Path $file.FullName -SocketTable $unixSockets."));
+                        }
+
+                        return false;
+                    }
+
+                    WriteError(_rows.Missing("Port (or LocalPort)", RowValue.PortExpected));
+                    return false;
+                }
+
+                var list = new List<int>();
+                foreach (object? one in value is System.Collections.IEnumerable many and not string ? many.Cast<object?>().Select(PowerShellObjects.Unwrap) : new[] { value })
+                {
+                    if (!RowValue.TryPort(one, out int port, out string? expected))
+                    {
+                        WriteError(_rows.NotValid(name, one, expected));
+                        return false;
+                    }
+
+                    list.Add(port);
+                }
+
+                ports = list;
+            }
+
+            if (!Bound(nameof(Address)) && _rows.TryGet(nameof(Address), out object? given))
+            {
+                if (!RowValue.TryAddress(given, out IPAddress? parsed, out string? expected))
+                {
+                    WriteError(_rows.NotValid(nameof(Address), given, expected));
+                    return false;
+                }
+
+                address = parsed;
+            }
+
+            if (!Bound(nameof(Protocol)) && _rows.TryGet(nameof(Protocol), out object? named) && !RowValue.TryEnum(named, out protocol, out string? protocolExpected))
+            {
+                WriteError(_rows.NotValid(nameof(Protocol), named, protocolExpected));
+                return false;
+            }
+
+            if (ParameterSetName == ProbeSet && _rows.ComputerName() is string computer && !ComputerNames.IsThisHost(computer) && _warnedComputers.Add(computer))
+            {
+                WriteWarning("Sockets of " + computer + " were piped in, but the trial bind ran on this host (" + Environment.MachineName + "), not on " + computer
+                    + ". To ask about " + computer + ", give its sockets as the table: Test-PortBind <port> -SocketTable $sockets, or run Test-PortBind there (Invoke-Command).");
+            }
+
+            return true;
+        }
 
         private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }

@@ -19,19 +19,28 @@ namespace PortTools.Commands
         private const string LiveSet = "Live";
         private const string SimulateSet = "Simulate";
 
-        private IReadOnlyList<SocketIndex>? _indexes;
+        private readonly PipelineRows _rows = new PipelineRows();
+        private IReadOnlyList<(SocketIndex Index, string? ComputerName)>? _indexes;
         private LiveConnectProbe? _probe;
-        private string? _computerName;
 
-        /// <summary>Where to connect: 10.0.0.5:5432 or [2001:db8::5]:443.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Where to connect: 10.0.0.5:5432 or [2001:db8::5]:443. Needed unless destinations come from the pipeline.</summary>
+        [Parameter(Position = 0)]
         [Alias("Remote")]
         [DestinationTransformation]
         [ValidateNotNull]
         public IPEndPoint? Destination { get; set; }
 
+        /// <summary>
+        /// Destinations from the pipeline, each read whole: endpoints or their text, sockets (their
+        /// peer), or objects with Destination (or Remote) and optionally Protocol and SourceAddress,
+        /// such as CSV rows. A value given on the command line stands for every row. A value that does
+        /// not convert, or a missing destination, is an error for that row alone.
+        /// </summary>
+        [Parameter(ValueFromPipeline = true)]
+        public PSObject? InputObject { get; set; }
+
         /// <summary>TCP (the default) or UDP.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         public TransportProtocol Protocol { get; set; } = TransportProtocol.Tcp;
 
         /// <summary>bind() to this address before connect(); without it (and without -Port) connect() binds by itself.</summary>
@@ -46,7 +55,7 @@ namespace PortTools.Commands
         public int Port { get; set; }
 
         /// <summary>The source address the route gives, when it is not to be asked of the host or read from the table (no bind()).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         [ValidateNotNull]
         public IPAddress? SourceAddress { get; set; }
 
@@ -146,29 +155,40 @@ namespace PortTools.Commands
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
+            if (!Bound(nameof(Destination)) && !Bound(nameof(InputObject)) && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give the destination, as in Test-PortConnect 10.0.0.5:5432, or pipe destinations in."),
+                    "DestinationMissing",
+                    ErrorCategory.InvalidArgument,
+                    null));
+            }
+
             if (ParameterSetName == SimulateSet)
             {
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
-                _computerName = SocketTableInput.CommonComputerName(table);
                 TargetOS? os = Bound(nameof(TargetOS)) ? TargetOS : null;
 
-                // Each network namespace has its own ports: a table that holds several is answered
-                // namespace by namespace, each with that namespace's own facts.
-                var indexes = new List<SocketIndex>();
-                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(table, NetworkNamespace))
+                // Each computer and network namespace has its own ports: a table that holds several is
+                // answered computer by computer and namespace by namespace, each with its own facts.
+                var indexes = new List<(SocketIndex, string?)>();
+                foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, SocketHost))
                 {
-                    SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
-                        LocalAddress,
-                        Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                        Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                        Bound(nameof(UserId)) ? UserId : null,
-                        Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                        nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
-                        autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
-                        tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
-                        reservedPorts: ReservedPorts);
-                    host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
-                    indexes.Add(SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder));
+                    foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, NetworkNamespace))
+                    {
+                        SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
+                            LocalAddress,
+                            Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                            Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                            Bound(nameof(UserId)) ? UserId : null,
+                            Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                            nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                            autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
+                            tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
+                            reservedPorts: ReservedPorts);
+                        host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
+                        indexes.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), computer));
+                    }
                 }
 
                 _indexes = indexes;
@@ -185,7 +205,7 @@ namespace PortTools.Commands
                     WriteWarning(warning);
                 }
 
-                _indexes = new[] { SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder) };
+                _indexes = new[] { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), (string?)null) };
             }
             catch (OperationCanceledException)
             {
@@ -204,8 +224,20 @@ namespace PortTools.Commands
                 return;
             }
 
-            IPEndPoint destination = Destination!;
-            if (Bound(nameof(TcpTwReuse)) && Protocol == TransportProtocol.Udp)
+            IPEndPoint? destination = Destination;
+            TransportProtocol protocol = Protocol;
+            IPAddress? sourceAddress = SourceAddress;
+            if (Bound(nameof(InputObject)) && !ReadRow(ref destination, ref protocol, ref sourceAddress))
+            {
+                return;
+            }
+
+            if (destination is null)
+            {
+                return;
+            }
+
+            if (Bound(nameof(TcpTwReuse)) && protocol == TransportProtocol.Udp)
             {
                 WriteError(new ErrorRecord(
                     new ArgumentException("-TcpTwReuse is a TCP setting (net.ipv4.tcp_tw_reuse: when connect() may take over a TIME-WAIT entry), and UDP has no TIME-WAIT: leave it out for the UDP destination " + EndpointText.Format(destination.Address, destination.Port) + "."),
@@ -217,11 +249,11 @@ namespace PortTools.Commands
 
             var request = new ConnectRequest
             {
-                Protocol = Protocol,
+                Protocol = protocol,
                 Destination = destination,
                 Address = Address,
                 Port = Port,
-                SourceAddress = SourceAddress,
+                SourceAddress = sourceAddress,
                 ReuseAddress = ReuseAddress.IsPresent,
                 ReusePort = ReusePort.IsPresent,
                 BindAddressNoPort = BindAddressNoPort.IsPresent,
@@ -258,7 +290,7 @@ namespace PortTools.Commands
                 return;
             }
 
-            foreach (SocketIndex index in _indexes)
+            foreach ((SocketIndex index, string? computer) in _indexes)
             {
                 HostFacts facts = index.Facts;
                 if (LocalPortRange is PortRange own && facts.Knows(KnownHostFacts.EphemeralPortRange) && facts.OS == PortTools.TargetOS.Linux
@@ -275,7 +307,7 @@ namespace PortTools.Commands
                 PortConnectResult result;
                 try
                 {
-                    result = RuleEngine.DecideConnect(index, request, _computerName);
+                    result = RuleEngine.DecideConnect(index, request, computer);
                 }
                 catch (Exception exception) when (exception is PlatformNotSupportedException)
                 {
@@ -309,6 +341,63 @@ namespace PortTools.Commands
 
         /// <inheritdoc/>
         protected override void EndProcessing() => CompleteItemProgress();
+
+        /// <summary>
+        /// Reads the pipeline row into the question: its destination, protocol and source address,
+        /// each from the command line when given there. False after writing the row's error.
+        /// </summary>
+        private bool ReadRow(ref IPEndPoint? destination, ref TransportProtocol protocol, ref IPAddress? sourceAddress)
+        {
+            _rows.Next(InputObject);
+            object? given = _rows.Value;
+            string property = "The destination";
+            if (!_rows.IsScalar && _rows.Value is not SocketTuple)
+            {
+                property = _rows.TryGet(nameof(Destination), out given) ? nameof(Destination) : _rows.TryGet("Remote", out given) ? "Remote" : string.Empty;
+                if (property.Length == 0 && !Bound(nameof(Destination)))
+                {
+                    WriteError(_rows.Missing("Destination (or Remote)", RowValue.EndpointExpected));
+                    return false;
+                }
+            }
+            else if (Bound(nameof(Destination)))
+            {
+                WriteError(_rows.NotUsed("'" + _rows.Value + "' was not used: -Destination is given on the command line. Give the destinations either way, not both."));
+                return false;
+            }
+
+            if (!Bound(nameof(Destination)))
+            {
+                try
+                {
+                    destination = (IPEndPoint)new DestinationTransformationAttribute().Transform(null!, given!);
+                }
+                catch (Exception exception) when (exception is ArgumentTransformationMetadataException or InvalidCastException)
+                {
+                    WriteError(exception is ArgumentTransformationMetadataException ? _rows.NotValidBecause(property, given, exception.Message) : _rows.NotValid(property, given, RowValue.EndpointExpected));
+                    return false;
+                }
+            }
+
+            if (!Bound(nameof(Protocol)) && _rows.TryGet(nameof(Protocol), out object? named) && !RowValue.TryEnum(named, out protocol, out string? expected))
+            {
+                WriteError(_rows.NotValid(nameof(Protocol), named, expected));
+                return false;
+            }
+
+            if (!Bound(nameof(SourceAddress)) && _rows.TryGet(nameof(SourceAddress), out object? source))
+            {
+                if (!RowValue.TryAddress(source, out IPAddress? parsed, out string? addressExpected))
+                {
+                    WriteError(_rows.NotValid(nameof(SourceAddress), source, addressExpected));
+                    return false;
+                }
+
+                sourceAddress = parsed;
+            }
+
+            return true;
+        }
 
         private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
     }

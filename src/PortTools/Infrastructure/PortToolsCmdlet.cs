@@ -177,6 +177,67 @@ namespace PortTools.Commands
         }
 
         /// <summary>
+        /// The table's computers, each on its own, in order of first appearance (one partition, named
+        /// or not, for a table of one computer): sockets of different computers never meet in one
+        /// answer. Sockets that name no computer form a partition of their own. Stops the command when
+        /// one -SocketHost is given for several computers, whose facts differ.
+        /// </summary>
+        /// <param name="table">The socket table.</param>
+        /// <param name="socketHost">The -SocketHost argument, or null.</param>
+        /// <returns>The computer name (null for sockets that name none) and its sockets.</returns>
+        internal List<(string? ComputerName, List<SocketTuple> Sockets)> ComputerPartitions(List<SocketTuple> table, PSObject? socketHost)
+        {
+            var partitions = new List<(string?, List<SocketTuple>)>();
+            var byName = new Dictionary<string, List<SocketTuple>>(StringComparer.OrdinalIgnoreCase);
+            List<SocketTuple>? unnamed = null;
+            foreach (SocketTuple socket in table)
+            {
+                List<SocketTuple>? sockets;
+                if (socket.ComputerName is null)
+                {
+                    if (unnamed is null)
+                    {
+                        unnamed = new List<SocketTuple>();
+                        partitions.Add((null, unnamed));
+                    }
+
+                    sockets = unnamed;
+                }
+                else if (!byName.TryGetValue(socket.ComputerName, out sockets))
+                {
+                    sockets = new List<SocketTuple>();
+                    byName.Add(socket.ComputerName, sockets);
+                    partitions.Add((socket.ComputerName, sockets));
+                }
+
+                sockets.Add(socket);
+            }
+
+            if (partitions.Count == 0)
+            {
+                partitions.Add((null, table));
+            }
+
+            if (partitions.Count > 1)
+            {
+                string names = string.Join(", ", partitions.Select(p => p.Item1 ?? "(no computer name)"));
+                if (socketHost is not null)
+                {
+                    ThrowTerminatingError(new ErrorRecord(
+                        new ArgumentException("The socket table holds the sockets of several computers (" + names + "), but -SocketHost gives the facts of one: split the table by computer, as in "
+                            + "$table | Group-Object ComputerName | ForEach-Object { " + MyInvocation.MyCommand.Name + " ... -SocketTable $_.Group -SocketHost $hosts[$_.Name] }."),
+                        "SocketTableOfSeveralComputers",
+                        ErrorCategory.InvalidArgument,
+                        socketHost));
+                }
+
+                WriteVerbose("The socket table holds the sockets of " + partitions.Count + " computers (" + names + "): each is answered on its own, and each answer names its computer.");
+            }
+
+            return partitions;
+        }
+
+        /// <summary>
         /// The table's network namespaces, each on its own (one partition for a table without them);
         /// with -NetworkNamespace and a table of several, only that namespace's sockets.
         /// </summary>

@@ -24,9 +24,21 @@ namespace PortTools.Commands
                 throw new InvalidCastException("SocketTupleTypeConverter makes SocketTuples only, not " + destinationType + ".");
             }
 
-            return PowerShellObjects.TryConvertSocket(sourceValue, out SocketTuple? socket, out string? error)
-                ? socket
-                : throw new InvalidCastException("Cannot convert the object to a SocketTuple: " + error + ".");
+            if (!PowerShellObjects.TryConvertSocket(sourceValue, out SocketTuple? socket, out string? error))
+            {
+                throw new InvalidCastException("Cannot convert the object to a SocketTuple: " + error + ".");
+            }
+
+            // The PSComputerName that remoting added before the object was saved (Export-Clixml) stays on
+            // the object, as remoting leaves it: Group-Object PSComputerName works on a saved fleet too.
+            if (sourceValue is PSObject bag && bag.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0)
+            {
+                var shell = PSObject.AsPSObject(socket);
+                shell.Properties.Add(new PSNoteProperty("PSComputerName", computer));
+                return shell;
+            }
+
+            return socket;
         }
 
         /// <inheritdoc/>
