@@ -10,7 +10,7 @@ namespace PortTools
 {
     /// <summary>
     /// The canonical text form of a socket:
-    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [container=&lt;runtime&gt;:&lt;id&gt;] [timer=off|&lt;on|keepalive|timewait|persist&gt;,&lt;seconds&gt;s,&lt;count&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
+    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [container=&lt;runtime&gt;:&lt;id&gt;] [timer=&lt;on|keepalive|timewait|persist&gt;,&lt;seconds&gt;s,&lt;count&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
     /// A flag left out means "unknown", which the rule engines treat as off. "*" as the local host is
     /// the dual-stack wildcard (ss prints [::] with IPV6_V6ONLY off that way).
     /// </summary>
@@ -47,7 +47,8 @@ namespace PortTools
                 text.Append(" container=").Append(Escape(container.ToString()));
             }
 
-            if (socket.Timer is SocketTimer timer)
+            // No pending timer is left out, like an unknown one: listeners would all carry timer=off.
+            if (socket.Timer is SocketTimer timer && timer != SocketTimer.None)
             {
                 AppendTimer(text, timer, socket.TimerExpiresIn, socket.Retransmits);
             }
@@ -72,7 +73,7 @@ namespace PortTools
             return text.ToString();
         }
 
-        /// <summary>"timer=timewait,52.3s,0", as ss -o's "timer:(timewait,52sec,0)" with the expiry to the millisecond; "timer=off" when none is pending.</summary>
+        /// <summary>"timer=timewait,52.3s,0", as ss -o's "timer:(timewait,52sec,0)" with the expiry to the millisecond.</summary>
         private static void AppendTimer(StringBuilder text, SocketTimer timer, TimeSpan? expiresIn, int? count)
         {
             text.Append(" timer=").Append(SocketTimerNames.ToSs(timer));

@@ -200,7 +200,7 @@ namespace PortTools
         /// <summary>"3 TIME-WAIT sockets hold 127.0.0.1:8000/tcp; the last expires in 52 s" or one entry with its connection.</summary>
         private static void AppendTimeWait(StringBuilder text, IndexedSocket proposed, Kind kind, string subject)
         {
-            string? expiry = LastExpiry(kind.Sockets);
+            string? expiry = Expiry(kind.Sockets);
             if (kind.Sockets.Count == 1)
             {
                 text.Append(subject).Append(" is held by a TIME-WAIT socket of the connection to ").Append(kind.Sockets[0].Socket.Remote);
@@ -238,7 +238,7 @@ namespace PortTools
         /// When the last TIME-WAIT socket of a kind expires: "in 52 s" for a table read now, "52 s after
         /// the table was read" for one that travelled; null when the table has no timers.
         /// </summary>
-        private static string? LastExpiry(List<IndexedSocket> sockets)
+        internal static string? Expiry(IEnumerable<IndexedSocket> sockets)
         {
             TimeSpan? last = null;
             bool readHere = true;
