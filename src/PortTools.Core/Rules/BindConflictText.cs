@@ -173,7 +173,10 @@ namespace PortTools
             else
             {
                 bool allListening = kind.Sockets.TrueForAll(s => s.IsListener);
-                text.Append(Count(kind.Sockets.Count, allListening ? "listening socket" : "socket")).Append(" hold ").Append(subject).Append(" (");
+                // Where they all sit on another address that overlaps (a wildcard), say where.
+                string local = first.Socket.Local;
+                bool elsewhere = BindExplanation.Overlap(proposed, first) is not null && kind.Sockets.TrueForAll(s => s.Socket.Local == local);
+                text.Append(Count(kind.Sockets.Count, allListening ? "listening socket" : "socket")).Append(elsewhere ? " on " + local : string.Empty).Append(" hold ").Append(subject).Append(" (");
                 AppendOwners(text, kind.Sockets);
                 text.Append(')');
             }
