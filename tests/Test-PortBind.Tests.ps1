@@ -33,7 +33,7 @@ Describe 'Test-PortBind' {
             $result = Test-PortBind 8080 -Address 127.0.0.1 -ReuseAddress -SocketTable 'tcp LISTEN 127.0.0.1:8080 reuseaddr' -LocalAddress 127.0.0.1 -TargetOS Linux
             $result.CanBind | Should -BeFalse
             $result.Rule | Should -Be 'linux.tcp.reuseaddr-vs-listener'
-            $result.Reason | Should -BeLike '*SO_REUSEADDR does not share a port with a listening socket*'
+            $result.Reason | Should -BeLike '*SO_REUSEADDR never shares a port with a listening socket*'
         }
 
         It 'lets SO_REUSEPORT share a port within one user but not across users' {

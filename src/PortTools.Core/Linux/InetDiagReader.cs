@@ -7,7 +7,8 @@ namespace PortTools.Linux
     /// <summary>
     /// Dumps sockets through NETLINK_SOCK_DIAG (inet_diag), as ss does: one request per protocol and
     /// family, then datagrams of inet_diag_msg records until NLMSG_DONE. Layouts are from
-    /// include/uapi/linux/{netlink,inet_diag,sock_diag}.h.
+    /// include/uapi/linux/{netlink,inet_diag,sock_diag}.h: inet_diag_msg is family, state, timer, retrans
+    /// (one byte each), the 48-byte inet_diag_sockid, then expires, rqueue, wqueue, uid, inode (u32 each).
     /// </summary>
     internal sealed unsafe class InetDiagReader : IDisposable
     {
@@ -173,6 +174,10 @@ namespace PortTools.Linux
             record.LocalPort = (ushort)localPort;
             record.RemotePort = (ushort)remotePort;
             record.InterfaceIndex = ReadNative(message, 40);
+            // idiag_timer, idiag_retrans and idiag_expires (ms), filled as ss -o prints them.
+            record.Timer = (byte)(message[2] + 1);
+            record.Retransmits = message[3];
+            record.TimerExpiresMilliseconds = ReadNative(message, 52);
             record.ReceiveQueue = ReadNative(message, 56);
             record.SendQueue = ReadNative(message, 60);
             record.UserId = ReadNative(message, 64);

@@ -195,6 +195,7 @@ namespace PortTools.Linux
                     continue; // tied to a device: its exposure turns on the device's name, known only now
                 }
 
+                (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
                 sockets.Add(new SocketTuple
                 {
                     Protocol = record.Protocol,
@@ -208,6 +209,9 @@ namespace PortTools.Linux
                     Inode = record.Inode == 0 ? null : record.Inode,
                     ReceiveQueue = record.ReceiveQueue,
                     SendQueue = record.SendQueue,
+                    Timer = timer,
+                    TimerExpiresIn = expiresIn,
+                    Retransmits = retransmits,
                     BoundInterface = device,
                     IPv6Only = record.V6Only == 0 ? null : record.V6Only == 2,
                     Source = "Live",

@@ -98,10 +98,10 @@ namespace PortTools.Linux
                 || !cursor.TrySkipSpaces() || !cursor.TryAddress(remote.Slice(0, addressLength), littleEndian) || !cursor.Expect((byte)':') || !cursor.TryHex(out ulong remotePort)
                 || !cursor.TrySkipSpaces() || !cursor.TryHex(out ulong kernelState)
                 || !cursor.TrySkipSpaces() || !cursor.TryHex(out ulong sendQueue) || !cursor.Expect((byte)':') || !cursor.TryHex(out ulong receiveQueue)
-                || !cursor.TrySkipSpaces() || !cursor.SkipField() /* tr:when */
-                || !cursor.TrySkipSpaces() || !cursor.SkipField() /* retrnsmt */
+                || !cursor.TrySkipSpaces() || !cursor.TryHex(out ulong timer) || !cursor.Expect((byte)':') || !cursor.TryHex(out ulong when)
+                || !cursor.TrySkipSpaces() || !cursor.TryHex(out ulong retransmits)
                 || !cursor.TrySkipSpaces() || !cursor.TryDecimal(out ulong uid)
-                || !cursor.TrySkipSpaces() || !cursor.SkipField() /* timeout */
+                || !cursor.TrySkipSpaces() || !cursor.TryDecimal(out ulong probes) /* timeout: icsk_probes_out */
                 || !cursor.TrySkipSpaces() || !cursor.TryDecimal(out ulong inode)
                 || localPort > 65535 || remotePort > 65535)
             {
@@ -125,6 +125,14 @@ namespace PortTools.Linux
             record.Inode = inode;
             record.ReceiveQueue = (uint)receiveQueue;
             record.SendQueue = (uint)sendQueue;
+
+            // tr is the timer's number, tm->when clock ticks (USER_HZ, 100 a second on Linux) until it
+            // fires; ss shows the retransmissions for the retransmit timer and icsk_probes_out (the
+            // "timeout" column) for the keepalive and zero-window probe timers.
+            record.Timer = timer <= 4 ? (byte)(timer + 1) : (byte)0;
+            record.TimerExpiresMilliseconds = when > uint.MaxValue / 10 ? uint.MaxValue : (uint)when * 10;
+            ulong count = timer is 2 or 4 ? probes : retransmits;
+            record.Retransmits = count > byte.MaxValue ? byte.MaxValue : (byte)count;
             local.Slice(0, addressLength).CopyTo(table.LocalSlot(index));
             remote.Slice(0, addressLength).CopyTo(table.RemoteSlot(index));
             return true;

@@ -63,6 +63,24 @@ namespace PortTools.Linux
             public ulong Inode;
             public uint ReceiveQueue;
             public uint SendQueue;
+
+            /// <summary>The kernel's timer number plus one (idiag_timer, /proc's tr); 0 when the source did not say.</summary>
+            public byte Timer;
+
+            /// <summary>The timer's count (idiag_retrans; /proc's retrnsmt or probes).</summary>
+            public byte Retransmits;
+
+            /// <summary>Milliseconds until the timer fires.</summary>
+            public uint TimerExpiresMilliseconds;
+
+            /// <summary>The timer as SocketTuple carries it: all null when unknown, expiry and count null when none is pending.</summary>
+            public (SocketTimer? Timer, TimeSpan? ExpiresIn, int? Retransmits) TimerFields()
+            {
+                SocketTimer? timer = Timer == 0 ? null : SocketTimerNames.FromKernel(Timer - 1);
+                return timer is null or SocketTimer.None
+                    ? (timer, null, null)
+                    : (timer, TimeSpan.FromMilliseconds(TimerExpiresMilliseconds), Retransmits);
+            }
         }
     }
 

@@ -86,6 +86,26 @@ namespace PortTools
         /// <summary>Bytes not yet acknowledged; for a listener, its backlog limit.</summary>
         public long? SendQueue { get; init; }
 
+        /// <summary>
+        /// The kernel timer pending on the socket when it was read, as <c>ss -o</c> shows it (Linux:
+        /// inet_diag or /proc/net/tcp); null when the source does not report timers. Not part of equality.
+        /// </summary>
+        public SocketTimer? Timer { get; init; }
+
+        /// <summary>
+        /// How long after the table was read the pending <see cref="Timer"/> fires: for a TIME-WAIT
+        /// entry, when it is gone and no longer holds its port. Null when no timer is pending or the
+        /// source does not say. Not part of equality.
+        /// </summary>
+        public TimeSpan? TimerExpiresIn { get; init; }
+
+        /// <summary>
+        /// The count ss prints as a timer's third field: retransmissions of the unacknowledged segment
+        /// (Retransmit timer), keepalive or zero-window probes sent without an answer (KeepAlive, Probe).
+        /// Null when no timer is pending or the source does not say. Not part of equality.
+        /// </summary>
+        public int? Retransmits { get; init; }
+
         /// <summary>The device the socket is bound to (SO_BINDTODEVICE), or null.</summary>
         public string? BoundInterface { get; init; }
 

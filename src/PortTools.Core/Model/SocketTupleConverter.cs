@@ -102,6 +102,8 @@ namespace PortTools
                     return JsonValue.String(name.ToString());
                 case IPAddress address:
                     return JsonValue.String(address.ToString());
+                case TimeSpan span:
+                    return JsonValue.String(span.ToString("c", CultureInfo.InvariantCulture));
                 case sbyte or byte or short or ushort or int or uint or long or ulong:
                     return JsonValue.Number(Convert.ToString(value, CultureInfo.InvariantCulture)!);
                 case IEnumerable items when depth < MaxDepth:

@@ -27,6 +27,9 @@ namespace PortTools
             ReadHere = socket.ReadHere,
             ReceiveQueue = socket.ReceiveQueue,
             SendQueue = socket.SendQueue,
+            Timer = socket.Timer,
+            TimerExpiresIn = socket.TimerExpiresIn,
+            Retransmits = socket.Retransmits,
         };
     }
 }

@@ -10,7 +10,7 @@ namespace PortTools
 {
     /// <summary>
     /// The canonical text form of a socket:
-    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [container=&lt;runtime&gt;:&lt;id&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
+    /// <c>&lt;tcp|udp&gt; &lt;STATE&gt; &lt;local&gt; [&lt;remote&gt;] [reuseaddr|noreuseaddr] [reuseport|noreuseport] [reuseport_lb|noreuseport_lb] [exclusiveaddruse|noexclusiveaddruse] [v6only|nov6only] [dev=&lt;name&gt;] [netns=[&lt;name&gt;:]&lt;inode&gt;] [container=&lt;runtime&gt;:&lt;id&gt;] [timer=&lt;on|keepalive|timewait|persist&gt;,&lt;seconds&gt;s,&lt;count&gt;] [uid=&lt;n&gt;] [pid=&lt;n&gt;[,&lt;n&gt;...]] [process=&lt;name&gt;[,&lt;name&gt;...]]</c>.
     /// A flag left out means "unknown", which the rule engines treat as off. "*" as the local host is
     /// the dual-stack wildcard (ss prints [::] with IPV6_V6ONLY off that way).
     /// </summary>
@@ -47,6 +47,12 @@ namespace PortTools
                 text.Append(" container=").Append(Escape(container.ToString()));
             }
 
+            // No pending timer is left out, like an unknown one: listeners would all carry timer=off.
+            if (socket.Timer is SocketTimer timer && timer != SocketTimer.None)
+            {
+                AppendTimer(text, timer, socket.TimerExpiresIn, socket.Retransmits);
+            }
+
             if (socket.UserId is long uid)
             {
                 text.Append(" uid=").Append(uid.ToString(CultureInfo.InvariantCulture));
@@ -65,6 +71,20 @@ namespace PortTools
             }
 
             return text.ToString();
+        }
+
+        /// <summary>"timer=timewait,52.3s,0", as ss -o's "timer:(timewait,52sec,0)" with the expiry to the millisecond.</summary>
+        private static void AppendTimer(StringBuilder text, SocketTimer timer, TimeSpan? expiresIn, int? count)
+        {
+            text.Append(" timer=").Append(SocketTimerNames.ToSs(timer));
+            if (timer == SocketTimer.None)
+            {
+                return;
+            }
+
+            long milliseconds = (long)Math.Round((expiresIn ?? TimeSpan.Zero).TotalMilliseconds);
+            text.Append(',').Append((milliseconds / 1000.0).ToString("0.###", CultureInfo.InvariantCulture)).Append("s,")
+                .Append((count ?? 0).ToString(CultureInfo.InvariantCulture));
         }
 
         private static void AppendFlag(StringBuilder text, bool? value, string name)
@@ -231,6 +251,9 @@ namespace PortTools
                 Container = options.Container,
                 UserId = options.UserId,
                 Processes = owners,
+                Timer = options.Timer,
+                TimerExpiresIn = options.TimerExpiresIn,
+                Retransmits = options.Retransmits,
             };
             error = null;
             return true;
@@ -299,6 +322,43 @@ namespace PortTools
 
         private sealed class Options
         {
+            private bool TryTimer(string token, string value, [NotNullWhen(false)] out string? error)
+            {
+                error = null;
+                string[] parts = value.Split(',');
+                if (!SocketTimerNames.TryParse(parts[0], out SocketTimer timer))
+                {
+                    error = "'" + token + "' names no timer: expected off, on, keepalive, timewait or persist";
+                    return false;
+                }
+
+                if (timer == SocketTimer.None)
+                {
+                    if (parts.Length != 1)
+                    {
+                        error = "'" + token + "' gives an expiry to no timer: write timer=off";
+                        return false;
+                    }
+
+                    Timer = timer;
+                    return true;
+                }
+
+                if (parts.Length != 3 || !parts[1].EndsWith("s", StringComparison.Ordinal)
+                    || !decimal.TryParse(parts[1].Substring(0, parts[1].Length - 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal seconds)
+                    || seconds > 4294967m
+                    || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int count))
+                {
+                    error = "'" + token + "' needs the timer, the seconds until it fires and its count, as in timer=timewait,52.3s,0";
+                    return false;
+                }
+
+                Timer = timer;
+                TimerExpiresIn = TimeSpan.FromMilliseconds((double)Math.Round(seconds * 1000m));
+                Retransmits = count;
+                return true;
+            }
+
             private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
             public bool? ReuseAddress { get; private set; }
@@ -318,6 +378,12 @@ namespace PortTools
             public ContainerInfo? Container { get; private set; }
 
             public long? UserId { get; private set; }
+
+            public SocketTimer? Timer { get; private set; }
+
+            public TimeSpan? TimerExpiresIn { get; private set; }
+
+            public int? Retransmits { get; private set; }
 
             public int[]? ProcessIds { get; private set; }
 
@@ -391,6 +457,8 @@ namespace PortTools
 
                         Container = container;
                         return true;
+                    case "timer":
+                        return TryTimer(token, value, out error);
                     case "uid":
                         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long uid) || uid > uint.MaxValue)
                         {
@@ -437,7 +505,7 @@ namespace PortTools
                         ProcessNames = names;
                         return true;
                     default:
-                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, netns=<inode>, container=<runtime:id>, uid=<n>, pid=<n> or process=<name>";
+                        error = "unknown token '" + token + "': expected reuseaddr, reuseport, reuseport_lb, exclusiveaddruse, v6only (or noreuseaddr, noreuseport, noreuseport_lb, noexclusiveaddruse, nov6only), dev=<name>, netns=<inode>, container=<runtime:id>, timer=<name>,<seconds>s,<count>, uid=<n>, pid=<n> or process=<name>";
                         return false;
                 }
             }

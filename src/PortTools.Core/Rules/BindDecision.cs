@@ -319,6 +319,7 @@ namespace PortTools
                 Error = error?.Name,
                 ErrorCode = error?.Code,
                 Conflicts = conflicts,
+                Holder = BindConflictText.HolderName(conflicts),
                 Reason = Reason(decision, request, error?.Name, os),
                 Rule = decision.Rule,
                 Method = method,
@@ -360,16 +361,7 @@ namespace PortTools
             }
             else if (decision.Conflicts.Count > 0)
             {
-                text.Append(decision.AtListen ? "bind() succeeds, but listen() fails with " : "bind() fails with ").Append(errorName).Append(": ");
-                for (int i = 0; i < decision.Conflicts.Count && i < 3; i++)
-                {
-                    text.Append(i == 0 ? string.Empty : "; and ").Append(Why(decision.Proposed, decision.Conflicts[i].Socket, decision.Conflicts[i].Cause, os));
-                }
-
-                if (decision.Conflicts.Count > 3)
-                {
-                    text.Append("; and ").Append((decision.Conflicts.Count - 3).ToString(CultureInfo.InvariantCulture)).Append(" more conflicting sockets (see Conflicts)");
-                }
+                BindConflictText.Append(text, decision, request, errorName, os);
             }
             else
             {

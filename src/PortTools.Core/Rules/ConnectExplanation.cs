@@ -241,6 +241,12 @@ namespace PortTools
             if (holder.State == SocketState.TimeWait)
             {
                 text.Append(": a TIME-WAIT entry holds it, which connect() takes over when that connection recorded TCP timestamps (tcp_tw_reuse plays no part for a bound port)");
+                string? expiry = BindConflictText.Expiry(new[] { holder });
+                if (expiry is not null)
+                {
+                    text.Append("; it expires ").Append(expiry);
+                }
+
                 if (errorName is not null && decision.CanConnect == false)
                 {
                     text.Append("; it did not: ").Append(errorName);
@@ -248,7 +254,8 @@ namespace PortTools
             }
             else
             {
-                text.Append(": ").Append(BindExplanation.Holder(holder)).Append(", so connect() fails with ").Append(errorName ?? "EADDRNOTAVAIL");
+                text.Append(": ").Append(BindExplanation.Holder(holder)).Append(", so connect() fails with ").Append(errorName ?? "EADDRNOTAVAIL")
+                    .Append(". Bind another source port, or 0 to let the kernel pick one");
             }
         }
 

@@ -293,6 +293,7 @@ namespace PortTools
             {
                 // Name what was passed over, so "refused" says why the sockets on that port did not match.
                 int named = 0;
+                int passed = 0;
                 foreach (var candidate in decision.Candidates)
                 {
                     if (candidate.Score < 0 && named < 3)
@@ -300,6 +301,13 @@ namespace PortTools
                         text.Append(named == 0 ? ". Passed over: " : "; ").Append(Describe(candidate.Socket)).Append(" (").Append(NoteText(candidate.Note, candidate.Socket, request)).Append(')');
                         named++;
                     }
+
+                    passed += candidate.Score < 0 ? 1 : 0;
+                }
+
+                if (passed > named)
+                {
+                    text.Append("; and ").Append((passed - named).ToString(CultureInfo.InvariantCulture)).Append(" more (see Candidates)");
                 }
             }
 

@@ -193,6 +193,7 @@ namespace PortTools
             Error = error?.Name,
             ErrorCode = error?.Code,
             Conflicts = engine.Conflicts,
+            Holder = canBind ? null : engine.Holder, // the engine's holders did not stop a bind the kernel allowed
             Reason = reason,
             Rule = engine.Rule,
             Method = BindCheckMethod.Probed,

@@ -41,7 +41,15 @@ namespace PortTools
         /// <summary>Every socket that conflicts, oldest first.</summary>
         public IReadOnlyList<SocketTuple> Conflicts { get; init; } = s_none;
 
-        /// <summary>The decision in a sentence, naming the rule that decided it.</summary>
+        /// <summary>
+        /// Who holds the port, short, for the table view: the first owner as "python3 (7865)", with "+2"
+        /// when two more processes (or sockets without an owner) hold it too, "uid 1000" when the owner is
+        /// not known, "TIME-WAIT" for TIME-WAIT sockets, which no process owns, "?" when nothing is
+        /// known; null when no socket conflicts. <see cref="Conflicts"/> has every socket.
+        /// </summary>
+        public string? Holder { get; init; }
+
+        /// <summary>The decision in sentences: the cause first, then what to do about it.</summary>
         public string Reason { get; init; } = string.Empty;
 
         /// <summary>A short stable name of the rule that decided, such as linux.tcp.reuseaddr-vs-listener.</summary>

@@ -72,7 +72,10 @@ namespace PortTools.Text
                 || !TryBoolean(record, "ReuseAddress", out bool? reuseAddress, out error)
                 || !TryBoolean(record, "ReusePort", out bool? reusePort, out error)
                 || !TryBoolean(record, "ReusePortLoadBalance", out bool? reusePortLoadBalance, out error)
-                || !TryBoolean(record, "ExclusiveAddressUse", out bool? exclusiveAddressUse, out error))
+                || !TryBoolean(record, "ExclusiveAddressUse", out bool? exclusiveAddressUse, out error)
+                || !TryTimer(record, out SocketTimer? timer, out error)
+                || !TryDuration(record, "TimerExpiresIn", out TimeSpan? timerExpiresIn, out error)
+                || !TryInteger(record, "Retransmits", int.MaxValue, out long? retransmits, out error))
             {
                 return false;
             }
@@ -102,6 +105,9 @@ namespace PortTools.Text
                 Inode = inode,
                 ReceiveQueue = receiveQueue,
                 SendQueue = sendQueue,
+                Timer = timer,
+                TimerExpiresIn = timer is null or SocketTimer.None ? null : timerExpiresIn,
+                Retransmits = timer is null or SocketTimer.None ? null : (int?)retransmits,
                 BoundInterface = device?.Kind == JsonKind.String && device.Text!.Length > 0 ? device.Text : null,
                 IPv6Only = v6Only ?? (dualStack ? false : null),
                 ReuseAddress = reuseAddress,
@@ -498,6 +504,72 @@ namespace PortTools.Text
             }
 
             error = name + ": expected a whole number from 0 to " + max.ToString(CultureInfo.InvariantCulture) + ", found " + Describe(field);
+            return false;
+        }
+
+        /// <summary>Timer as its enum name or number (JSON, Clixml) or ss's word (off, on, keepalive, timewait, persist). Absent or empty means unknown.</summary>
+        private static bool TryTimer(IFieldRecord record, out SocketTimer? value, [NotNullWhen(false)] out string? error)
+        {
+            value = null;
+            error = null;
+            JsonValue? field = record.Get("Timer");
+            if (field is null || field.Kind == JsonKind.Null || (field.Kind == JsonKind.String && field.Text!.Length == 0))
+            {
+                return true;
+            }
+
+            if (field.Kind == JsonKind.String && SocketTimerNames.TryParse(field.Text!, out SocketTimer named))
+            {
+                value = named;
+                return true;
+            }
+
+            if (field.Kind == JsonKind.Number && int.TryParse(field.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && SocketTimerNames.FromKernel(number) is SocketTimer numbered)
+            {
+                value = numbered;
+                return true;
+            }
+
+            error = "Timer: expected None, Retransmit, KeepAlive, TimeWait or Probe, found " + Describe(field);
+            return false;
+        }
+
+        /// <summary>
+        /// A TimeSpan as PowerShell writes one: its text ("00:00:52.3000000", Export-Csv), or an object
+        /// with Ticks or TotalMilliseconds (ConvertTo-Json). Absent or empty means unknown.
+        /// </summary>
+        private static bool TryDuration(IFieldRecord record, string name, out TimeSpan? value, [NotNullWhen(false)] out string? error)
+        {
+            value = null;
+            error = null;
+            JsonValue? field = record.Get(name);
+            if (field is null || field.Kind == JsonKind.Null || (field.Kind == JsonKind.String && field.Text!.Length == 0))
+            {
+                return true;
+            }
+
+            if (field.Kind == JsonKind.String && TimeSpan.TryParse(field.Text, CultureInfo.InvariantCulture, out TimeSpan parsed) && parsed >= TimeSpan.Zero)
+            {
+                value = parsed;
+                return true;
+            }
+
+            if (field.Kind == JsonKind.Object)
+            {
+                if (field["Ticks"] is { Kind: JsonKind.Number } ticks && long.TryParse(ticks.Text, NumberStyles.None, CultureInfo.InvariantCulture, out long tickCount))
+                {
+                    value = TimeSpan.FromTicks(tickCount);
+                    return true;
+                }
+
+                if (field["TotalMilliseconds"] is { Kind: JsonKind.Number } total && double.TryParse(total.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double milliseconds) && milliseconds >= 0)
+                {
+                    value = TimeSpan.FromMilliseconds(milliseconds);
+                    return true;
+                }
+            }
+
+            error = name + ": expected a duration such as 00:00:52.3000000, found " + Describe(field);
             return false;
         }
 

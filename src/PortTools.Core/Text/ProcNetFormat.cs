@@ -74,6 +74,7 @@ namespace PortTools.Text
             }
 
             ref RawSocketTable.Record record = ref _scratch[0];
+            (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
             var socket = new SocketTuple
             {
                 Protocol = record.Protocol,
@@ -86,6 +87,9 @@ namespace PortTools.Text
                 Inode = record.Inode == 0 ? null : record.Inode,
                 ReceiveQueue = record.ReceiveQueue,
                 SendQueue = record.SendQueue,
+                Timer = timer,
+                TimerExpiresIn = expiresIn,
+                Retransmits = retransmits,
                 Source = Context.Source(lineNumber),
                 ComputerName = Context.ComputerName,
             };

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -214,6 +215,9 @@ namespace PortTools.Text
             }
 
             _owners.Clear();
+            SocketTimer? timer = null; // ss prints timer:(...) only with -o and only when one is pending
+            TimeSpan? timerExpiresIn = null;
+            int? retransmits = null;
             long? userId = null;
             ulong? inode = null;
             bool extended = false;
@@ -257,7 +261,20 @@ namespace PortTools.Text
                     v6Only = token[7] == '1';
                 }
 
-                // sk:, cgroup:, fwmark:, timer:(...), <-> and the rest describe nothing the model holds.
+                else if (token.StartsWith("timer:(".AsSpan(), StringComparison.Ordinal))
+                {
+                    if (!TryTimer(token, out SocketTimer parsedTimer, out TimeSpan parsedExpiry, out int parsedCount))
+                    {
+                        Context.Fail(lineNumber, line, "expected timer:(name,time,count) as ss -o prints it, such as timer:(timewait,52sec,0), found " + Quote(token));
+                        return;
+                    }
+
+                    timer = parsedTimer;
+                    timerExpiresIn = parsedTimer == SocketTimer.None ? null : parsedExpiry;
+                    retransmits = parsedTimer == SocketTimer.None ? null : parsedCount;
+                }
+
+                // sk:, cgroup:, fwmark:, <-> and the rest describe nothing the model holds.
             }
 
             // -e prints uid: only when it is not 0, so with -e (ino: is always printed) no uid: means root.
@@ -279,6 +296,9 @@ namespace PortTools.Text
                 Inode = inode,
                 ReceiveQueue = receiveQueue,
                 SendQueue = sendQueue,
+                Timer = timer,
+                TimerExpiresIn = timerExpiresIn,
+                Retransmits = retransmits,
                 BoundInterface = device,
                 IPv6Only = local.AddressFamily == AddressFamily.InterNetworkV6 ? v6Only : null,
                 Source = Context.Source(lineNumber),
@@ -286,6 +306,79 @@ namespace PortTools.Text
             };
             Context.Parsed();
             Context.Emit(socket, lineNumber, line);
+        }
+
+        /// <summary>
+        /// timer:(name,time,count) as ss -o prints it: the name (off, on, keepalive, timewait, persist),
+        /// the time as ss's print_ms_timer writes it ("1min12sec", "52sec", "5.200ms" for 5.2 s,
+        /// "200ms", empty for 0; rounded by ss), and the retransmissions or probes.
+        /// </summary>
+        internal static bool TryTimer(ReadOnlySpan<char> token, out SocketTimer timer, out TimeSpan expiresIn, out int count)
+        {
+            timer = SocketTimer.None;
+            expiresIn = TimeSpan.Zero;
+            count = 0;
+            if (!token.StartsWith("timer:(".AsSpan(), StringComparison.Ordinal) || token[token.Length - 1] != ')')
+            {
+                return false;
+            }
+
+            ReadOnlySpan<char> inner = token.Slice(7, token.Length - 8);
+            int first = inner.IndexOf(',');
+            int last = inner.LastIndexOf(',');
+            if (first < 0 || last == first
+                || !SocketTimerNames.TryParse(inner.Slice(0, first).ToString(), out timer)
+                || !int.TryParse(inner.Slice(last + 1).ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out count))
+            {
+                return false;
+            }
+
+            ReadOnlySpan<char> time = inner.Slice(first + 1, last - first - 1);
+            long milliseconds = 0;
+            while (time.Length > 0)
+            {
+                int digits = 0;
+                long number = 0;
+                while (digits < time.Length && digits < 9 && char.IsDigit(time[digits]))
+                {
+                    number = (number * 10) + (time[digits] - '0');
+                    digits++;
+                }
+
+                if (digits == 0)
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<char> unit = time.Slice(digits);
+                if (unit.StartsWith("min".AsSpan(), StringComparison.Ordinal))
+                {
+                    milliseconds += number * 60000;
+                    time = unit.Slice(3);
+                }
+                else if (unit.StartsWith("sec".AsSpan(), StringComparison.Ordinal))
+                {
+                    milliseconds += number * 1000;
+                    time = unit.Slice(3);
+                }
+                else if (unit.StartsWith(".".AsSpan(), StringComparison.Ordinal))
+                {
+                    milliseconds += number * 1000; // "5.200ms": seconds, then milliseconds
+                    time = unit.Slice(1);
+                }
+                else if (unit.StartsWith("ms".AsSpan(), StringComparison.Ordinal))
+                {
+                    milliseconds += number;
+                    time = unit.Slice(2);
+                }
+                else
+                {
+                    return false;
+                }
+            }
+
+            expiresIn = TimeSpan.FromMilliseconds(milliseconds);
+            return true;
         }
 
         /// <summary>"host:port" as inet_addr_print writes it; a "*" host is returned as <paramref name="star"/> with no address.</summary>

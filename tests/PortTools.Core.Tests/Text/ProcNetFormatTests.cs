@@ -30,7 +30,7 @@ namespace PortTools.Tests.Text
         public void Reads_IPv6_word_by_word()
         {
             ParseRun run = ParseRun.Of(Tcp6Header + "\n   1: 00000000000000000000000001000000:0016 0000000000000000FFFF00000100007F:D431 01 00000000:00000000 02:000A7A3D 00000000     0        0 99 2 0000000000000000 20 4 30 10 -1").AssertNoErrors();
-            Assert.Equal("tcp ESTAB [::1]:22 [::ffff:127.0.0.1]:54321 uid=0", Assert.Single(run.Sockets).ToString());
+            Assert.Equal("tcp ESTAB [::1]:22 [::ffff:127.0.0.1]:54321 timer=keepalive,6866.53s,0 uid=0", Assert.Single(run.Sockets).ToString());
         }
 
         [Fact]
@@ -54,7 +54,7 @@ namespace PortTools.Tests.Text
         {
             string text = Fixtures.Read("proc-net-tcp-s390x.txt");
             ParseRun run = ParseRun.Of(text, new SocketTableParserOptions { ProcNetByteOrder = ProcNetByteOrder.BigEndian }).AssertNoErrors();
-            Assert.Equal(new[] { "tcp LISTEN 127.0.0.1:22 uid=0", "tcp ESTAB 192.0.2.5:22 198.51.100.7:50652 uid=0" }, run.Sockets.Select(s => s.ToString()));
+            Assert.Equal(new[] { "tcp LISTEN 127.0.0.1:22 uid=0", "tcp ESTAB 192.0.2.5:22 198.51.100.7:50652 timer=on,0.2s,0 uid=0" }, run.Sockets.Select(s => s.ToString()));
             Assert.Equal(36, run.Sockets[1].SendQueue);
 
             // Read as little-endian, the same words are other addresses: the option matters.

@@ -37,7 +37,7 @@ namespace PortTools.Tests.Text
             new object[] { "v4-mapped", "ESTAB 0 0 [::ffff:127.0.0.1]:40894 [::ffff:127.0.0.1]:36289", "tcp ESTAB [::ffff:127.0.0.1]:40894 [::ffff:127.0.0.1]:36289" },
             new object[] { "link-local with interface", "udp UNCONN 0 0 [fe80::1]%eth0:546 [::]:*", "udp UNCONN [fe80::1]:546 dev=eth0" },
             new object[] { "dual-stack wildcard bound to a device", "udp UNCONN 0 0 *%lo:53 *:*", "udp UNCONN [::]:53 nov6only dev=lo" },
-            new object[] { "-o timer and -e shutdown fields are passed over", "ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 timer:(keepalive,119min,0) ino:77 sk:1 cgroup:/system.slice <->", "tcp ESTAB 10.0.0.1:22 10.0.0.2:5000 uid=0" },
+            new object[] { "-o timer is read, -e shutdown fields are passed over", "ESTAB 0 0 10.0.0.1:22 10.0.0.2:5000 timer:(keepalive,119min,0) ino:77 sk:1 cgroup:/system.slice <->", "tcp ESTAB 10.0.0.1:22 10.0.0.2:5000 timer=keepalive,7140s,0 uid=0" },
         };
 
         [Theory]
