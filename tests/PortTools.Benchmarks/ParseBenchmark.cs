@@ -135,7 +135,7 @@ namespace PortTools.Benchmarks
         /// connections (most with owners, a few shared by forked workers), TIME-WAIT entries without
         /// owners, about a tenth IPv6 or v4-mapped; columns padded the way ss pads them.
         /// </summary>
-        private static void Generate(string path, int lines)
+        internal static void Generate(string path, int lines)
         {
             var random = new Random(12345);
             string[] names = { "nginx", "sshd", "postgres", "java", "node", "envoy", "redis-server", "python3" };
