@@ -96,10 +96,12 @@ if (-not (Test-Path (Join-Path $ModulePath 'PortTools.psd1'))) {
     throw "No staged module at ${ModulePath}: run ./build.ps1 first (or build.ps1 -Task Benchmark)."
 }
 
-. (Join-Path $PSScriptRoot 'common.ps1')
-$pwshPath = Get-PowerShellPath
+# This PowerShell's own executable (as tests/common.ps1 finds it: a .NET tool install runs in the dotnet host).
+$pwshPath = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
 $benchmarkProject = Join-Path $PSScriptRoot 'PortTools.Benchmarks'
 $benchmarkDll = Join-Path $benchmarkProject 'bin/Release/net10.0/PortTools.Benchmarks.dll'
+# No telemetry upload in this process or its children: it would be timed with them.
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 $script:benchmarkBuilt = $false
 $work = Join-Path ([IO.Path]::GetTempPath()) "porttools-benchmark-$PID"
 $null = New-Item -ItemType Directory -Path $work -Force
