@@ -16,7 +16,10 @@ xunit suites with dotnet test, then runs every tests/*.Tests.ps1 with Pester 5 i
 process of the same PowerShell against the staged module and package (a loaded binary module
 locks its DLL, so tests never run in this session), and ends with one line of totals; it fails
 when either suite has a failure. Clean removes output/ (but the tools in output/tools) and the
-bin/obj folders.
+bin/obj folders. Benchmark builds, then runs tests/Benchmark.ps1 in a fresh child process of the same
+PowerShell (the speed of the cmdlets through PowerShell beside floors measured in the same process,
+then every suite of tests/PortTools.Benchmarks) and prints its markdown; run the script itself for
+other sizes or parts (see its help).
 
 Pester 5 is taken from PSModulePath or from <ToolPath>/Modules, which .ci/install-pester fills
 from NuGet; nothing is downloaded here.
@@ -34,13 +37,17 @@ output/tools/pwsh -NoProfile -File ./build.ps1 -Task Test
 As .ci/run runs it, with the PowerShell and Pester it installs into output/tools.
 
 .EXAMPLE
+output/tools/pwsh -NoProfile -File ./build.ps1 -Task Benchmark
+Speed and memory as README's "Speed and memory" records them (as root, on Linux, for the live-table parts).
+
+.EXAMPLE
 ./build.ps1 -Task Package
 Register-PSResourceRepository -Name PortToolsLocal -Uri ./output/packages -Trusted
 Install-PSResource -Name PortTools -Repository PortToolsLocal
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Package', 'Test', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Benchmark', 'Clean')]
     [string]
     $Task = 'Build',
 
@@ -382,6 +389,16 @@ function Invoke-Test {
     }
 }
 
+function Invoke-Benchmark {
+    Invoke-Build
+    $shell = Get-PowerShellPath
+    # A child process: the benchmark imports the staged module, whose DLL a session keeps locked.
+    & $shell -NoProfile -NonInteractive -File (Join-Path $root 'tests/Benchmark.ps1') -ModulePath $stage
+    if ($LASTEXITCODE -ne 0) {
+        throw "tests/Benchmark.ps1 failed with exit code $LASTEXITCODE."
+    }
+}
+
 function Invoke-Clean {
     # Everything the build made; the tools .ci/run installed stay (one of them may be running this).
     $made = @(Get-ChildItem -LiteralPath $outputRoot -Force -ErrorAction SilentlyContinue | Where-Object { $_.FullName -ne $ToolPath } | ForEach-Object FullName)
@@ -397,5 +414,6 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Package' { $null = Invoke-Package }
     'Test' { Invoke-Test }
+    'Benchmark' { Invoke-Benchmark }
     'Clean' { Invoke-Clean }
 }

@@ -62,27 +62,26 @@ namespace PortTools.Benchmarks
             Engine(index, new[] { exhausted }, 20);
             FloorExhausted(index, exhausted, 20, range);
 
-            var engineFree = new List<double>();
-            var floorFree = new List<double>();
-            var engineExhausted = new List<double>();
-            var floorExhausted = new List<double>();
+            // Times per round (ms), so that each round's engine is set against the same round's floor.
+            var engineFree = new Rounds();
+            var floorFree = new Rounds();
+            var engineExhausted = new Rounds();
+            var floorExhausted = new Rounds();
             for (int round = 0; round < rounds; round++)
             {
-                engineFree.Add(freeDecisions / Seconds(() => Engine(index, free, freeDecisions)));
-                floorFree.Add(freeDecisions / Seconds(() => FloorFree(index, free, freeDecisions, range)));
-                engineExhausted.Add(exhaustedDecisions / Seconds(() => Engine(index, new[] { exhausted }, exhaustedDecisions)));
-                floorExhausted.Add(exhaustedDecisions / Seconds(() => FloorExhausted(index, exhausted, exhaustedDecisions, range)));
+                engineFree.Add(1000 * Seconds(() => Engine(index, free, freeDecisions)));
+                floorFree.Add(1000 * Seconds(() => FloorFree(index, free, freeDecisions, range)));
+                engineExhausted.Add(1000 * Seconds(() => Engine(index, new[] { exhausted }, exhaustedDecisions)));
+                floorExhausted.Add(1000 * Seconds(() => FloorExhausted(index, exhausted, exhaustedDecisions, range)));
             }
 
-            double freeRate = Measure.Median(engineFree);
-            double freeFloor = Measure.Median(floorFree);
-            double exhaustedRate = Measure.Median(engineExhausted);
-            double exhaustedFloor = Measure.Median(floorExhausted);
-            Console.WriteLine($"# connect() decision benchmark ({DateTime.UtcNow:yyyy-MM-dd}, 1 thread, .NET {Environment.Version}, median of {rounds} rounds)");
+            Console.WriteLine($"# connect() decision benchmark ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, 1 thread, .NET {Environment.Version}, {rounds} rounds: median (min-max))");
             Console.WriteLine();
             Console.WriteLine("| sockets | connect tables build | free range: decisions / s | floor / s | vs floor | exhausted 28,232-port range: decisions / s | floor / s | vs floor |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|");
-            Console.WriteLine($"| {table.Count:N0} | {Measure.Format(tablesMs)} | {freeRate:N0} | {freeFloor:N0} | {Ratio(freeRate, freeFloor)} | {exhaustedRate:N0} | {exhaustedFloor:N0} | {Ratio(exhaustedRate, exhaustedFloor)} |");
+            Console.WriteLine(
+                $"| {table.Count:N0} | {Measure.Format(tablesMs)} | {engineFree.PerSecond(freeDecisions).Rate()} | {floorFree.PerSecond(freeDecisions).Rate()} | {engineFree.Over(floorFree).Ratio()} | " +
+                $"{engineExhausted.PerSecond(exhaustedDecisions).Rate()} | {floorExhausted.PerSecond(exhaustedDecisions).Rate()} | {engineExhausted.Over(floorExhausted).Ratio()} |");
             return 0;
         }
 
@@ -152,8 +151,5 @@ namespace PortTools.Benchmarks
             work();
             return watch.Elapsed.TotalSeconds;
         }
-
-        /// <summary>"2.1x the floor's time" or "0.4x": the engine's time per decision over the floor's.</summary>
-        private static string Ratio(double rate, double floor) => (floor / rate).ToString("0.00") + "x";
     }
 }

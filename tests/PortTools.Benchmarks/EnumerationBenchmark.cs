@@ -16,10 +16,12 @@ namespace PortTools.Benchmarks
         public static int Run(Options options)
         {
             string tools = Path.GetFullPath(options.Text("tools", FindTools()));
-            int rounds = options.Int("rounds", 5);
+            int rounds = Math.Max(5, options.Int("rounds", 5));
             int ssProcessMax = options.Int("ss-p-max", 100_000);
             int[] sizes = options.Ints("pairs", 1_000, 10_000, 100_000);
             Console.WriteLine($"# Enumeration benchmark  ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, kernel {Environment.OSVersion.Version}, .NET {Environment.Version})");
+            Console.WriteLine();
+            Console.WriteLine($"{rounds} rounds: median (min-max); each ratio is taken round by round (the candidate and its floor alternate), then its median and range. ss -tanp: one round.");
             Console.WriteLine();
             Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -72,14 +74,33 @@ namespace PortTools.Benchmarks
             }
 
             double owners = Measure.Median(withOwners);
-            double floor = Measure.Median(nlcount) + Measure.Median(fdmap);
             double ssp = ssTanp.Count > 0 ? Measure.Median(ssTanp) : double.NaN;
+            var ownersRounds = ToRounds(withOwners);
+            var floorRounds = new Rounds();
+            var tcpRatio = new Rounds();
+            for (int i = 0; i < withOwners.Count; i++)
+            {
+                floorRounds.Add(nlcount[i] + fdmap[i]);
+                tcpRatio.Add(tcpOnly[i] / nlcount[i]);
+            }
+
             (double perSocket, long peakKb) = MemoryFigures(count);
             Console.WriteLine(
-                $"| {pairs:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(tcpOnly))} | " +
-                $"{Measure.Format(Measure.Median(nlcount))} | {Measure.Format(Measure.Median(fdmap))} | {Measure.Format(floor)} | {Measure.Format(Measure.Median(ssTan))} | " +
+                $"| {pairs:N0} | {count:N0} | {ownersRounds.Milliseconds()} | {ToRounds(without).Milliseconds()} | {ToRounds(tcpOnly).Milliseconds()} | " +
+                $"{ToRounds(nlcount).Milliseconds()} | {ToRounds(fdmap).Milliseconds()} | {floorRounds.Milliseconds()} | {ToRounds(ssTan).Milliseconds()} | " +
                 $"{(ssTimedOut ? "> 90 s" : runSsProcess ? Measure.Format(ssp) : "not run")} | {(double.IsNaN(ssp) ? "-" : (ssp / owners).ToString("0.0") + "x faster")} | " +
-                $"{(owners / floor).ToString("0.00")}x | {(Measure.Median(tcpOnly) / Measure.Median(nlcount)).ToString("0.00")}x | {perSocket:0} B | {peakKb / 1024.0:0} MB |");
+                $"{ownersRounds.Over(floorRounds).Ratio()} | {tcpRatio.Ratio()} | {perSocket:0} B | {peakKb / 1024.0:0} MB |");
+        }
+
+        private static Rounds ToRounds(IEnumerable<double> values)
+        {
+            var rounds = new Rounds();
+            foreach (double value in values)
+            {
+                rounds.Add(value);
+            }
+
+            return rounds;
         }
 
         /// <summary>Bytes retained per SocketTuple in this process, and the peak RSS of a fresh child doing one read.</summary>
@@ -113,7 +134,7 @@ namespace PortTools.Benchmarks
             return 0;
         }
 
-        private static string FindTools()
+        internal static string FindTools()
         {
             for (string? directory = AppContext.BaseDirectory; directory is not null; directory = Path.GetDirectoryName(directory))
             {

@@ -77,3 +77,56 @@ namespace PortTools.Benchmarks
         };
     }
 }
+
+namespace PortTools.Benchmarks
+{
+    /// <summary>Several rounds of one figure: the median, and the range (min-max) that says how far to trust it.</summary>
+    internal sealed class Rounds
+    {
+        private readonly List<double> _values = new();
+
+        public int Count => _values.Count;
+
+        public double Median => Measure.Median(_values);
+
+        public double Min => _values.Count == 0 ? double.NaN : _values.Min();
+
+        public double Max => _values.Count == 0 ? double.NaN : _values.Max();
+
+        public void Add(double value) => _values.Add(value);
+
+        /// <summary>"median (min-max)" with each value formatted the same way.</summary>
+        public string Format(Func<double, string> format) =>
+            _values.Count == 0 ? "n/a" : _values.Count == 1 ? format(Median) : format(Median) + " (" + format(Min) + "-" + format(Max) + ")";
+
+        public string Milliseconds() => Format(v => Measure.Format(v));
+
+        public string Ratio() => Format(v => v.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "x");
+
+        public string Rate() => Format(v => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+
+        /// <summary>Each round's value over the same round's value of another figure (a candidate over its floor).</summary>
+        public Rounds Over(Rounds floor)
+        {
+            var ratios = new Rounds();
+            for (int i = 0; i < Math.Min(_values.Count, floor._values.Count); i++)
+            {
+                ratios.Add(_values[i] / floor._values[i]);
+            }
+
+            return ratios;
+        }
+
+        /// <summary>Items per second of each round's milliseconds.</summary>
+        public Rounds PerSecond(double items)
+        {
+            var rates = new Rounds();
+            foreach (double ms in _values)
+            {
+                rates.Add(items / (ms / 1000));
+            }
+
+            return rates;
+        }
+    }
+}

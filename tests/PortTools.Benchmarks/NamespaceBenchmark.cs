@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
@@ -23,7 +24,7 @@ namespace PortTools.Benchmarks
         {
             int count = options.Int("namespaces", 50);
             int sockets = options.Int("sockets", 1000);
-            int rounds = options.Int("rounds", 5);
+            int rounds = Math.Max(5, options.Int("rounds", 5));
             string prefix = "pt-bench-" + Guid.NewGuid().ToString("N").Substring(0, 6) + "-";
             string[] names = Enumerable.Range(0, count).Select(i => prefix + i.ToString("00")).ToArray();
             Console.WriteLine($"# Network namespace benchmark  ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, kernel {Environment.OSVersion.Version}, .NET {Environment.Version})");
@@ -90,13 +91,19 @@ namespace PortTools.Benchmarks
             int tcpCount = warm.Sockets.Count;
             int allCount = LiveSocketTable.Read(all).Sockets.Count;
             string loop = "for n in " + string.Join(" ", names) + "; do ss -tanp -N $n; done";
-            var portTcp = new List<double>();
-            var portAll = new List<double>();
-            var sequential = new List<double>();
-            var ss = new List<double>();
+
+            // The floor: a bare TCP dump of each namespace (nlcount run inside it) plus one descriptor walk (fdmap).
+            string tools = Path.GetFullPath(EnumerationBenchmark.FindTools());
+            string floorLoop = tools + "/fdmap; for n in " + string.Join(" ", names) + "; do ip netns exec $n " + tools + "/nlcount; done";
+            var portTcp = new Rounds();
+            var portAll = new Rounds();
+            var sequential = new Rounds();
+            var ss = new Rounds();
+            var floor = new Rounds();
             for (int round = 0; round < rounds; round++)
             {
                 portTcp.Add(Measure.Milliseconds(() => LiveSocketTable.Read(tcp)));
+                floor.Add(Measure.Command(floorLoop, TimeSpan.FromMinutes(10)) ?? double.NaN);
                 ss.Add(Measure.Command(loop, TimeSpan.FromMinutes(10)) ?? double.NaN);
                 portAll.Add(Measure.Milliseconds(() => LiveSocketTable.Read(all)));
                 sequential.Add(Measure.Milliseconds(() =>
@@ -108,12 +115,12 @@ namespace PortTools.Benchmarks
                 }));
             }
 
-            double mine = Measure.Median(portTcp);
-            double theirs = Measure.Median(ss);
-            Console.WriteLine("| namespaces made (read in all) | sockets each | TCP sockets read | all sockets read | PortTools -AllNetworkNamespaces, TCP, owners | same, TCP and UDP | PortTools -NetworkNamespace x " + names.Length + ", TCP, owners | " + names.Length + " x ss -tanp -N | vs ss |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine($"{rounds} rounds: median (min-max); ratios round by round. Floor: fdmap once plus nlcount inside each namespace made (ip netns exec), as one shell command.");
+            Console.WriteLine();
+            Console.WriteLine("| namespaces made (read in all) | sockets each | TCP sockets read | all sockets read | PortTools -AllNetworkNamespaces, TCP, owners | same, TCP and UDP | PortTools -NetworkNamespace x " + names.Length + ", TCP, owners | " + names.Length + " x ss -tanp -N | vs ss | floor: fdmap + " + names.Length + " x nlcount | vs floor |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
             Console.WriteLine(
-                $"| {names.Length} ({spaces}) | {sockets:N0} | {tcpCount:N0} | {allCount:N0} | {Measure.Format(mine)} | {Measure.Format(Measure.Median(portAll))} | {Measure.Format(Measure.Median(sequential))} | {Measure.Format(theirs)} | {(theirs / mine).ToString("0.0")}x faster |");
+                $"| {names.Length} ({spaces}) | {sockets:N0} | {tcpCount:N0} | {allCount:N0} | {portTcp.Milliseconds()} | {portAll.Milliseconds()} | {sequential.Milliseconds()} | {ss.Milliseconds()} | {ss.Over(portTcp).Format(v => v.ToString("0.0") + "x faster")} | {floor.Milliseconds()} | {portTcp.Over(floor).Ratio()} |");
         }
 
         private static void Ip(params string[] args)

@@ -36,6 +36,9 @@ namespace PortTools.Benchmarks
                     return NamespaceBenchmark.Run(options);
                 case "netns-hold":
                     return NamespaceBenchmark.Hold(options);
+                case "write-ss":
+                    ParseBenchmark.Generate(options.Text("path", "ss-tanp.txt"), options.Int("lines", 1_000_000));
+                    return 0;
                 default:
                     Console.WriteLine("suites: enumerate [--pairs 1000,10000,100000] [--rounds 5] [--ss-p-max 100000]");
                     Console.WriteLine("        rules [--sockets 1000000] [--decisions 2000000]   (rule engine: index build, decisions per second)");
@@ -43,6 +46,7 @@ namespace PortTools.Benchmarks
                     Console.WriteLine("        parse [--lines 100000,1000000] [--rounds 5]   (ss -tanp text through SocketTableParser: lines/s, peak RSS)");
                     Console.WriteLine("        connect [--sockets 1000000] [--rounds 5] [--decisions 400000] [--exhausted-decisions 400]   (connect() decisions per second, free and exhausted range, against a lookup floor)");
                     Console.WriteLine("        unix [--connections 1000,10000,100000] [--rounds 5] [--ss-p-timeout 300]   (UNIX sockets with owners and peers vs ss -xp and the floor)");
+                    Console.WriteLine("        write-ss --path <file> [--lines 1000000]   (writes the parse suite's ss -tanp text, for tests/Benchmark.ps1)");
                     Console.WriteLine("        namespaces [--namespaces 50] [--sockets 1000] [--rounds 5]   (every namespace at once vs ss -tanp -N per namespace; root)");
                     return suite == "help" ? 0 : 2;
             }

@@ -17,68 +17,153 @@ namespace PortTools.Benchmarks
         {
             int size = options.Int("sockets", 1_000_000);
             int decisions = options.Int("decisions", 2_000_000);
+            int rounds = Math.Max(5, options.Int("rounds", 5));
             var random = new Random(42);
             List<SocketTuple> table = BuildTable(size, random);
             var facts = new HostFacts(TargetOS.Linux, new[] { IPAddress.Parse("10.0.0.1"), IPAddress.Loopback }) { UserId = 1000 };
+            DemuxRequest[] packets = BuildPackets(table, random, 4096);
+            BindRequest[] binds = BuildBinds(random, 4096);
+            LookupKey[] packetKeys = Array.ConvertAll(packets, p => new LookupKey(p.Protocol, Ip16.From(p.Destination.Address), p.Destination.Port, Ip16.From(p.Source.Address), p.Source.Port));
+            LookupKey[] bindKeys = Array.ConvertAll(binds, b => new LookupKey(b.Protocol, Ip16.From(b.Address), b.Port, default, 0));
 
-            // The build is timed warm: once on a small table to compile the code, then the median of
-            // three builds of the whole table (a service indexes a table per pipeline, in a warm process).
+            // Warm: a small table and a small fill compile the code; the timed builds are of the whole table.
             SocketIndex.Build(table.GetRange(0, Math.Min(table.Count, 20_000)), facts);
-            var builds = new List<(double Ms, double GcMs)>();
+            Fill(table.GetRange(0, Math.Min(table.Count, 20_000)));
+
+            // Index build against its floor: a Dictionary filled with every socket's 5-tuple (one hashed
+            // insert per socket, sized up front), alternating round by round.
+            var build = new Rounds();
+            var buildGc = new Rounds();
+            var fill = new Rounds();
             SocketIndex index = null!;
+            Dictionary<LookupKey, int> floor = null!;
             var watch = new Stopwatch();
-            for (int round = 0; round < 3; round++)
+            for (int round = 0; round < rounds; round++)
             {
                 index = null!;
                 GC.Collect();
                 TimeSpan pauseBefore = GC.GetTotalPauseDuration();
                 watch.Restart();
                 index = SocketIndex.Build(table, facts);
-                builds.Add((watch.Elapsed.TotalMilliseconds, (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds));
+                build.Add(watch.Elapsed.TotalMilliseconds);
+                buildGc.Add((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds);
+                floor = null!;
+                GC.Collect();
+                watch.Restart();
+                floor = Fill(table);
+                fill.Add(watch.Elapsed.TotalMilliseconds);
             }
 
-            builds.Sort((a, b) => a.Ms.CompareTo(b.Ms));
-            (double buildMs, double buildGcMs) = builds[1];
-            double slowestBuildMs = builds[2].Ms;
-
-            DemuxRequest[] packets = BuildPackets(table, random, 4096);
-            BindRequest[] binds = BuildBinds(random, 4096);
-
-            // Warm-up, then timed loops over the pre-built requests.
+            // Decisions against their floor: one hashed lookup per decision in the filled Dictionary, over
+            // the same keys (a packet's 4-tuple, a bind's address and port). "vs lookups" is how many such
+            // lookups one decision costs.
             for (int i = 0; i < 100_000; i++)
             {
                 RuleEngine.DecideDeliveryCore(index, packets[i & 4095]);
                 RuleEngine.DecideBindCore(index, binds[i & 4095]);
+                Lookups(floor, packetKeys, 4096);
             }
 
+            var demux = new Rounds();
+            var demuxFloor = new Rounds();
+            var bind = new Rounds();
+            var bindFloor = new Rounds();
             int delivered = 0;
-            watch.Restart();
-            for (int i = 0; i < decisions; i++)
-            {
-                if (RuleEngine.DecideDeliveryCore(index, packets[i & 4095]).Outcome == DemuxOutcome.Delivered)
-                {
-                    delivered++;
-                }
-            }
-
-            double demuxPerSecond = decisions / watch.Elapsed.TotalSeconds;
             int granted = 0;
-            watch.Restart();
-            for (int i = 0; i < decisions; i++)
+            for (int round = 0; round < rounds; round++)
             {
-                if (RuleEngine.DecideBindCore(index, binds[i & 4095]).Success)
+                delivered = 0;
+                watch.Restart();
+                for (int i = 0; i < decisions; i++)
                 {
-                    granted++;
+                    if (RuleEngine.DecideDeliveryCore(index, packets[i & 4095]).Outcome == DemuxOutcome.Delivered)
+                    {
+                        delivered++;
+                    }
+                }
+
+                demux.Add(watch.Elapsed.TotalMilliseconds);
+                watch.Restart();
+                Lookups(floor, packetKeys, decisions);
+                demuxFloor.Add(watch.Elapsed.TotalMilliseconds);
+
+                granted = 0;
+                watch.Restart();
+                for (int i = 0; i < decisions; i++)
+                {
+                    if (RuleEngine.DecideBindCore(index, binds[i & 4095]).Success)
+                    {
+                        granted++;
+                    }
+                }
+
+                bind.Add(watch.Elapsed.TotalMilliseconds);
+                watch.Restart();
+                Lookups(floor, bindKeys, decisions);
+                bindFloor.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            Console.WriteLine($"# Rule engine benchmark ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, 1 thread, .NET {Environment.Version}, {rounds} rounds: median (min-max))");
+            Console.WriteLine();
+            Console.WriteLine("| sockets | index build | of which GC pauses | Dictionary fill (floor) | build vs fill | delivery decisions / s | lookups / s (floor) | delivery vs lookups | bind decisions / s | lookups / s (floor) | bind vs lookups | delivered | binds granted |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine(
+                $"| {size:N0} | {build.Milliseconds()} | {buildGc.Milliseconds()} | {fill.Milliseconds()} | {build.Over(fill).Ratio()} | " +
+                $"{demux.PerSecond(decisions).Rate()} | {demuxFloor.PerSecond(decisions).Rate()} | {demux.Over(demuxFloor).Ratio()} | " +
+                $"{bind.PerSecond(decisions).Rate()} | {bindFloor.PerSecond(decisions).Rate()} | {bind.Over(bindFloor).Ratio()} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
+            Console.WriteLine();
+            Console.WriteLine("Targets: a delivery decision and a bind decision at most 10 lookups each; the build at most 3x the fill.");
+            return 0;
+        }
+
+        /// <summary>The floor of an index build: every socket's 5-tuple into a Dictionary sized for the table.</summary>
+        private static Dictionary<LookupKey, int> Fill(List<SocketTuple> table)
+        {
+            var floor = new Dictionary<LookupKey, int>(table.Count);
+            for (int i = 0; i < table.Count; i++)
+            {
+                SocketTuple socket = table[i];
+                floor[new LookupKey(socket.Protocol, Ip16.From(socket.LocalAddress), socket.LocalPort, socket.HasRemote ? Ip16.From(socket.RemoteAddress) : default, socket.RemotePort)] = i;
+            }
+
+            return floor;
+        }
+
+        private static int Lookups(Dictionary<LookupKey, int> floor, LookupKey[] keys, int count)
+        {
+            int found = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (floor.TryGetValue(keys[i & 4095], out _))
+                {
+                    found++;
                 }
             }
 
-            double bindPerSecond = decisions / watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"# Rule engine benchmark ({DateTime.UtcNow:yyyy-MM-dd}, 1 thread, .NET {Environment.Version})");
-            Console.WriteLine();
-            Console.WriteLine("| sockets | index build (median of 3) | slowest build | of which GC pauses | delivery decisions / s | bind decisions / s | delivered | binds granted |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
-            Console.WriteLine($"| {size:N0} | {Measure.Format(buildMs)} | {Measure.Format(slowestBuildMs)} | {Measure.Format(buildGcMs)} | {demuxPerSecond:N0} | {bindPerSecond:N0} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
-            return 0;
+            return found;
+        }
+
+        /// <summary>A socket's protocol, addresses and ports: the key of one hashed lookup.</summary>
+        private readonly struct LookupKey : IEquatable<LookupKey>
+        {
+            private readonly Ip16 _local;
+            private readonly Ip16 _remote;
+            private readonly int _ports;
+            private readonly TransportProtocol _protocol;
+
+            public LookupKey(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                _protocol = protocol;
+                _local = local;
+                _remote = remote;
+                _ports = (localPort << 16) | remotePort;
+            }
+
+            public bool Equals(LookupKey other) => other._ports == _ports && other._protocol == _protocol && other._local.Equals(_local) && other._remote.Equals(_remote);
+
+            public override bool Equals(object? obj) => obj is LookupKey other && Equals(other);
+
+            public override int GetHashCode() => HashCode.Combine(_ports, _protocol, _local, _remote);
         }
 
         internal static List<SocketTuple> BuildTable(int size, Random random)

@@ -21,9 +21,11 @@ namespace PortTools.Benchmarks
         public static int Run(Options options)
         {
             string tools = Path.GetFullPath(options.Text("tools", EnumerationBenchmarkTools.Find()));
-            int rounds = options.Int("rounds", 5);
+            int rounds = Math.Max(5, options.Int("rounds", 5));
             int[] sizes = options.Ints("connections", 1_000, 10_000, 100_000);
             Console.WriteLine($"# UNIX socket benchmark  ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, kernel {Environment.OSVersion.Version}, .NET {Environment.Version})");
+            Console.WriteLine();
+            Console.WriteLine($"{rounds} rounds: median (min-max); vs floor is taken round by round (PortTools and the floor alternate). ss -xp: one round.");
             Console.WriteLine();
             Console.WriteLine("| held connections | UNIX sockets | PortTools with owners and peers | PortTools without owners | bare unix_diag dump | fdmap | dump + fdmap | ss -x | ss -xp | vs ss -xp | vs floor |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -61,12 +63,27 @@ namespace PortTools.Benchmarks
             }
 
             double owners = Measure.Median(withOwners);
-            double floor = Measure.Median(dump) + Measure.Median(fdmap);
+            var ownersRounds = new Rounds();
+            var floorRounds = new Rounds();
+            var dumpRounds = new Rounds();
+            var fdmapRounds = new Rounds();
+            var withoutRounds = new Rounds();
+            var ssXRounds = new Rounds();
+            for (int i = 0; i < withOwners.Count; i++)
+            {
+                ownersRounds.Add(withOwners[i]);
+                floorRounds.Add(dump[i] + fdmap[i]);
+                dumpRounds.Add(dump[i]);
+                fdmapRounds.Add(fdmap[i]);
+                withoutRounds.Add(without[i]);
+                ssXRounds.Add(ssX[i]);
+            }
+
             string ssp = ssXp is double ms ? Measure.Format(ms) : "> " + ssTimeoutSeconds + " s";
             string faster = ssXp is double value ? (value / owners).ToString("0.0") + "x faster" : "> " + (ssTimeoutSeconds * 1000 / owners).ToString("0") + "x faster";
             Console.WriteLine(
-                $"| {connections:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(dump))} | {Measure.Format(Measure.Median(fdmap))} | {Measure.Format(floor)} | " +
-                $"{Measure.Format(Measure.Median(ssX))} | {ssp} | {faster} | {(owners / floor).ToString("0.00")}x |");
+                $"| {connections:N0} | {count:N0} | {ownersRounds.Milliseconds()} | {withoutRounds.Milliseconds()} | {dumpRounds.Milliseconds()} | {fdmapRounds.Milliseconds()} | {floorRounds.Milliseconds()} | " +
+                $"{ssXRounds.Milliseconds()} | {ssp} | {faster} | {ownersRounds.Over(floorRounds).Ratio()} |");
         }
 
         /// <summary>The floor of the dump: what ss -x asks for, every record counted, none decoded.</summary>

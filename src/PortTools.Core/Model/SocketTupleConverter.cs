@@ -75,7 +75,7 @@ namespace PortTools
                 return false;
             }
 
-            if (!ExportRecords.TryMap(record, kind, null, new ParseContext(new SocketTableParserOptions(), CancellationToken.None), source, out SocketTuple? mapped, out error))
+            if (!ExportRecords.TryMap(record, kind, null, Context(), source, out SocketTuple? mapped, out error))
             {
                 return false;
             }
@@ -84,6 +84,13 @@ namespace PortTools
             socket = computer is null ? mapped : mapped.Copy(computerName: computer);
             return true;
         }
+
+        // One context per thread, reused from row to row: a row of a million-row table then costs no
+        // caches of its own, and equal addresses, names and owners are shared (the caches are bounded).
+        [ThreadStatic]
+        private static ParseContext? s_context;
+
+        private static ParseContext Context() => s_context ??= new ParseContext(new SocketTableParserOptions(), CancellationToken.None);
 
         private static string? Text(Dictionary<string, JsonValue> fields, string name) =>
             fields.TryGetValue(name, out JsonValue? value) && value.Kind == JsonKind.String && value.Text!.Length > 0 ? value.Text : null;

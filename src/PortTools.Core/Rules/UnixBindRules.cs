@@ -289,8 +289,33 @@ namespace PortTools
         /// <param name="table">The sockets.</param>
         /// <param name="namespaceOf">A socket's namespace.</param>
         /// <returns>The count.</returns>
-        public static int Count<T>(IEnumerable<T> table, Func<T, NetworkNamespaceInfo?> namespaceOf) =>
-            table.Select(namespaceOf).Distinct(NamespaceComparer.Instance).Count();
+        public static int Count<T>(IEnumerable<T> table, Func<T, NetworkNamespaceInfo?> namespaceOf)
+        {
+            // One pass that only compares with the first namespace while all agree (a million sockets of
+            // one namespace cost no set); the set is built only once a second namespace appears.
+            bool any = false;
+            NetworkNamespaceInfo? first = null;
+            HashSet<NetworkNamespaceInfo?>? seen = null;
+            foreach (T socket in table)
+            {
+                NetworkNamespaceInfo? space = namespaceOf(socket);
+                if (!any)
+                {
+                    any = true;
+                    first = space;
+                }
+                else if (seen is not null)
+                {
+                    seen.Add(space);
+                }
+                else if (!NamespaceComparer.Instance.Equals(first, space))
+                {
+                    seen = new HashSet<NetworkNamespaceInfo?>(NamespaceComparer.Instance) { first, space };
+                }
+            }
+
+            return seen?.Count ?? (any ? 1 : 0);
+        }
 
         private sealed class NamespaceComparer : IEqualityComparer<NetworkNamespaceInfo?>
         {

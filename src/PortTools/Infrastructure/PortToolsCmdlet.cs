@@ -246,6 +246,12 @@ namespace PortTools.Commands
         /// <returns>The partitions, in order of first appearance.</returns>
         internal IEnumerable<IReadOnlyList<SocketTuple>> NamespacePartitions(List<SocketTuple> table, string? networkNamespace)
         {
+            // The common case, one namespace (or none known): the table itself, without grouping and copying a million sockets.
+            if (networkNamespace is null && NetworkNamespacePartition.Count(table, s => s.NetworkNamespace) <= 1)
+            {
+                return new[] { (IReadOnlyList<SocketTuple>)table };
+            }
+
             var partitions = NetworkNamespacePartition.Split(table, s => s.NetworkNamespace).Select(p => (p.Key, (IReadOnlyList<SocketTuple>)p.ToList())).ToList();
             if (partitions.Count == 0)
             {
