@@ -318,6 +318,8 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
         It 'measures remote sockets per computer, with its name' -Skip:([bool]$SshMissing) {
             $remote = @(Invoke-Command -Session $Session { Get-SocketTuple -State Established })
             $usage = @($remote | Measure-EphemeralPortUsage -TargetOS Linux 3>$null)
+            $usage | Should -Not -BeNullOrEmpty -Because 'the ssh client''s own connection to sshd is an outbound connection of this host'
+            ($usage | Where-Object Destination -EQ "127.0.0.1:$SshPort") | Should -Not -BeNullOrEmpty
             $usage | ForEach-Object { $_.ComputerName | Should -Be '127.0.0.1' }
         }
     }
