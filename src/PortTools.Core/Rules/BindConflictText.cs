@@ -321,6 +321,23 @@ namespace PortTools
             };
         }
 
+        /// <summary>
+        /// What to do about a Linux failure that no socket causes, by its rule (the rule names are
+        /// stable); null where the cause already says it or no remedy applies.
+        /// </summary>
+        public static string? RemedyForRule(string rule) => rule switch
+        {
+            "linux.eacces.privileged-port" => "Give the program CAP_NET_BIND_SERVICE, lower net.ipv4.ip_unprivileged_port_start, or choose a port at or above it.",
+            "linux.eaddrnotavail.not-local" => "Bind an address of the host or the wildcard, or set IP_FREEBIND (or net.ipv4.ip_nonlocal_bind=1) to bind it before it exists.",
+            "linux.eaddrnotavail.not-on-device" => "Bind an address of that device, or tie the socket to the device that has the address.",
+            "linux.enodev.device" => "Name an interface of the host.",
+            "linux.einval.mapped-v6only" => "Clear IPV6_V6ONLY, or bind an AF_INET socket to the IPv4 address.",
+            "linux.einval.multicast-stream" => "Bind a UDP socket to receive multicast.",
+            "linux.port0.exhausted" => "Free ports of the range, widen net.ipv4.ip_local_port_range, or bind a port of your own.",
+            "linux.enoprotoopt.reuseport-lb" or "linux.enoprotoopt.exclusiveaddruse" => "Leave the option out on Linux.",
+            _ => null,
+        };
+
         /// <summary>"python3 (pid 7865), nginx (pid 812) and 3 more": each distinct owner, or a socket's uid when it has none.</summary>
         private static void AppendOwners(StringBuilder text, List<IndexedSocket> sockets)
         {

@@ -381,6 +381,11 @@ namespace PortTools
                 OsBindText.AppendCaveats(text, decision, os);
             }
 
+            if (!decision.Success && decision.Conflicts.Count == 0 && BindConflictText.RemedyForRule(decision.Rule) is string remedy)
+            {
+                text.Append(". ").Append(remedy);
+            }
+
             return text.Append('.').ToString().Replace("..", ".");
         }
 

@@ -111,6 +111,15 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
+        public void A_failure_no_socket_causes_ends_with_the_remedy_for_its_rule()
+        {
+            PortBindResult result = Bind(Array.Empty<string>(), new BindRequest { Port = 80, UserId = 1000, Privileged = false });
+            Assert.Equal("linux.eacces.privileged-port", result.Rule);
+            Assert.EndsWith("which uid 1000 does not have. Give the program CAP_NET_BIND_SERVICE, lower net.ipv4.ip_unprivileged_port_start, or choose a port at or above it.", result.Reason, StringComparison.Ordinal);
+            Assert.Null(result.Holder);
+        }
+
+        [Fact]
         public void Nothing_conflicting_has_no_holder()
         {
             PortBindResult result = Bind(Array.Empty<string>(), Loopback(8000));
