@@ -61,15 +61,20 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) ('porttools-examples-' + [guid]::NewGuid().ToString('N'))
     $null = New-Item -ItemType Directory -Path $script:Work
+    # The examples of one help file run in one session, in order, as a reader would type them: an example
+    # may use what an earlier one made ("the table of Example 2").
+    $script:Sessions = @{}
 }
 
 AfterAll {
+    foreach ($session in $script:Sessions.Values) { $session.Dispose() }
     Remove-Item -LiteralPath $script:Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'Help examples' {
-    It 'finds the examples of every help file' {
-        $script:Examples.Count | Should -BeGreaterThan 30
+    It 'finds the examples of every help file' -ForEach @(@{ Count = $script:Examples.Count; Files = @($script:Examples | ForEach-Object { $_.Cmdlet } | Select-Object -Unique).Count }) {
+        $Count | Should -BeGreaterThan 30
+        $Files | Should -Be @(Get-ChildItem -Path (Join-Path $PSScriptRoot '../src/PortTools/Help') -Filter '*.md').Count
     }
 
     Context '<Cmdlet>: <Title>' -ForEach $script:Examples {
@@ -91,10 +96,21 @@ Describe 'Help examples' {
         }
 
         It 'runs verbatim' -Skip:(-not $script:CanRun -or $Needs -or $ChangesHost) {
+            if (-not $script:Sessions.ContainsKey($Cmdlet)) {
+                $session = [runspacefactory]::CreateRunspace()
+                $session.Open()
+                $script:Sessions[$Cmdlet] = $session
+                $setup = [powershell]::Create()
+                $setup.Runspace = $session
+                $null = $setup.AddCommand('Import-Module').AddParameter('Name', (Join-Path $script:ModulePath 'PortTools.psd1')).AddStatement()
+                $null = $setup.AddCommand('Set-Location').AddParameter('LiteralPath', $script:Work)
+                $null = $setup.Invoke()
+                $setup.Dispose()
+            }
+
             $shell = [powershell]::Create()
+            $shell.Runspace = $script:Sessions[$Cmdlet]
             try {
-                $null = $shell.AddCommand('Import-Module').AddParameter('Name', (Join-Path $script:ModulePath 'PortTools.psd1')).AddStatement()
-                $null = $shell.AddCommand('Set-Location').AddParameter('LiteralPath', $script:Work).AddStatement()
                 $null = $shell.AddScript($Code)
                 $async = $shell.BeginInvoke()
                 if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60))) {

@@ -280,8 +280,8 @@ Describe 'ConvertFrom-SocketTable on text that is not a socket table' {
 
 Describe 'Process names from text are the live reader''s' {
     It '<Format> gives <Expected>' -ForEach @(
-        @{ Format = 'netstat -p with a rewritten title'; Text = @('Active Internet connections (servers and established)', 'Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name', 'tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      812/nginx:%20master'); Expected = 'nginx' }
-        @{ Format = 'netstat -p with a path'; Text = @('Active Internet connections (servers and established)', 'Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name', 'tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      812/nginx:'); Expected = 'nginx' }
+        @{ Format = 'netstat -p with a rewritten title'; Text = @('Active Internet connections (servers and established)', 'Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name', 'tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      812/nginx: master   '); Expected = 'nginx' }
+        @{ Format = 'netstat -p cut after the colon'; Text = @('Active Internet connections (servers and established)', 'Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name', 'tcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      812/nginx:'); Expected = 'nginx' }
         @{ Format = 'ss -p'; Text = @('tcp LISTEN 0 511 0.0.0.0:80 0.0.0.0:* users:(("nginx",pid=812,fd=6))'); Expected = 'nginx' }
         @{ Format = 'lsof with \x20'; Text = @('COMMAND  PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME', 'my\x20app 812 root    6u  IPv4  12345      0t0  TCP *:80 (LISTEN)'); Expected = 'my app' }
         @{ Format = 'Windows netstat -b'; Text = @('  Proto  Local Address          Foreign Address        State           PID', '  TCP    0.0.0.0:80             0.0.0.0:0              LISTENING       812', ' [nginx.exe]'); Expected = 'nginx' }

@@ -42,7 +42,7 @@ namespace PortTools.Text
                 text = text.Substring(0, text.Length - 1);
             }
 
-            if (text.Length == 0)
+            if (text.Length == 0 || name.SequenceEqual(text.AsSpan()))
             {
                 return false;
             }
