@@ -33,6 +33,24 @@ Describe 'Tab completion' {
             $offered | ForEach-Object { $_.ResultType | Should -Be 'ParameterValue' }
         }
 
+        It 'completes -ProcessName with the command name a process''s sockets carry, not its rewritten title' -Skip:(-not $script:OnLinux) {
+            # exec -a gives argv[0] a title, as nginx and postgres do; the command name stays sleep.
+            $process = Start-Process -FilePath bash -ArgumentList '-c', 'exec -a "porttoolsfake: worker process" sleep 30' -PassThru
+            try {
+                Start-Sleep -Milliseconds 300
+                $offered = (Get-Completion 'Get-SocketTuple -ProcessName porttoolsfa').CompletionText
+                $offered | Should -BeNullOrEmpty
+                (Get-Completion 'Get-SocketTuple -ProcessName slee').CompletionText | Should -Contain 'sleep'
+            }
+            finally {
+                Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
+            }
+        }
+
+        It 'does not complete -ProcessName with kernel threads, which own no sockets' -Skip:(-not $script:OnLinux) {
+            (Get-Completion 'Get-SocketTuple -ProcessName kthread').CompletionText | Should -Not -Contain 'kthreadd'
+        }
+
         It 'completes -Service with service names, ignoring case' {
             $offered = Get-Completion 'Get-PortInfo -Service POSTGRE'
             $offered.CompletionText | Should -Contain 'postgresql'

@@ -32,8 +32,8 @@ Describe 'Get-EphemeralPortRange' {
 
         It 'shows the range, usable and reserved counts, TIME_WAIT and the source by default' {
             $table = Get-EphemeralPortRange -TargetOS Linux -Protocol Tcp -AddressFamily InterNetwork | Format-Table | Out-String -Width 200
-            $table | Should -Match 'Protocol\s+AddressFamily\s+Start\s+End\s+Usable\s+Reserved\s+TimeWait\s+Source'
-            $table | Should -Match 'Tcp\s+InterNetwork\s+32768\s+60999\s+28232\s+0\s+60 s\s+default for Linux'
+            $table | Should -Match 'Protocol\s+AddressFamily\s+Start\s+End\s+UsableCount\s+ReservedCount\s+TimeWaitSeconds\s+Source'
+            $table | Should -Match 'Tcp\s+InterNetwork\s+32768\s+60999\s+28232\s+0\s+60\s+default for Linux'
         }
     }
 

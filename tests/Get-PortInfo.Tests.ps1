@@ -23,9 +23,9 @@ Describe 'Get-PortInfo' {
             (Get-Command Get-PortInfo).OutputType.Name | Should -Be 'PortTools.PortInfo'
         }
 
-        It 'shows Port, Protocol, Service, Class, Privileged, Ephemeral and Description by default' {
+        It 'shows Port, Protocol, ServiceName, Class, Privileged, InEphemeralRange and Description by default' {
             $table = Get-PortInfo 443 -Protocol Tcp | Format-Table | Out-String -Width 200
-            $table | Should -Match 'Port\s+Protocol\s+Service\s+Class\s+Privileged\s+Ephemeral\s+Description'
+            $table | Should -Match 'Port\s+Protocol\s+ServiceName\s+Class\s+Privileged\s+InEphemeralRange\s+Description'
             $table | Should -Match '443\s+Tcp\s+https\s+WellKnown'
         }
     }

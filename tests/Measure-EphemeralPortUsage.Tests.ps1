@@ -31,10 +31,10 @@ Describe 'Measure-EphemeralPortUsage' {
             (Get-Command Measure-EphemeralPortUsage).OutputType.Name | Should -Be 'PortTools.EphemeralPortUsage'
         }
 
-        It 'shows the destination, ports in use, capacity, what remains, utilization and rate by default' {
+        It 'shows the destination, ports in use, what remains, utilization, rate and nearness to exhaustion by default' {
             $table = 'tcp ESTAB 10.0.0.5:40000 203.0.113.10:443' | Measure-EphemeralPortUsage -TargetOS Linux | Format-Table | Out-String -Width 200
-            $table | Should -Match 'Protocol\s+Local\s+Destination\s+InUse\s+TimeWait\s+Capacity\s+Available\s+Used%\s+Rate/s\s+Near'
-            $table | Should -Match 'Tcp\s+10\.0\.0\.5\s+203\.0\.113\.10:443\s+1\s+0\s+28232\s+28231\s+0[.,]0\s+471\s+False'
+            $table | Should -Match 'Protocol\s+LocalAddress\s+Destination\s+InUse\s+TimeWait\s+Available\s+PercentUsed\s+RatePerSecond\s+NearExhaustion'
+            $table | Should -Match 'Tcp\s+10\.0\.0\.5\s+203\.0\.113\.10:443\s+1\s+0\s+28231\s+0[.,]0\s+471\s+False'
         }
     }
 

@@ -22,6 +22,20 @@ namespace PortTools.Module.Tests
 
         [Theory]
         [MemberData(nameof(CmdletNames))]
+        public void The_MAML_has_a_syntax_for_every_parameter_set_and_an_online_link(string name)
+        {
+            XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10";
+            XNamespace maml = "http://schemas.microsoft.com/maml/2004/10";
+            XElement help = XDocument.Load(MamlPath).Root!.Elements(command + "command").Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == name);
+            int syntaxes = help.Element(command + "syntax")!.Elements(command + "syntaxItem").Count();
+            Assert.Equal(Module.Cmdlet(name).ParameterSetNames().Count, syntaxes);
+            string first = help.Element(command + "relatedLinks")!.Elements(maml + "navigationLink").First().Element(maml + "uri")!.Value;
+            Assert.True(Uri.TryCreate(first, UriKind.Absolute, out Uri? online) && online.Scheme == "https", name + ": Get-Help -Online opens the first link, '" + first + "', which is no https URI");
+            Assert.EndsWith("/src/PortTools/Help/" + name + ".md", first, StringComparison.Ordinal);
+        }
+
+        [Theory]
+        [MemberData(nameof(CmdletNames))]
         public void Every_cmdlet_has_a_synopsis_a_description_and_three_examples_with_output(string name)
         {
             HelpSource help = HelpSource.Load(name);

@@ -56,7 +56,22 @@ namespace PortTools.Module.Tests
                 new XElement(Maml + "title", "-------------------------- Example " + (i + 1) + ": " + e.Title.Replace("Example " + (i + 1) + ": ", string.Empty) + " --------------------------"),
                 new XElement(Dev + "code", "PS> " + e.Code.Replace("\n", "\nPS> ") + (e.Output.Length > 0 ? "\n\n" + e.Output : string.Empty)),
                 new XElement(Dev + "remarks", e.Remarks.Select(Para))))),
-            new XElement(Command + "relatedLinks", help.RelatedLinks.Select(Link)));
+            new XElement(Command + "relatedLinks", OnlineLink(cmdlet.Name), help.RelatedLinks.Select(Link)));
+
+        /// <summary>
+        /// The repository's page of the help source, as the first link: Get-Help -Online opens the first
+        /// link's uri, which must be absolute (a bare Test-PortBind.md fails with "not valid").
+        /// </summary>
+        private static XElement OnlineLink(string name) =>
+            new(Maml + "navigationLink", new XElement(Maml + "linkText", "Online Version:"), new XElement(Maml + "uri", HelpPageUri(name + ".md")));
+
+        /// <summary>A help page in the repository, from the manifest's ProjectUri.</summary>
+        internal static string HelpPageUri(string page)
+        {
+            string manifest = System.IO.File.ReadAllText(System.IO.Path.Combine(ModuleMetadata.RepositoryRoot(), "PortTools.psd1"));
+            string project = System.Text.RegularExpressions.Regex.Match(manifest, @"ProjectUri\s*=\s*'([^']+)'").Groups[1].Value.TrimEnd('/');
+            return project + "/blob/main/src/PortTools/Help/" + page;
+        }
 
         private static IEnumerable<XElement> SyntaxItems(CmdletMetadata cmdlet)
         {
@@ -144,6 +159,11 @@ namespace PortTools.Module.Tests
             string text = close > 1 ? markdown.Substring(1, close - 1) : markdown;
             int open = markdown.IndexOf('(', Math.Max(0, close));
             string uri = open > 0 ? markdown.Substring(open + 1).TrimEnd(')') : string.Empty;
+            if (uri.Length > 0 && !uri.Contains("://"))
+            {
+                uri = HelpPageUri(uri);
+            }
+
             return new XElement(Maml + "navigationLink", new XElement(Maml + "linkText", text), new XElement(Maml + "uri", uri));
         }
 

@@ -118,6 +118,14 @@ namespace PortTools.Module.Tests
         public IReadOnlyList<string> ParameterSetNames()
         {
             var names = Parameters.SelectMany(p => p.Sets.Select(s => s.Name)).Where(n => n != ParameterMetadata.AllSets).Distinct().ToList();
+
+            // A default set that no parameter names (its parameters are all in every set) is a set all the
+            // same: Test-PortBind's Probe and Test-PortConnect's Live are used with those parameters alone.
+            if (names.Count > 0 && DefaultParameterSet is string defaultSet && defaultSet != ParameterMetadata.AllSets && !names.Contains(defaultSet))
+            {
+                names.Insert(0, defaultSet);
+            }
+
             if (names.Count == 0)
             {
                 names.Add(DefaultParameterSet ?? ParameterMetadata.AllSets);

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Text;
 
@@ -13,6 +15,53 @@ namespace PortTools.Linux
     {
         // The kernel truncates comm to TASK_COMM_LEN - 1 characters.
         private const int CommLength = 15;
+
+        /// <summary>
+        /// The names of the processes under procRoot as <see cref="Read"/> gives them, without kernel
+        /// threads (whose cmdline is empty: they hold no sockets of their own).
+        /// </summary>
+        public static List<string> ReadAll(string procRoot)
+        {
+            var names = new List<string>();
+            string[] directories;
+            try
+            {
+                directories = Directory.GetDirectories(procRoot);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return names;
+            }
+
+            foreach (string directory in directories)
+            {
+                string leaf = Path.GetFileName(directory);
+                if (!int.TryParse(leaf, NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    using var cmdline = new FileStream(directory + "/cmdline", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+                    if (cmdline.ReadByte() < 0)
+                    {
+                        continue;
+                    }
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                if (Read(procRoot, pid) is string name)
+                {
+                    names.Add(name);
+                }
+            }
+
+            return names;
+        }
 
         /// <summary>
         /// /proc/[pid]/comm; when that is cut at 15 characters, the file name of argv[0] if it starts

@@ -7,7 +7,8 @@ namespace PortTools
     /// listening TCP sockets and unconnected UDP sockets have one; see <see cref="ExposureClassifier"/>
     /// for the rules.
     /// </summary>
-    public enum Exposure
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum Exposure : long
     {
         /// <summary>
         /// Bound to 0.0.0.0 or :: (the wildcard): reachable on every interface, including ones

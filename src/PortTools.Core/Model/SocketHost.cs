@@ -39,10 +39,10 @@ namespace PortTools
         public NetworkNamespaceInfo? NetworkNamespace { get; init; }
 
         /// <summary>The addresses configured there, with their interfaces; null when unknown.</summary>
-        public IReadOnlyList<HostAddress>? Addresses { get; init; }
+        public IReadOnlyList<HostAddress>? Addresses { get => _addresses; init => _addresses = value is null ? null : TextList<HostAddress>.From(value); }
 
         /// <summary>The interface names (ip link; for SO_BINDTODEVICE), with or without addresses; null when unknown.</summary>
-        public IReadOnlyList<string>? Interfaces { get; init; }
+        public IReadOnlyList<string>? Interfaces { get => _interfaces; init => _interfaces = value is null ? null : TextList<string>.From(value); }
 
         /// <summary>The range connect() and bind(0) take ports from (TCP, IPv4; Linux net.ipv4.ip_local_port_range, which every protocol and family share).</summary>
         public PortRange? EphemeralPortRange { get; init; }
@@ -51,7 +51,11 @@ namespace PortTools
         public int? UnprivilegedPortStart { get; init; }
 
         /// <summary>Ports the ephemeral allocator skips: Linux net.ipv4.ip_local_reserved_ports, Windows' excluded port ranges (TCP, IPv4).</summary>
-        public IReadOnlyList<PortRange>? ReservedPorts { get; init; }
+        public IReadOnlyList<PortRange>? ReservedPorts { get => _reservedPorts; init => _reservedPorts = value is null ? null : TextList<PortRange>.From(value); }
+
+        private readonly IReadOnlyList<HostAddress>? _addresses;
+        private readonly IReadOnlyList<string>? _interfaces;
+        private readonly IReadOnlyList<PortRange>? _reservedPorts;
 
         /// <summary>Linux net.ipv4.ip_nonlocal_bind: IPv4 addresses the host does not have may be bound.</summary>
         public bool? NonLocalBind { get; init; }

@@ -202,9 +202,9 @@ namespace PortTools
                 return true;
             }
 
-            if (value.Kind == JsonKind.Number && TryInteger(value, out long number) && Enum.IsDefined(typeof(TargetOS), (int)number))
+            if (value.Kind == JsonKind.Number && TryInteger(value, out long number) && Enum.IsDefined(typeof(TargetOS), number))
             {
-                os = (TargetOS)(int)number;
+                os = (TargetOS)number;
                 return true;
             }
 

@@ -5,7 +5,8 @@ namespace PortTools
     /// UNIX domain sockets (UnixSocket). The values of Tcp and Udp are those of
     /// <see cref="TransportProtocol"/>, so either enum converts to the other.
     /// </summary>
-    public enum SocketProtocol
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum SocketProtocol : long
     {
         /// <summary>UNIX domain sockets (AF_UNIX): listed as UnixSocket objects, in a call of their own.</summary>
         Unix = 1,

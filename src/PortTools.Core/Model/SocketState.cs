@@ -4,7 +4,8 @@ namespace PortTools
     /// The state of a socket. TCP sockets use the TCP states (numbered as Linux numbers them) and
     /// <see cref="Bound"/>; UDP sockets are <see cref="Unconnected"/> or <see cref="Connected"/>.
     /// </summary>
-    public enum SocketState
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum SocketState : long
     {
         /// <summary>The source did not say.</summary>
         Unknown = 0,

@@ -28,9 +28,11 @@ namespace PortTools
         public TransportProtocol Protocol { get; init; }
 
         /// <summary>InterNetwork (IPv4) or InterNetworkV6 (IPv6, including v4-mapped addresses).</summary>
+        [HiddenFromJson]
         public AddressFamily AddressFamily => _localAddress.AddressFamily;
 
         /// <summary>The local address; 0.0.0.0 or :: for a wildcard bind.</summary>
+        [HiddenFromJson]
         public IPAddress LocalAddress
         {
             get => _localAddress;
@@ -45,6 +47,7 @@ namespace PortTools
         }
 
         /// <summary>The peer's address; 0.0.0.0 or :: when there is no peer (listeners, unconnected UDP).</summary>
+        [HiddenFromJson]
         public IPAddress RemoteAddress
         {
             get => _remoteAddress ?? (_localAddress.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);

@@ -7,7 +7,8 @@ namespace PortTools
     /// ephemeral ranges, TIME_WAIT, sharing a source port across destinations), so every
     /// computation that depends on them takes the OS as a value instead of assuming the one it runs on.
     /// </summary>
-    public enum TargetOS
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum TargetOS : long
     {
         /// <summary>Linux.</summary>
         Linux,

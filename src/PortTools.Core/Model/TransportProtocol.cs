@@ -1,7 +1,8 @@
 namespace PortTools
 {
     /// <summary>The transport protocol of a socket or packet.</summary>
-    public enum TransportProtocol
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum TransportProtocol : long
     {
         /// <summary>TCP.</summary>
         Tcp = 6,

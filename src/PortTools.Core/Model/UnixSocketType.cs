@@ -1,7 +1,8 @@
 namespace PortTools
 {
     /// <summary>The type of a UNIX domain socket, numbered as Linux numbers SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET.</summary>
-    public enum UnixSocketType
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum UnixSocketType : long
     {
         /// <summary>SOCK_STREAM (ss: u_str).</summary>
         Stream = 1,
@@ -14,7 +15,8 @@ namespace PortTools
     }
 
     /// <summary>What kind of address a UNIX domain socket is bound to.</summary>
-    public enum UnixAddressKind
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum UnixAddressKind : long
     {
         /// <summary>Not bound: a socketpair() end, a client, or a socket that never called bind().</summary>
         Unnamed,

@@ -107,7 +107,7 @@ namespace PortTools
             AddressFamily = addressFamily;
             Start = start;
             End = end;
-            Reserved = (reserved ?? Array.Empty<ReservedPortRange>()).OrderBy(r => r.Start).ThenBy(r => r.End).ToArray();
+            Reserved = TextList<ReservedPortRange>.From((reserved ?? Array.Empty<ReservedPortRange>()).OrderBy(r => r.Start).ThenBy(r => r.End));
             ReservedCount = CountInside(Reserved, start, end);
             TimeWaitSeconds = timeWaitSeconds;
             Source = source ?? string.Empty;
@@ -121,6 +121,7 @@ namespace PortTools
         public TransportProtocol Protocol { get; }
 
         /// <summary>InterNetwork (IPv4) or InterNetworkV6 (IPv6).</summary>
+        [HiddenFromJson]
         public AddressFamily AddressFamily { get; }
 
         /// <summary>The first port of the range.</summary>

@@ -7,7 +7,8 @@ using System.Net.Sockets;
 namespace PortTools
 {
     /// <summary>Whether an OS lets one source port serve connections to several destinations at once.</summary>
-    public enum SourcePortPool
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum SourcePortPool : long
     {
         /// <summary>
         /// A source port is reused toward each different destination (the 4-tuple stays unique), so
@@ -84,12 +85,15 @@ namespace PortTools
         public TransportProtocol Protocol { get; }
 
         /// <summary>InterNetwork or InterNetworkV6 (v4-mapped sockets are IPv6 sockets).</summary>
+        [HiddenFromJson]
         public AddressFamily AddressFamily => LocalAddress.AddressFamily;
 
         /// <summary>The local (source) address.</summary>
+        [HiddenFromJson]
         public IPAddress LocalAddress { get; }
 
         /// <summary>The destination address.</summary>
+        [HiddenFromJson]
         public IPAddress RemoteAddress { get; }
 
         /// <summary>The destination port.</summary>
@@ -144,7 +148,9 @@ namespace PortTools
         public int Available { get; internal set; }
 
         /// <summary>What <see cref="Available"/> turns on that is not known (empty when it is certain).</summary>
-        public IReadOnlyList<string> DependsOn { get; internal set; } = Array.Empty<string>();
+        public IReadOnlyList<string> DependsOn { get => _dependsOn; internal set => _dependsOn = TextList<string>.From(value); }
+
+        private IReadOnlyList<string> _dependsOn = TextList<string>.Empty;
 
         /// <summary>Whether utilization is past the warning threshold (80% unless the caller chose another).</summary>
         public bool NearExhaustion { get; }

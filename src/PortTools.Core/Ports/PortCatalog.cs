@@ -77,6 +77,12 @@ namespace PortTools
             return new PortCatalog(services, host, notes);
         }
 
+        /// <summary>
+        /// The user whose privilege PortInfo.CallerMayBind is judged for; null for this process (the host
+        /// settings' HasBindPrivilege). Root (0) is privileged, any other user unprivileged.
+        /// </summary>
+        public long? UserId { get; set; }
+
         /// <summary>Describes one port and protocol.</summary>
         /// <param name="port">The port, 0 to 65535.</param>
         /// <param name="protocol">TCP or UDP.</param>
@@ -86,7 +92,7 @@ namespace PortTools
         {
             CheckPort(port);
             ServiceAssignment? service = Services.Find(port, protocol);
-            PrivilegeCheck privilege = PortPrivilege.Check(port, null, Host);
+            PrivilegeCheck privilege = PortPrivilege.Check(port, null, Host, UserId);
             var notes = new List<string>();
             bool inRange = false;
             ReservedPortRange? reservation = null;

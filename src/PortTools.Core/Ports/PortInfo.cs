@@ -20,10 +20,12 @@ namespace PortTools
         {
             Port = port;
             Protocol = protocol;
-            ServiceNames = service?.Names ?? Array.Empty<string>();
+            ServiceNames = TextList<string>.From(service?.Names);
             Description = service?.Description;
-            ServiceSources = service?.Sources ?? Array.Empty<string>();
+            ServiceSources = TextList<string>.From(service?.Sources);
             Class = portClass;
+            Privileged = privilege.Privileged;
+            CallerMayBind = privilege.CallerMayBind;
             RequiresPrivilege = privilege.RequiresPrivilege;
             PrivilegeReason = privilege.Reason;
             InEphemeralRange = inEphemeralRange;
@@ -53,7 +55,20 @@ namespace PortTools
         /// <summary>WellKnown (0-1023), Registered (1024-49151) or Dynamic (49152-65535).</summary>
         public PortClass Class { get; }
 
-        /// <summary>Whether binding the port needs privilege this process lacks or may lack; see <see cref="PrivilegeReason"/>.</summary>
+        /// <summary>
+        /// Whether the port is privileged on the host, whoever asks (Linux: below ip_unprivileged_port_start;
+        /// FreeBSD: in the reserved range; macOS: below 1024, for specific addresses). See <see cref="PrivilegeReason"/>.
+        /// </summary>
+        public bool Privileged { get; }
+
+        /// <summary>
+        /// Whether the caller (this process, or the user Get-PortInfo -UserId names) may bind it as far as
+        /// privilege goes: true for a port that is not privileged; null when the caller's privilege is unknown.
+        /// Other sockets may still hold the port: Test-PortBind answers that.
+        /// </summary>
+        public bool? CallerMayBind { get; }
+
+        /// <summary>Whether binding the port needs privilege the caller lacks or may lack: Privileged and CallerMayBind not true.</summary>
         public bool RequiresPrivilege { get; }
 
         /// <summary>The privileged-port rule of the OS, with the host's numbers.</summary>

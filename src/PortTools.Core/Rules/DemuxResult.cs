@@ -7,17 +7,19 @@ namespace PortTools
     /// <summary>Which socket an incoming packet reaches, the candidates the kernel weighed, and why.</summary>
     public sealed class DemuxResult
     {
-        private static readonly IReadOnlyList<SocketTuple> s_none = Array.Empty<SocketTuple>();
-        private static readonly IReadOnlyList<DemuxCandidate> s_noCandidates = Array.Empty<DemuxCandidate>();
-        private static readonly IReadOnlyList<string> s_noFacts = Array.Empty<string>();
+        private IReadOnlyList<SocketTuple> _sockets = TextList<SocketTuple>.Empty;
+        private IReadOnlyList<DemuxCandidate> _candidates = TextList<DemuxCandidate>.Empty;
+        private IReadOnlyList<string> _dependsOn = TextList<string>.Empty;
 
         /// <summary>TCP or UDP.</summary>
         public TransportProtocol Protocol { get; init; }
 
         /// <summary>The sender.</summary>
+        [HiddenFromJson]
         public IPEndPoint Source { get; init; } = new IPEndPoint(IPAddress.Any, 0);
 
         /// <summary>The destination.</summary>
+        [HiddenFromJson]
         public IPEndPoint Destination { get; init; } = new IPEndPoint(IPAddress.Any, 0);
 
         /// <summary>Delivered, Refused (TCP RST) or PortUnreachable (ICMP).</summary>
@@ -27,17 +29,25 @@ namespace PortTools
         public SocketTuple? Socket { get; init; }
 
         /// <summary>Every socket that may receive it: the one socket, the members of the SO_REUSEPORT group the kernel hashes over, or every receiver of a multicast or broadcast datagram.</summary>
-        public IReadOnlyList<SocketTuple> Sockets { get; init; } = s_none;
+        public IReadOnlyList<SocketTuple> Sockets { get => _sockets; init => _sockets = TextList<SocketTuple>.From(value); }
 
         /// <summary>The sockets the lookup considered, with their scores, in the order the kernel walked them.</summary>
-        public IReadOnlyList<DemuxCandidate> Candidates { get; init; } = s_noCandidates;
+        public IReadOnlyList<DemuxCandidate> Candidates { get => _candidates; init => _candidates = TextList<DemuxCandidate>.From(value); }
 
         /// <summary>
         /// The unknown facts that decide which of <see cref="Sockets"/> receives it (a socket option
         /// that could not be read, for one); empty when the answer is certain. When not empty,
         /// <see cref="Socket"/> is null and Sockets lists every socket that may receive it.
         /// </summary>
-        public IReadOnlyList<string> DependsOn { get; init; } = s_noFacts;
+        public IReadOnlyList<string> DependsOn { get => _dependsOn; init => _dependsOn = TextList<string>.From(value); }
+
+        /// <summary>
+        /// Who receives it, as text: the socket's local endpoint and owner ("0.0.0.0:80 nginx (812)"), or
+        /// "one of 3: ..." for a group; null when nothing does. Text, so that it survives serialization.
+        /// </summary>
+        public string? Receiver => Socket is SocketTuple socket
+            ? socket.Local + (socket.ProcessName is null ? string.Empty : " " + socket.ProcessName + " (" + socket.ProcessId?.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")")
+            : Sockets.Count > 1 ? "one of " + Sockets.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + ": " + string.Join(", ", System.Linq.Enumerable.Select(Sockets, s => s.Local)) : null;
 
         /// <summary>The decision in sentences.</summary>
         public string Reason { get; init; } = string.Empty;

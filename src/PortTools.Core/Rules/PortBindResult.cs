@@ -7,12 +7,14 @@ namespace PortTools
     /// <summary>Whether a bind (and listen) would succeed, which sockets stand in the way, and why.</summary>
     public sealed class PortBindResult
     {
-        private static readonly IReadOnlyList<SocketTuple> s_none = Array.Empty<SocketTuple>();
+        private IReadOnlyList<SocketTuple> _conflicts = TextList<SocketTuple>.Empty;
+        private IReadOnlyList<string> _dependsOn = TextList<string>.Empty;
 
         /// <summary>TCP or UDP.</summary>
         public TransportProtocol Protocol { get; init; }
 
         /// <summary>The address that was (or would be) bound.</summary>
+        [HiddenFromJson]
         public IPAddress Address { get; init; } = IPAddress.Any;
 
         /// <summary>The port asked for (0: the kernel picks).</summary>
@@ -30,7 +32,7 @@ namespace PortTools
         /// <see cref="CanBind"/> is null and <see cref="Error"/> is what the bind gets if the facts go
         /// against it.
         /// </summary>
-        public IReadOnlyList<string> DependsOn { get; init; } = Array.Empty<string>();
+        public IReadOnlyList<string> DependsOn { get => _dependsOn; init => _dependsOn = TextList<string>.From(value); }
 
         /// <summary>The error name the OS gives, such as EADDRINUSE or WSAEADDRINUSE; null on success.</summary>
         public string? Error { get; init; }
@@ -39,7 +41,7 @@ namespace PortTools
         public int? ErrorCode { get; init; }
 
         /// <summary>Every socket that conflicts, oldest first.</summary>
-        public IReadOnlyList<SocketTuple> Conflicts { get; init; } = s_none;
+        public IReadOnlyList<SocketTuple> Conflicts { get => _conflicts; init => _conflicts = TextList<SocketTuple>.From(value); }
 
         /// <summary>
         /// Who holds the port, short, for the table view: the first owner as "python3 (7865)", with "+2"

@@ -12,7 +12,9 @@ namespace PortTools
     /// </summary>
     public sealed class PortConnectResult
     {
-        private static readonly IReadOnlyList<int> s_noPorts = Array.Empty<int>();
+        private IReadOnlyList<string> _dependsOn = TextList<string>.Empty;
+        private IReadOnlyList<int> _sourcePorts = TextList<int>.Empty;
+        private IReadOnlyList<SocketTuple> _conflicts = TextList<SocketTuple>.Empty;
 
         /// <summary>TCP or UDP.</summary>
         public TransportProtocol Protocol { get; init; }
@@ -21,18 +23,21 @@ namespace PortTools
         public string Destination => IPAddressText.FormatEndpoint(DestinationAddress, DestinationPort);
 
         /// <summary>The destination address.</summary>
+        [HiddenFromJson]
         public IPAddress DestinationAddress { get; init; } = IPAddress.Loopback;
 
         /// <summary>The destination port.</summary>
         public int DestinationPort { get; init; }
 
         /// <summary>The address bound before connect(), or null when connect() was asked about without a bind().</summary>
+        [HiddenFromJson]
         public IPAddress? Address { get; init; }
 
         /// <summary>The port bound before connect() (0: chosen by the kernel).</summary>
         public int Port { get; init; }
 
         /// <summary>The source address the connection gets: the bound address, or the one the route gives, when known.</summary>
+        [HiddenFromJson]
         public IPAddress? SourceAddress { get; init; }
 
         /// <summary>
@@ -47,7 +52,7 @@ namespace PortTools
         /// entries, or the kernel's per-boot hash. When not empty, <see cref="CanConnect"/> is null
         /// and <see cref="Error"/> is what the call gets if it goes against it.
         /// </summary>
-        public IReadOnlyList<string> DependsOn { get; init; } = Array.Empty<string>();
+        public IReadOnlyList<string> DependsOn { get => _dependsOn; init => _dependsOn = TextList<string>.From(value); }
 
         /// <summary>The error the failing call gets, as the OS names it (EADDRNOTAVAIL, EAGAIN, EADDRINUSE, ...); null on success.</summary>
         public string? Error { get; init; }
@@ -63,7 +68,7 @@ namespace PortTools
         /// per-boot hash (connect()) or a random start (bind(0), UDP), which no table shows. Empty when
         /// the call fails, or when the port was given.
         /// </summary>
-        public IReadOnlyList<int> SourcePorts { get; init; } = s_noPorts;
+        public IReadOnlyList<int> SourcePorts { get => _sourcePorts; init => _sourcePorts = TextList<int>.From(value); }
 
         /// <summary>
         /// How many further connect() calls of this kind succeed, one after another, before the first
@@ -80,7 +85,7 @@ namespace PortTools
         public PortRange? SearchedRange { get; init; }
 
         /// <summary>The sockets that decide a failure: bind() conflicts, or the connection that holds the 4-tuple.</summary>
-        public IReadOnlyList<SocketTuple> Conflicts { get; init; } = Array.Empty<SocketTuple>();
+        public IReadOnlyList<SocketTuple> Conflicts { get => _conflicts; init => _conflicts = TextList<SocketTuple>.From(value); }
 
         /// <summary>A short stable name of the rule that decided, such as linux.connect.exhausted.</summary>
         public string Rule { get; init; } = string.Empty;

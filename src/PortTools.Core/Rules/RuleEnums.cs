@@ -1,7 +1,8 @@
 namespace PortTools
 {
     /// <summary>How a bind answer was reached.</summary>
-    public enum BindCheckMethod
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum BindCheckMethod : long
     {
         /// <summary>A real bind (and listen) on this host, explained by the rule engine against the live table.</summary>
         Probed,
@@ -11,7 +12,8 @@ namespace PortTools
     }
 
     /// <summary>What happens to an incoming packet.</summary>
-    public enum DemuxOutcome
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum DemuxOutcome : long
     {
         /// <summary>A socket (or a SO_REUSEPORT group, or every matching socket for multicast) receives it.</summary>
         Delivered,

@@ -4,7 +4,8 @@ using System.Collections.Generic;
 namespace PortTools
 {
     /// <summary>What is at the path a UNIX socket would bind to.</summary>
-    public enum UnixPathFileType
+    // long-based: ConvertTo-Json (Windows PowerShell 5.1 and PowerShell 7) writes such enums by name, not as numbers.
+    public enum UnixPathFileType : long
     {
         /// <summary>Nothing: bind() can create the socket file there.</summary>
         None,
@@ -32,7 +33,8 @@ namespace PortTools
     /// </summary>
     public sealed class UnixBindResult
     {
-        private static readonly IReadOnlyList<UnixSocket> s_none = Array.Empty<UnixSocket>();
+        private IReadOnlyList<string> _dependsOn = TextList<string>.Empty;
+        private IReadOnlyList<UnixSocket> _holders = TextList<UnixSocket>.Empty;
 
         /// <summary>The address as given: a path, or @name for an abstract one.</summary>
         public string Path { get; init; } = string.Empty;
@@ -47,7 +49,7 @@ namespace PortTools
         public bool? CanBind { get; init; }
 
         /// <summary>The unknown facts the answer turns on; empty when it is certain. When not empty, <see cref="CanBind"/> is null and <see cref="Error"/> is what bind() gets if they go against it.</summary>
-        public IReadOnlyList<string> DependsOn { get; init; } = Array.Empty<string>();
+        public IReadOnlyList<string> DependsOn { get => _dependsOn; init => _dependsOn = TextList<string>.From(value); }
 
         /// <summary>The errno name bind() fails with: EADDRINUSE, EACCES, ENOENT, ENOTDIR, EROFS, ELOOP or EINVAL; null on success.</summary>
         public string? Error { get; init; }
@@ -66,7 +68,7 @@ namespace PortTools
         public bool? Stale { get; init; }
 
         /// <summary>The sockets bound to the path or name, with their owners.</summary>
-        public IReadOnlyList<UnixSocket> Holders { get; init; } = s_none;
+        public IReadOnlyList<UnixSocket> Holders { get => _holders; init => _holders = TextList<UnixSocket>.From(value); }
 
         /// <summary>The decision in a sentence.</summary>
         public string Reason { get; init; } = string.Empty;

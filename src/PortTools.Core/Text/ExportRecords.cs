@@ -310,7 +310,7 @@ namespace PortTools.Text
 
             if (value.Kind == JsonKind.Number || (value.Kind == JsonKind.String && Digits.IsAll(value.Text.AsSpan())))
             {
-                if (int.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && Enum.IsDefined(typeof(SocketState), number))
+                if (long.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out long number) && Enum.IsDefined(typeof(SocketState), number))
                 {
                     state = (SocketState)number;
                     return true;

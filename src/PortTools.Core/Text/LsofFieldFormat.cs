@@ -59,7 +59,7 @@ namespace PortTools.Text
                         _command = null;
                         break;
                     case 'c':
-                        _command = value.IsEmpty ? null : Context.Names.Get(value);
+                        _command = value.IsEmpty ? null : Context.ProcessName(value);
                         break;
                     case 'u':
                     case 'L':

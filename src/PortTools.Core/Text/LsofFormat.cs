@@ -112,7 +112,7 @@ namespace PortTools.Text
                 Device = device.IsEmpty ? null : device.ToString(),
                 Inode = Digits.TryParseUInt64(device, out ulong inode) && inode != 0 ? inode : null,
                 ProcessId = pid,
-                Command = command.IsEmpty ? null : Context.Names.Get(command),
+                Command = command.IsEmpty ? null : Context.ProcessName(command),
             };
 
             int open = name.LastIndexOf(" (".AsSpan());

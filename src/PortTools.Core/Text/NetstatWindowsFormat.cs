@@ -155,7 +155,7 @@ namespace PortTools.Text
                     name = name.Slice(0, name.Length - 4);
                 }
 
-                _pendingName = Context.Names.Get(name);
+                _pendingName = Context.ProcessName(name);
                 Context.Parsed();
                 return;
             }

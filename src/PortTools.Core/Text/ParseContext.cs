@@ -18,6 +18,11 @@ namespace PortTools.Text
         private const int AddressLookupsPerCache = 1 << 16;
 
         private readonly Queue<SocketTableResult> _results = new Queue<SocketTableResult>();
+
+        // Before the first socket, results wait here once a line has failed, so that text which is not a
+        // socket table ends in one NotATable result rather than an error per line.
+        private readonly Queue<SocketTableResult> _held = new Queue<SocketTableResult>();
+        private int _heldFailures;
         private readonly Dictionary<int, SocketOwner> _owners = new Dictionary<int, SocketOwner>();
         private readonly char[] _sourceBuffer = new char[48];
         private AddressCache _addresses = new AddressCache();
@@ -109,6 +114,9 @@ namespace PortTools.Text
             return _addresses.Get(bytes, scopeId);
         }
 
+        /// <summary>A process name as the live reader would give it (see <see cref="ProcessNameText"/>), pooled.</summary>
+        public string ProcessName(ReadOnlySpan<char> name) => ProcessNameText.TryNormalize(name, out string normalized) ? Names.Get(normalized.AsSpan()) : Names.Get(name);
+
         /// <summary>One owner object per process id and name.</summary>
         public SocketOwner Owner(int processId, string? processName)
         {
@@ -126,19 +134,30 @@ namespace PortTools.Text
             return owner;
         }
 
+        /// <summary>Whether the text was taken as not a socket table: nothing more is read.</summary>
+        public bool Stopped { get; private set; }
+
         public void Emit(SocketTuple socket, long lineNumber, string line)
         {
             Sockets++;
+            ReleaseHeld();
             _results.Enqueue(new SocketTableResult(SocketTableResultKind.Socket, lineNumber, line, socket, null));
         }
 
         /// <summary>Counts lines that belong to a socket record (emitted now or later).</summary>
-        public void Parsed(int lines = 1) => LinesParsed += lines;
+        public void Parsed(int lines = 1)
+        {
+            LinesParsed += lines;
+            if (_held.Count > 0)
+            {
+                ReleaseHeld();
+            }
+        }
 
         public void Skip(long lineNumber, string line, string reason, int lines = 1)
         {
             LinesSkipped += lines;
-            _results.Enqueue(new SocketTableResult(SocketTableResultKind.Skipped, lineNumber, line, null, reason));
+            (_held.Count > 0 ? _held : _results).Enqueue(new SocketTableResult(SocketTableResultKind.Skipped, lineNumber, line, null, reason));
         }
 
         /// <summary>Skips a line that describes a socket of another kind (unix, raw, sctp...).</summary>
@@ -152,7 +171,52 @@ namespace PortTools.Text
         public void Fail(long lineNumber, string line, string message, int lines = 1)
         {
             LinesFailed += lines;
-            _results.Enqueue(new SocketTableResult(SocketTableResultKind.Error, lineNumber, line, null, message));
+            var error = new SocketTableResult(SocketTableResultKind.Error, lineNumber, line, null, message);
+            int limit = Options.MaxLeadingFailures;
+            if (Sockets > 0 || LinesParsed > 0 || limit <= 0)
+            {
+                _results.Enqueue(error);
+                return;
+            }
+
+            _held.Enqueue(error);
+            if (++_heldFailures < limit)
+            {
+                return;
+            }
+
+            SocketTableResult first = default;
+            foreach (SocketTableResult held in _held)
+            {
+                if (held.Kind == SocketTableResultKind.Error)
+                {
+                    first = held;
+                    break;
+                }
+            }
+
+            _held.Clear();
+            Stopped = true;
+            string count = Number(limit);
+            _results.Enqueue(new SocketTableResult(
+                SocketTableResultKind.NotATable,
+                first.LineNumber,
+                first.Line,
+                null,
+                "This is not a socket table" + (Format == SocketTableFormat.Auto ? string.Empty : " in the " + SourceName(Format) + " layout") + ": " + count + " lines failed and none gave a socket, so reading stopped at line " + Number(lineNumber)
+                    + ". The first that failed was line " + Number(first.LineNumber) + " ('" + first.Line + "'): " + first.Message + (first.Message is string m && m.EndsWith(".", StringComparison.Ordinal) ? string.Empty : ".")
+                    + " Give the layout with -Format if it is a table, or add -Force to read every line and report each one that fails."));
+        }
+
+        /// <summary>The end of the input: results held back while no socket was read go out as they are.</summary>
+        public void ReleaseHeld()
+        {
+            while (_held.Count > 0)
+            {
+                _results.Enqueue(_held.Dequeue());
+            }
+
+            _heldFailures = 0;
         }
 
         /// <summary>Counts more lines of a record whose error was already reported.</summary>

@@ -116,7 +116,12 @@ namespace PortTools
             }
 
             _completed = true;
-            _reader?.Complete();
+            if (!_context.Stopped)
+            {
+                _reader?.Complete();
+            }
+
+            _context.ReleaseHeld();
         }
 
         /// <summary>
@@ -169,7 +174,7 @@ namespace PortTools
             var list = new List<SocketTuple>();
             while (parser.TryRead(out SocketTableResult result))
             {
-                if (result.Kind == SocketTableResultKind.Error)
+                if (result.Kind is SocketTableResultKind.Error or SocketTableResultKind.NotATable)
                 {
                     error = DescribeError(result);
                     return false;
@@ -199,7 +204,7 @@ namespace PortTools
         private IEnumerable<SocketTableResult> ReadAllIterator(TextReader reader)
         {
             string? line;
-            while ((line = reader.ReadLine()) is not null)
+            while (!_context.Stopped && (line = reader.ReadLine()) is not null)
             {
                 if ((_lineNumber & 0x3FF) == 0)
                 {
@@ -222,6 +227,11 @@ namespace PortTools
 
         private void AddLine(string line)
         {
+            if (_context.Stopped)
+            {
+                return;
+            }
+
             _lineNumber++;
             if (line.Length > 0 && (line[0] == '\uFEFF' || line[line.Length - 1] == '\r'))
             {

@@ -39,5 +39,15 @@ namespace PortTools
         /// complete. When false each line is emitted at once with its one owner.
         /// </summary>
         public bool MergeSharedSockets { get; set; } = true;
+
+        /// <summary>
+        /// How many lines may fail before the first socket is read: when that many fail and none was read,
+        /// the text is taken as not a socket table and the parser stops with one NotATable result instead
+        /// of an error per line (errors held until then are dropped). 0 reads every line whatever happens.
+        /// </summary>
+        public int MaxLeadingFailures { get; set; } = DefaultMaxLeadingFailures;
+
+        /// <summary>The default of <see cref="MaxLeadingFailures"/>.</summary>
+        public const int DefaultMaxLeadingFailures = 50;
     }
 }

@@ -14,6 +14,13 @@ namespace PortTools
 
         /// <summary>The line could not be read; <see cref="SocketTableResult.Message"/> says what was expected.</summary>
         Error,
+
+        /// <summary>
+        /// The text is not a socket table: the first lines all failed (see
+        /// SocketTableParserOptions.MaxLeadingFailures) and the parser stopped. The result names the
+        /// first line that failed and why; nothing more is read.
+        /// </summary>
+        NotATable,
     }
 
     /// <summary>One result of <see cref="SocketTableParser"/>: a socket, a skipped line or an error, with where it came from.</summary>

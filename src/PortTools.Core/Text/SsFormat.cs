@@ -464,7 +464,7 @@ namespace PortTools.Text
                     break;
                 }
 
-                AddOwner(pid, Context.Names.Get(text.Slice(nameStart, nameLength)));
+                AddOwner(pid, Context.ProcessName(text.Slice(nameStart, nameLength)));
                 position = pidEnd + close + 1;
                 if (position < text.Length && text[position] == ',')
                 {

@@ -65,6 +65,13 @@ namespace PortTools.Commands
         [ValidateNotNullOrEmpty]
         public string? ComputerName { get; set; }
 
+        /// <summary>
+        /// Reads every line, however many fail. Without it, text whose first 50 failing lines give no
+        /// socket is taken as not a socket table: one SocketTableNotRecognized error, and reading stops.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
         /// <inheritdoc/>
         protected override void ProcessRecord()
         {
@@ -169,7 +176,14 @@ namespace PortTools.Commands
             }
         }
 
-        private SocketTableParserOptions Options() => new SocketTableParserOptions { Format = Format, Protocol = Unix ? null : (TransportProtocol?)Protocol, ProcNetByteOrder = ProcNetByteOrder, ComputerName = ComputerName };
+        private SocketTableParserOptions Options() => new SocketTableParserOptions
+        {
+            Format = Format,
+            Protocol = Unix ? null : (TransportProtocol?)Protocol,
+            ProcNetByteOrder = ProcNetByteOrder,
+            ComputerName = ComputerName,
+            MaxLeadingFailures = Force ? 0 : SocketTableParserOptions.DefaultMaxLeadingFailures,
+        };
 
         private static ErrorRecord DirectoryError(string path, object? target) => new ErrorRecord(
             new ArgumentException("'" + path + "' is a directory, not a socket table file: give a file, or a wildcard such as " + System.IO.Path.Combine(path, "*.txt") + "."),
@@ -293,6 +307,10 @@ namespace PortTools.Commands
                     string where = (path is null ? string.Empty : path + ", ") + "line " + result.LineNumber;
                     var exception = new FormatException(where + " ('" + result.Line + "') was not understood: " + result.Message);
                     WriteError(new ErrorRecord(exception, LineErrorId, ErrorCategory.InvalidData, result.Line));
+                    break;
+                case SocketTableResultKind.NotATable:
+                    var notTable = new FormatException((path is null ? string.Empty : path + ": ") + result.Message);
+                    WriteError(new ErrorRecord(notTable, "SocketTableNotRecognized", ErrorCategory.InvalidData, result.Line));
                     break;
             }
         }

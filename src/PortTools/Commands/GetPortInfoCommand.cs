@@ -49,6 +49,11 @@ namespace PortTools.Commands
         [ValidateNotNullOrEmpty]
         public string? NetworkNamespace { get; set; }
 
+        /// <summary>The user whose privilege CallerMayBind is judged for (0 is root; any other user is taken as unprivileged); this process when omitted.</summary>
+        [Parameter]
+        [ValidateRange(0, uint.MaxValue)]
+        public long UserId { get; set; }
+
         /// <inheritdoc/>
         protected override void BeginProcessing()
         {
@@ -69,6 +74,11 @@ namespace PortTools.Commands
             {
                 ThrowCoreError(exception, "PortSettingsReadFailed", NetworkNamespace);
                 return;
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(UserId)))
+            {
+                _catalog.UserId = UserId;
             }
 
             foreach (string note in _catalog.Notes)

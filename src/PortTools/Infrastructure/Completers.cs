@@ -27,30 +27,11 @@ namespace PortTools.Commands
         }
     }
 
-    /// <summary>Completes -ProcessName with the names of running processes.</summary>
+    /// <summary>Completes -ProcessName with the names it matches: those of running processes as socket owners carry them (RunningProcessNames).</summary>
     internal sealed class ProcessNameCompleter : IArgumentCompleter
     {
-        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
-        {
-            var names = new List<string>();
-            foreach (System.Diagnostics.Process process in System.Diagnostics.Process.GetProcesses())
-            {
-                try
-                {
-                    names.Add(process.ProcessName);
-                }
-                catch (InvalidOperationException)
-                {
-                    // exited while listing
-                }
-                finally
-                {
-                    process.Dispose();
-                }
-            }
-
-            return Completion.From(names, wordToComplete);
-        }
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+            Completion.From(RunningProcessNames.Read(), wordToComplete);
     }
 
     /// <summary>Completes -NetworkNamespace with the named namespaces (ip netns list).</summary>

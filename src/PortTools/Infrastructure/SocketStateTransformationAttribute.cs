@@ -37,7 +37,7 @@ namespace PortTools.Commands
                     return state;
                 case string text when SocketStateNames.TryParse(text, out SocketState parsed):
                     return parsed;
-                case int number when Enum.IsDefined(typeof(SocketState), number):
+                case int number when Enum.IsDefined(typeof(SocketState), (long)number):
                     return (SocketState)number;
                 default:
                     throw new ArgumentTransformationMetadataException(
