@@ -68,7 +68,12 @@ namespace PortTools
         /// per-boot hash (connect()) or a random start (bind(0), UDP), which no table shows. Empty when
         /// the call fails, or when the port was given.
         /// </summary>
-        public IReadOnlyList<int> SourcePorts { get => _sourcePorts; init => _sourcePorts = TextList<int>.From(value); }
+        public IReadOnlyList<int> SourcePorts
+        {
+            // A free range names thousands of candidates: they are listed when first read, not for every answer.
+            get => _sourcePorts as TextList<int> ?? (_sourcePorts = TextList<int>.From(_sourcePorts));
+            init => _sourcePorts = value ?? TextList<int>.Empty;
+        }
 
         /// <summary>
         /// How many further connect() calls of this kind succeed, one after another, before the first
