@@ -294,11 +294,17 @@ try {
                 $kept = Get-SocketTuple -SkipProcess
                 $keptBytes = ([GC]::GetTotalMemory($true) - $before) / $kept.Count
                 $keptCount = $kept.Count
-                $wrapped = 0
-                foreach ($item in $kept) { if ([object]::ReferenceEquals($item, [psobject]::AsPSObject($item))) { $wrapped++; break } }
                 $kept = $null
+                # What PowerShell adds, measured on its own: one PSObject wrapper per object and the array slot that holds it.
+                $core = [PortTools.LiveSocketTable]::Read([PortTools.SocketQuery]@{ IncludeProcesses = $false }).Sockets
+                [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+                $before = [GC]::GetTotalMemory($true)
+                $wrappers = [object[]]::new($core.Count)
+                for ($i = 0; $i -lt $core.Count; $i++) { $wrappers[$i] = [psobject]::new($core[$i]) }
+                $wrapperBytes = ([GC]::GetTotalMemory($true) - $before) / $core.Count
+                $wrappers = $null; $core = $null
                 [GC]::Collect()
-                Write-Output ("Retained per socket: the core's list {0:0} B ({1:N0} sockets); Get-SocketTuple -SkipProcess kept in a variable {2:0} B ({3:N0} sockets); difference {4:0} B." -f $coreBytes, $coreCount, $keptBytes, $keptCount, ($keptBytes - $coreBytes))
+                Write-Output ("Retained per socket: the core's list {0:0} B ({1:N0} sockets); Get-SocketTuple -SkipProcess kept in a variable {2:0} B ({3:N0} sockets); difference {4:0} B; a PSObject wrapper and its array slot, measured alone: {5:0} B." -f $coreBytes, $coreCount, $keptBytes, $keptCount, ($keptBytes - $coreBytes), $wrapperBytes)
                 Write-Output ''
             }
             finally {
