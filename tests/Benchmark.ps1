@@ -48,11 +48,11 @@ param(
     # Lines of the ss -tanp file ConvertFrom-SocketTable reads.
     [int] $Lines = 1000000,
 
-    [ValidateSet('socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core')]
+    # Any of socket-table, enumerate, parse, import, pipeline, core (pwsh -File passes a list as one comma-separated string).
     [string[]] $Part = @('socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core'),
 
     # Arguments of each core suite (dotnet run -c Release --project tests/PortTools.Benchmarks -- <suite> <arguments>).
-    [hashtable] $CoreSuite = [ordered]@{
+    [System.Collections.IDictionary] $CoreSuite = [ordered]@{
         rules      = @()
         connect    = @()
         parse      = @()
@@ -72,6 +72,12 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+$Part = @($Part | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+foreach ($name in $Part) {
+    if ($name -notin 'socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core') {
+        throw "-Part $name is not one of socket-table, enumerate, parse, import, pipeline, core."
+    }
+}
 $root = Split-Path $PSScriptRoot -Parent
 
 if ($Tiny) {
