@@ -48,11 +48,11 @@ param(
     # Lines of the ss -tanp file ConvertFrom-SocketTable reads.
     [int] $Lines = 1000000,
 
-    [ValidateSet('socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core')]
+    # Any of socket-table, enumerate, parse, import, pipeline, core (pwsh -File passes a list as one comma-separated string).
     [string[]] $Part = @('socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core'),
 
     # Arguments of each core suite (dotnet run -c Release --project tests/PortTools.Benchmarks -- <suite> <arguments>).
-    [hashtable] $CoreSuite = [ordered]@{
+    [System.Collections.IDictionary] $CoreSuite = [ordered]@{
         rules      = @()
         connect    = @()
         parse      = @()
@@ -72,6 +72,12 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+$Part = @($Part | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+foreach ($name in $Part) {
+    if ($name -notin 'socket-table', 'enumerate', 'parse', 'import', 'pipeline', 'core') {
+        throw "-Part $name is not one of socket-table, enumerate, parse, import, pipeline, core."
+    }
+}
 $root = Split-Path $PSScriptRoot -Parent
 
 if ($Tiny) {
@@ -294,11 +300,17 @@ try {
                 $kept = Get-SocketTuple -SkipProcess
                 $keptBytes = ([GC]::GetTotalMemory($true) - $before) / $kept.Count
                 $keptCount = $kept.Count
-                $wrapped = 0
-                foreach ($item in $kept) { if ([object]::ReferenceEquals($item, [psobject]::AsPSObject($item))) { $wrapped++; break } }
                 $kept = $null
+                # What PowerShell adds, measured on its own: one PSObject wrapper per object and the array slot that holds it.
+                $core = [PortTools.LiveSocketTable]::Read([PortTools.SocketQuery]@{ IncludeProcesses = $false }).Sockets
+                [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+                $before = [GC]::GetTotalMemory($true)
+                $wrappers = [object[]]::new($core.Count)
+                for ($i = 0; $i -lt $core.Count; $i++) { $wrappers[$i] = [psobject]::new($core[$i]) }
+                $wrapperBytes = ([GC]::GetTotalMemory($true) - $before) / $core.Count
+                $wrappers = $null; $core = $null
                 [GC]::Collect()
-                Write-Output ("Retained per socket: the core's list {0:0} B ({1:N0} sockets); Get-SocketTuple -SkipProcess kept in a variable {2:0} B ({3:N0} sockets); difference {4:0} B." -f $coreBytes, $coreCount, $keptBytes, $keptCount, ($keptBytes - $coreBytes))
+                Write-Output ("Retained per socket: the core's list {0:0} B ({1:N0} sockets); Get-SocketTuple -SkipProcess kept in a variable {2:0} B ({3:N0} sockets); difference {4:0} B; a PSObject wrapper and its array slot, measured alone: {5:0} B." -f $coreBytes, $coreCount, $keptBytes, $keptCount, ($keptBytes - $coreBytes), $wrapperBytes)
                 Write-Output ''
             }
             finally {

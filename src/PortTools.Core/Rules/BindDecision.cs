@@ -153,6 +153,11 @@ namespace PortTools
 
         public BindErrorKind Error { get; }
 
+        // Made on first use: most decisions add no note or dependency, and a decision is made per question.
+        private List<string>? _notes;
+        private List<string>? _dependsOn;
+        private List<string>? _hostFactsDeciding;
+
         /// <summary>The rule that decided, such as linux.tcp.reuseaddr-vs-listener.</summary>
         public string Rule { get; }
 
@@ -166,7 +171,7 @@ namespace PortTools
         public string? Detail { get; set; }
 
         /// <summary>Caveats that qualify the answer (unknown options, order-decided ties).</summary>
-        public List<string> Notes { get; } = new List<string>();
+        public List<string> Notes => _notes ??= new List<string>();
 
         /// <summary>
         /// The unknown facts the answer turns on, each a short phrase naming the fact and whose it is
@@ -174,7 +179,7 @@ namespace PortTools
         /// that host"). When any is listed, <see cref="Error"/> is what the unfavourable possibility
         /// gives and the result's CanBind is null: the engine does not guess.
         /// </summary>
-        public List<string> DependsOn { get; } = new List<string>();
+        public List<string> DependsOn => _dependsOn ??= new List<string>();
 
         /// <summary>
         /// When the answer turns on host facts that are not known (UnknownHostFacts), what the
@@ -183,7 +188,7 @@ namespace PortTools
         public BindDecision? Otherwise { get; set; }
 
         /// <summary>The unknown host facts (of <see cref="DependsOn"/>) that decide between this decision and <see cref="Otherwise"/>.</summary>
-        public List<string> HostFactsDeciding { get; } = new List<string>();
+        public List<string> HostFactsDeciding => _hostFactsDeciding ??= new List<string>();
 
         /// <summary>What decided when no socket did (Windows and BSD rule sets; Linux writes <see cref="Detail"/>).</summary>
         public BindDetail DetailKind { get; set; }

@@ -121,6 +121,12 @@ namespace PortTools
     /// <summary>A rule engine's delivery answer, before it is put into words.</summary>
     internal sealed class DemuxDecision
     {
+        // Made on first use: most decisions add no note, dependency or possibility, and a decision is
+        // made per packet.
+        private List<string>? _notes;
+        private List<string>? _dependsOn;
+        private List<(string When, DemuxDecision Decision)>? _possibilities;
+
         public DemuxDecision(DemuxRequest request) => Request = request;
 
         public DemuxRequest Request { get; }
@@ -138,19 +144,19 @@ namespace PortTools
         public List<(IndexedSocket Socket, int Score, DemuxStage Stage, CandidateNote Note)> Candidates { get; } = new List<(IndexedSocket, int, DemuxStage, CandidateNote)>();
 
         /// <summary>Sentences that qualify the answer (order ties, TIME-WAIT, unknown interface).</summary>
-        public List<string> Notes { get; } = new List<string>();
+        public List<string> Notes => _notes ??= new List<string>();
 
         /// <summary>
         /// The unknown facts that decide between <see cref="Sockets"/> (see DemuxResult.DependsOn);
         /// when any is listed, <see cref="Socket"/> stays null and Sockets holds every possible receiver.
         /// </summary>
-        public List<string> DependsOn { get; } = new List<string>();
+        public List<string> DependsOn => _dependsOn ??= new List<string>();
 
         /// <summary>
         /// When the answer turns on host facts that are not known (UnknownHostFacts): each
         /// possibility of the deciding facts, in words, with what it gives. The Reason lists them.
         /// </summary>
-        public List<(string When, DemuxDecision Decision)> Possibilities { get; } = new List<(string, DemuxDecision)>();
+        public List<(string When, DemuxDecision Decision)> Possibilities => _possibilities ??= new List<(string, DemuxDecision)>();
 
         public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note) => Candidates.Add((socket, score, stage, note));
 
@@ -319,7 +325,9 @@ namespace PortTools
             return text.Append('.').ToString();
         }
 
-        public static string Describe(IndexedSocket socket)
+        public static string Describe(IndexedSocket socket) => socket.Description ??= DescribeNew(socket);
+
+        private static string DescribeNew(IndexedSocket socket)
         {
             SocketTuple tuple = socket.Socket;
             string owner = tuple.Processes.Count > 0 ? " of " + tuple.Processes[0] : string.Empty;

@@ -266,7 +266,8 @@ namespace PortTools
                 return name;
             }
 
-            bool loopback = plain.AddressFamily == AddressFamily.InterNetwork ? plain.GetAddressBytes()[0] == 127 : plain.Equals(IPAddress.IPv6Loopback);
+            // IPAddress.IsLoopback: 127.0.0.0/8 or ::1, without copying the address bytes per packet.
+            bool loopback = IPAddress.IsLoopback(plain);
             return loopback && (OS == TargetOS.Linux) ? "lo" : null;
         }
 

@@ -543,6 +543,9 @@ namespace PortTools
         /// <summary>The SO_REUSEPORT group, or -1.</summary>
         public int Group { get; set; } = -1;
 
+        /// <summary>The socket in words for notes (DemuxExplanation.Describe), made once when first needed.</summary>
+        public string? Description { get; set; }
+
         public bool IsListener => Protocol == TransportProtocol.Tcp && State == SocketState.Listen;
 
         /// <summary>TCP sockets in the established hash: every state but LISTEN and the unhashed ones.</summary>
