@@ -140,6 +140,12 @@ namespace PortTools
                 return Rebuild(engine, trial.Code == 0, kernelError, engine.Reason + assigned + note, null);
             }
 
+            // The engine said the bind depends on options it could not read; the kernel settled it.
+            if (trial.Code == 0 && predicted.Error == BindErrorKind.AddressInUse && predicted.DependsOn.Count > 0 && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown))
+            {
+                return Rebuild(engine, true, null, "The trial bind succeeded, so the options it depended on allow it. The engine's view: " + engine.Reason + assigned + note, null);
+            }
+
             string predictedName = predicted.Error == BindErrorKind.None ? "success" : BindErrors.Describe(os, predicted.Error)!.Value.Name;
             string kernelName = kernelError is null ? "success" : kernelError.Value.Name;
             string step = trial.Code == 0 ? string.Empty : " at " + trial.Step;
@@ -148,7 +154,7 @@ namespace PortTools
             {
                 reason = os == TargetOS.Windows
                     ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show and the engine took as off. The engine's view: " + engine.Reason
-                    : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT, which a Linux socket table does not show and the engine took as off. The engine's view: " + engine.Reason;
+                    : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT that could not be read. The engine's view: " + engine.Reason;
             }
             else
             {
@@ -167,7 +173,7 @@ namespace PortTools
         /// </summary>
         private static bool HiddenOptionsExplain(BindDecision predicted, TargetOS os) => os switch
         {
-            TargetOS.Linux => predicted.Error == BindErrorKind.AddressInUse && predicted.Conflicts.TrueForAll(c => !c.Socket.FlagsKnown),
+            TargetOS.Linux => predicted.Error == BindErrorKind.AddressInUse && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown),
             TargetOS.Windows => predicted.Error is BindErrorKind.AddressInUse or BindErrorKind.AccessDenied
                 && predicted.Conflicts.Count > 0 && predicted.Conflicts.TrueForAll(c => !c.Socket.FlagsKnown),
             _ => false,
