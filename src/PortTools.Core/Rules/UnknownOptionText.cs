@@ -55,7 +55,7 @@ namespace PortTools
         /// <summary>Why an option of <paramref name="holder"/> is not known.</summary>
         public static string WhyUnknown(IndexedSocket holder) =>
             holder.State == SocketState.TimeWait ? "a TIME-WAIT entry keeps the options of the socket that closed, which no socket table shows"
-            : holder.Socket.Source == "Live" ? "its options could not be read" + (holder.Socket.Processes.Count == 0 ? " (no owner this user can see)" : string.Empty)
+            : holder.Socket.Source == "Live" ? "its options could not be read" + (holder.Socket.Processes.Count == 0 ? ", as this user sees no process holding it" : string.Empty)
             : "the socket table does not show its options";
 
         /// <summary>A DemuxResult.DependsOn entry: whether the sockets tied in a lookup form one SO_REUSEPORT group.</summary>
