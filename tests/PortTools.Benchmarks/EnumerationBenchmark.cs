@@ -21,8 +21,8 @@ namespace PortTools.Benchmarks
             int[] sizes = options.Ints("pairs", 1_000, 10_000, 100_000);
             Console.WriteLine($"# Enumeration benchmark  ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, kernel {Environment.OSVersion.Version}, .NET {Environment.Version})");
             Console.WriteLine();
-            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools with owners and options | options read | options' own cost | with options vs with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int pairs in sizes)
             {
                 using Farm farm = Farm.Start(tools, pairs);
@@ -34,13 +34,17 @@ namespace PortTools.Benchmarks
 
         private static void Row(string tools, int pairs, int rounds, bool runSsProcess)
         {
-            var all = new SocketQuery();
+            // "With owners" is the read before socket options existed; "with owners and options" is today's default.
+            var all = new SocketQuery { ReadSocketOptions = false };
+            var allWithOptions = new SocketQuery();
             var noOwners = new SocketQuery { IncludeProcesses = false };
             var tcpNoOwners = new SocketQuery { IncludeProcesses = false, Protocols = new[] { TransportProtocol.Tcp } };
             int count = LiveSocketTable.Read(all).Sockets.Count; // warm-up: JIT and page cache
             LiveSocketTable.Read(noOwners);
+            int optionsRead = LiveSocketTable.Read(allWithOptions).Sockets.Count(s => s.ReusePort.HasValue);
 
             var withOwners = new List<double>();
+            var withOptions = new List<double>();
             var without = new List<double>();
             var tcpOnly = new List<double>();
             var nlcount = new List<double>();
@@ -50,7 +54,9 @@ namespace PortTools.Benchmarks
             bool ssTimedOut = false;
             for (int round = 0; round < rounds; round++)
             {
+                // Alternated within each round, so drift on a shared host falls on both alike.
                 withOwners.Add(Measure.Milliseconds(() => LiveSocketTable.Read(all)));
+                withOptions.Add(Measure.Milliseconds(() => LiveSocketTable.Read(allWithOptions)));
                 nlcount.Add(Measure.Command(Path.Combine(tools, "nlcount"), TimeSpan.FromMinutes(2)) ?? double.NaN);
                 without.Add(Measure.Milliseconds(() => LiveSocketTable.Read(noOwners)));
                 fdmap.Add(Measure.Command(Path.Combine(tools, "fdmap"), TimeSpan.FromMinutes(2)) ?? double.NaN);
@@ -72,11 +78,12 @@ namespace PortTools.Benchmarks
             }
 
             double owners = Measure.Median(withOwners);
+            double options = Measure.Median(withOptions);
             double floor = Measure.Median(nlcount) + Measure.Median(fdmap);
             double ssp = ssTanp.Count > 0 ? Measure.Median(ssTanp) : double.NaN;
             (double perSocket, long peakKb) = MemoryFigures(count);
             Console.WriteLine(
-                $"| {pairs:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(tcpOnly))} | " +
+                $"| {pairs:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(options)} | {optionsRead:N0} | {Measure.Format(options - owners)} | {(options / owners).ToString("0.00")}x | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(tcpOnly))} | " +
                 $"{Measure.Format(Measure.Median(nlcount))} | {Measure.Format(Measure.Median(fdmap))} | {Measure.Format(floor)} | {Measure.Format(Measure.Median(ssTan))} | " +
                 $"{(ssTimedOut ? "> 90 s" : runSsProcess ? Measure.Format(ssp) : "not run")} | {(double.IsNaN(ssp) ? "-" : (ssp / owners).ToString("0.0") + "x faster")} | " +
                 $"{(owners / floor).ToString("0.00")}x | {(Measure.Median(tcpOnly) / Measure.Median(nlcount)).ToString("0.00")}x | {perSocket:0} B | {peakKb / 1024.0:0} MB |");
