@@ -21,7 +21,7 @@ namespace PortTools.Benchmarks
             int[] sizes = options.Ints("pairs", 1_000, 10_000, 100_000);
             Console.WriteLine($"# Enumeration benchmark  ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, kernel {Environment.OSVersion.Version}, .NET {Environment.Version})");
             Console.WriteLine();
-            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools with owners and options | options read | options' own cost | with options vs with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
+            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools with owners and options | options read | options' own cost (alone) | with options vs with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int pairs in sizes)
             {
@@ -42,6 +42,7 @@ namespace PortTools.Benchmarks
             int count = LiveSocketTable.Read(all).Sockets.Count; // warm-up: JIT and page cache
             LiveSocketTable.Read(noOwners);
             int optionsRead = LiveSocketTable.Read(allWithOptions).Sockets.Count(s => s.ReusePort.HasValue);
+            double optionsAlone = OptionsAlone(rounds);
 
             var withOwners = new List<double>();
             var withOptions = new List<double>();
@@ -83,10 +84,42 @@ namespace PortTools.Benchmarks
             double ssp = ssTanp.Count > 0 ? Measure.Median(ssTanp) : double.NaN;
             (double perSocket, long peakKb) = MemoryFigures(count);
             Console.WriteLine(
-                $"| {pairs:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(options)} | {optionsRead:N0} | {Measure.Format(options - owners)} | {(options / owners).ToString("0.00")}x | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(tcpOnly))} | " +
+                $"| {pairs:N0} | {count:N0} | {Measure.Format(owners)} | {Measure.Format(options)} | {optionsRead:N0} | {Measure.Format(optionsAlone)} | {(options / owners).ToString("0.00")}x | {Measure.Format(Measure.Median(without))} | {Measure.Format(Measure.Median(tcpOnly))} | " +
                 $"{Measure.Format(Measure.Median(nlcount))} | {Measure.Format(Measure.Median(fdmap))} | {Measure.Format(floor)} | {Measure.Format(Measure.Median(ssTan))} | " +
                 $"{(ssTimedOut ? "> 90 s" : runSsProcess ? Measure.Format(ssp) : "not run")} | {(double.IsNaN(ssp) ? "-" : (ssp / owners).ToString("0.0") + "x faster")} | " +
                 $"{(owners / floor).ToString("0.00")}x | {(Measure.Median(tcpOnly) / Measure.Median(nlcount)).ToString("0.00")}x | {perSocket:0} B | {peakKb / 1024.0:0} MB |");
+        }
+
+        /// <summary>
+        /// The options' own cost, apart from the noise of two whole reads: pidfd_getfd and getsockopt for
+        /// every socket a read with options reads, given the owner map (median of the rounds).
+        /// </summary>
+        private static double OptionsAlone(int rounds)
+        {
+            Linux.ProcessSocketMap map = Linux.ProcessSocketMap.Build("/proc", 1 << 16, CancellationToken.None);
+            var wanted = new List<(int Pid, int Fd, ulong Inode, bool Inet6)>();
+            foreach (SocketTuple socket in LiveSocketTable.Read(new SocketQuery { ReadSocketOptions = false }).Sockets)
+            {
+                if (socket.Inode is ulong inode && Linux.SocketOptionReader.Wants(socket.Protocol, socket.State) && map.TryGetDescriptor(inode, out Linux.SocketDescriptor held))
+                {
+                    wanted.Add((held.ProcessId, held.Descriptor, inode, socket.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6));
+                }
+            }
+
+            var times = new List<double>();
+            for (int round = 0; round < rounds; round++)
+            {
+                times.Add(Measure.Milliseconds(() =>
+                {
+                    using var reader = new Linux.SocketOptionReader(Linux.NativeSocketOptionCalls.Instance);
+                    foreach ((int pid, int fd, ulong inode, bool inet6) in wanted)
+                    {
+                        reader.Read(pid, fd, inode, inet6);
+                    }
+                }));
+            }
+
+            return Measure.Median(times);
         }
 
         /// <summary>Bytes retained per SocketTuple in this process, and the peak RSS of a fresh child doing one read.</summary>

@@ -135,13 +135,15 @@ namespace PortTools
             (string Name, int Code)? kernelError = trial.Code == 0 ? null : NativeError(os, kernel, trial.Code);
             string assigned = request.Port == 0 && trial.BoundPort != 0 ? " The kernel assigned port " + trial.BoundPort.ToString(CultureInfo.InvariantCulture) + " to the trial socket." : string.Empty;
             string note = trial.Note is null ? string.Empty : " " + trial.Note;
+            bool settlesUnknownOptions = predicted.Error == BindErrorKind.AddressInUse && predicted.DependsOn.Count > 0 && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown);
             if (kernel == predicted.Error)
             {
-                return Rebuild(engine, trial.Code == 0, kernelError, engine.Reason + assigned + note, null);
+                string settled = settlesUnknownOptions ? "The trial bind failed with " + kernelError?.Name + ", so the options it depended on do not allow it. The engine's view: " : string.Empty;
+                return Rebuild(engine, trial.Code == 0, kernelError, settled + engine.Reason + assigned + note, null);
             }
 
             // The engine said the bind depends on options it could not read; the kernel settled it.
-            if (trial.Code == 0 && predicted.Error == BindErrorKind.AddressInUse && predicted.DependsOn.Count > 0 && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown))
+            if (trial.Code == 0 && settlesUnknownOptions)
             {
                 return Rebuild(engine, true, null, "The trial bind succeeded, so the options it depended on allow it. The engine's view: " + engine.Reason + assigned + note, null);
             }
