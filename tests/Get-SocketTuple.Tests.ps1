@@ -96,6 +96,62 @@ Describe 'Get-SocketTuple' {
             $found.ProcessId | Should -BeNullOrEmpty
         }
 
+        It 'reads SO_REUSEADDR and SO_REUSEPORT of listening and unconnected sockets from their owner on Linux' -Skip:(-not $OnLinux) {
+            $tcp = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp
+            $tcp.ReuseAddress | Should -Not -BeNullOrEmpty
+            $tcp.ReusePort | Should -BeFalse
+            $tcp.ReusePort | Should -BeOfType [bool]
+            $unconnected = Get-SocketTuple -LocalAddress $address -LocalPort $udpPort -Protocol Udp
+            $unconnected.ReuseAddress | Should -BeFalse
+            $unconnected.ReuseAddress | Should -BeOfType [bool]
+            $unconnected.ReusePort | Should -BeFalse
+        }
+
+        It 'reads the SO_REUSEPORT this process set, as the kernel holds it' -Skip:(-not $OnLinux) {
+            $shared = [System.Net.Sockets.Socket]::new($address.AddressFamily, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Tcp)
+            try {
+                $shared.SetRawSocketOption(1, 15, [BitConverter]::GetBytes(1)) # SOL_SOCKET, SO_REUSEPORT
+                $shared.Bind([System.Net.IPEndPoint]::new($address, 0))
+                $shared.Listen(1)
+                (Get-SocketTuple -LocalAddress $address -LocalPort $shared.LocalEndPoint.Port).ReusePort | Should -BeTrue
+            }
+            finally {
+                $shared.Dispose()
+            }
+        }
+
+        It 'leaves the options unknown with -SkipSocketOptions, and with -SkipProcess (no owner, no options)' {
+            $skipped = Get-SocketTuple -LocalAddress $address -LocalPort $port, $udpPort -SkipSocketOptions -WarningVariable warnings
+            $skipped | Should -HaveCount 2
+            $skipped.ProcessId | Should -Contain $PID
+            foreach ($socket in $skipped) {
+                $socket.ReuseAddress | Should -BeNullOrEmpty
+                $socket.ReusePort | Should -BeNullOrEmpty
+            }
+            $warnings | Should -BeNullOrEmpty
+            foreach ($socket in Get-SocketTuple -LocalAddress $address -LocalPort $port, $udpPort -SkipProcess) {
+                $socket.ReusePort | Should -BeNullOrEmpty
+            }
+        }
+
+        It 'warns once, with the count and the cause, when the owner''s options cannot be read' -Skip:(-not ($IsRoot -and (Get-Command setpriv -ErrorAction Ignore))) {
+            # Another user (nobody) reads root's sockets: it sees no owner, so no options.
+            $copy = Join-Path '/tmp' ('porttools-options-' + [guid]::NewGuid().ToString('N'))
+            Copy-Item -LiteralPath $ModulePath -Destination $copy -Recurse
+            & chmod -R a+rX $copy
+            try {
+                $command = "Import-Module '$copy/PortTools.psd1'; Get-SocketTuple -LocalAddress $address -LocalPort $port, $udpPort 3>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.WarningRecord]) { 'warning=' + `$_.Message } else { 'socket=' + `$_.ReusePort } }"
+                $lines = & env HOME=/tmp DOTNET_CLI_HOME=/tmp setpriv --reuid=65534 --regid=65534 --clear-groups -- (Get-PowerShellPath) -NoProfile -Command $command
+                @($lines | Where-Object { $_ -eq 'socket=' }) | Should -HaveCount 2
+                $optionWarnings = @($lines | Where-Object { $_ -like 'warning=The SO_REUSEADDR and SO_REUSEPORT of*' })
+                $optionWarnings | Should -HaveCount 1
+                $optionWarnings[0] | Should -BeLike '*of 2 listening or unconnected socket(s) could not be read and stay unknown ($null): 2 because no process this user can see holds them*'
+            }
+            finally {
+                Remove-Item -LiteralPath $copy -Recurse -Force
+            }
+        }
+
         It 'reports the socket inode on Linux' -Skip:(-not $OnLinux) {
             (Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -SkipProcess).Inode | Should -Not -BeNullOrEmpty
         }

@@ -40,6 +40,16 @@ Describe 'Resolve-Demux' {
             @($result.Sockets).Count | Should -Be 2
         }
 
+        It 'names both UDP sockets of one address when their SO_REUSEPORT is not known, and what decides' {
+            $result = Resolve-Demux Udp 10.0.0.8:5000 10.0.0.1:5353 -SocketTable 'udp UNCONN 10.0.0.1:5353 uid=1000 pid=1', 'udp UNCONN 10.0.0.1:5353 uid=1000 pid=2' -TargetOS Linux
+            $result.Outcome | Should -Be 'Delivered'
+            $result.Socket | Should -BeNullOrEmpty
+            @($result.Sockets).Count | Should -Be 2
+            $result.DependsOn | Should -HaveCount 1
+            $result.DependsOn[0] | Should -BeLike 'SO_REUSEPORT of udp UNCONN 10.0.0.1:5353*'
+            $result.Reason | Should -BeLike '2 sockets may receive it*'
+        }
+
         It 'gives a connected UDP socket its own peer and the rest to the unconnected one' {
             $table = 'udp UNCONN 0.0.0.0:53 reuseaddr pid=700', 'udp ESTAB 10.0.0.1:53 10.0.0.9:5000 reuseaddr pid=701'
             (Resolve-Demux Udp 10.0.0.9:5000 10.0.0.1:53 -SocketTable $table -TargetOS Linux).Socket.ProcessId | Should -Be 701

@@ -57,6 +57,31 @@ Describe 'Test-PortBind' {
             (Test-PortBind 0 -SocketTable @() -EphemeralPortRange '40000-40009' -TargetOS Linux).Reason | Should -BeLike '*40000-40009*10 of its 10 ports are free*'
         }
 
+        It 'says which unknown option of the holder decides, and never blames it' {
+            $table = 'tcp LISTEN 127.0.0.1:9100 uid=1000 pid=42 process=python3'
+            $result = Test-PortBind 9100 -Address 127.0.0.1 -ReusePort -Listen -SocketTable $table -UserId 1000 -LocalAddress 127.0.0.1 -TargetOS Linux
+            $result.CanBind | Should -BeNullOrEmpty
+            $result.Error | Should -Be 'EADDRINUSE'
+            $result.DependsOn | Should -HaveCount 1
+            $result.DependsOn[0] | Should -BeLike 'SO_REUSEPORT of tcp LISTEN 127.0.0.1:9100 of python3 (pid 42)*'
+            $result.Reason | Should -BeLike '*can bind if the holder set SO_REUSEPORT (the socket table does not show its options)*'
+            $result.Reason | Should -Not -BeLike '*did not*'
+            Test-PortBind 9100 -Address 127.0.0.1 -ReusePort -Listen -SocketTable $table -UserId 1000 -LocalAddress 127.0.0.1 -TargetOS Linux -Quiet -WarningVariable unknown -WarningAction SilentlyContinue | Should -BeFalse
+            $unknown | Should -HaveCount 1
+        }
+
+        It 'blames the other uid first, whatever the holder''s options' {
+            $result = Test-PortBind 9100 -Address 127.0.0.1 -ReusePort -Listen -SocketTable 'tcp LISTEN 127.0.0.1:9100 uid=1000' -UserId 1001 -LocalAddress 127.0.0.1 -TargetOS Linux
+            $result.CanBind | Should -BeFalse
+            $result.Reason | Should -BeLike '*uid 1001 here, uid 1000 there*'
+            $result.Reason | Should -Not -BeLike '*did not*'
+        }
+
+        It 'knows two listeners on one port set SO_REUSEPORT, though the table does not show it' {
+            $table = 'tcp LISTEN 127.0.0.1:9100 uid=1000', 'tcp LISTEN 127.0.0.1:9100 uid=1000'
+            (Test-PortBind 9100 -Address 127.0.0.1 -ReusePort -Listen -SocketTable $table -UserId 1000 -LocalAddress 127.0.0.1 -TargetOS Linux).CanBind | Should -BeTrue
+        }
+
         It 'writes only booleans with -Quiet' {
             $answers = Test-PortBind 8080, 8081 -SocketTable 'tcp LISTEN 0.0.0.0:8080' -Quiet -TargetOS Linux
             $answers | Should -Be @($false, $true)
@@ -224,6 +249,31 @@ Describe 'Test-PortBind' {
             $result.Error | Should -Be 'EADDRINUSE'
             $result.Conflicts.ProcessId | Should -Contain $PID
             $result.PredictedError | Should -BeNullOrEmpty
+        }
+
+        It 'predicts a third SO_REUSEPORT listener beside two, as the kernel answers, with their options read' {
+            $group = foreach ($i in 1..2) {
+                $member = [System.Net.Sockets.Socket]::new($address.AddressFamily, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Tcp)
+                $member.SetRawSocketOption(1, 15, [BitConverter]::GetBytes(1)) # SO_REUSEPORT
+                $member.Bind([System.Net.IPEndPoint]::new($address, $(if ($i -eq 1) { 0 } else { $groupPort })))
+                $member.Listen(1)
+                $groupPort = $member.LocalEndPoint.Port
+                $member
+            }
+            try {
+                $result = Test-PortBind $groupPort -Address $address -ReusePort -Listen
+                $result.Method | Should -Be 'Probed'
+                $result.CanBind | Should -BeTrue
+                $result.PredictedError | Should -BeNullOrEmpty
+                $result.Reason | Should -BeLike '*can be bound and listened on*'
+                $demux = Resolve-Demux Tcp 127.0.0.9:40000 ('{0}:{1}' -f $address, $groupPort)
+                $demux.Sockets | Should -HaveCount 2
+                $demux.DependsOn | Should -BeNullOrEmpty
+                @($demux.Sockets.ReusePort) | Should -Be @($true, $true)
+            }
+            finally {
+                $group | ForEach-Object Dispose
+            }
         }
 
         It 'binds a free port and leaves nothing behind' {

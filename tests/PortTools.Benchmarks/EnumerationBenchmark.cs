@@ -23,8 +23,8 @@ namespace PortTools.Benchmarks
             Console.WriteLine();
             Console.WriteLine($"{rounds} rounds: median (min-max); each ratio is taken round by round (the candidate and its floor alternate), then its median and range. ss -tanp: one round.");
             Console.WriteLine();
-            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| est. pairs | sockets | PortTools with owners | PortTools with owners and options | options read | options' own cost (alone) | with options vs with owners | PortTools without owners | PortTools TCP only, no owners | nlcount (TCP) | fdmap | nlcount + fdmap | ss -tan | ss -tanp | with owners vs ss -tanp | with owners vs floor | no owners (TCP) vs nlcount | retained / socket | peak RSS (child) |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int pairs in sizes)
             {
                 using Farm farm = Farm.Start(tools, pairs);
@@ -36,13 +36,18 @@ namespace PortTools.Benchmarks
 
         private static void Row(string tools, int pairs, int rounds, bool runSsProcess)
         {
-            var all = new SocketQuery();
+            // "With owners" is the read before socket options existed; "with owners and options" is today's default.
+            var all = new SocketQuery { ReadSocketOptions = false };
+            var allWithOptions = new SocketQuery();
             var noOwners = new SocketQuery { IncludeProcesses = false };
             var tcpNoOwners = new SocketQuery { IncludeProcesses = false, Protocols = new[] { TransportProtocol.Tcp } };
             int count = LiveSocketTable.Read(all).Sockets.Count; // warm-up: JIT and page cache
             LiveSocketTable.Read(noOwners);
+            int optionsRead = LiveSocketTable.Read(allWithOptions).Sockets.Count(s => s.ReusePort.HasValue);
+            double optionsAlone = OptionsAlone(rounds);
 
             var withOwners = new List<double>();
+            var withOptions = new List<double>();
             var without = new List<double>();
             var tcpOnly = new List<double>();
             var nlcount = new List<double>();
@@ -52,7 +57,9 @@ namespace PortTools.Benchmarks
             bool ssTimedOut = false;
             for (int round = 0; round < rounds; round++)
             {
+                // Alternated within each round, so drift on a shared host falls on both alike.
                 withOwners.Add(Measure.Milliseconds(() => LiveSocketTable.Read(all)));
+                withOptions.Add(Measure.Milliseconds(() => LiveSocketTable.Read(allWithOptions)));
                 nlcount.Add(Measure.Command(Path.Combine(tools, "nlcount"), TimeSpan.FromMinutes(2)) ?? double.NaN);
                 without.Add(Measure.Milliseconds(() => LiveSocketTable.Read(noOwners)));
                 fdmap.Add(Measure.Command(Path.Combine(tools, "fdmap"), TimeSpan.FromMinutes(2)) ?? double.NaN);
@@ -86,7 +93,7 @@ namespace PortTools.Benchmarks
 
             (double perSocket, long peakKb) = MemoryFigures(count);
             Console.WriteLine(
-                $"| {pairs:N0} | {count:N0} | {ownersRounds.Milliseconds()} | {ToRounds(without).Milliseconds()} | {ToRounds(tcpOnly).Milliseconds()} | " +
+                $"| {pairs:N0} | {count:N0} | {ownersRounds.Milliseconds()} | {ToRounds(withOptions).Milliseconds()} | {optionsRead:N0} | {Measure.Format(optionsAlone)} | {ToRounds(withOptions).Over(ownersRounds).Ratio()} | {ToRounds(without).Milliseconds()} | {ToRounds(tcpOnly).Milliseconds()} | " +
                 $"{ToRounds(nlcount).Milliseconds()} | {ToRounds(fdmap).Milliseconds()} | {floorRounds.Milliseconds()} | {ToRounds(ssTan).Milliseconds()} | " +
                 $"{(ssTimedOut ? "> 90 s" : runSsProcess ? Measure.Format(ssp) : "not run")} | {(double.IsNaN(ssp) ? "-" : (ssp / owners).ToString("0.0") + "x faster")} | " +
                 $"{ownersRounds.Over(floorRounds).Ratio()} | {tcpRatio.Ratio()} | {perSocket:0} B | {peakKb / 1024.0:0} MB |");
@@ -101,6 +108,38 @@ namespace PortTools.Benchmarks
             }
 
             return rounds;
+        }
+
+        /// <summary>
+        /// The options' own cost, apart from the noise of two whole reads: pidfd_getfd and getsockopt for
+        /// every socket a read with options reads, given the owner map (median of the rounds).
+        /// </summary>
+        private static double OptionsAlone(int rounds)
+        {
+            Linux.ProcessSocketMap map = Linux.ProcessSocketMap.Build("/proc", 1 << 16, CancellationToken.None);
+            var wanted = new List<(int Pid, int Fd, ulong Inode, bool Inet6)>();
+            foreach (SocketTuple socket in LiveSocketTable.Read(new SocketQuery { ReadSocketOptions = false }).Sockets)
+            {
+                if (socket.Inode is ulong inode && Linux.SocketOptionReader.Wants(socket.Protocol, socket.State) && map.TryGetDescriptor(inode, out Linux.SocketDescriptor held))
+                {
+                    wanted.Add((held.ProcessId, held.Descriptor, inode, socket.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6));
+                }
+            }
+
+            var times = new List<double>();
+            for (int round = 0; round < rounds; round++)
+            {
+                times.Add(Measure.Milliseconds(() =>
+                {
+                    using var reader = new Linux.SocketOptionReader(Linux.NativeSocketOptionCalls.Instance);
+                    foreach ((int pid, int fd, ulong inode, bool inet6) in wanted)
+                    {
+                        reader.Read(pid, fd, inode, inet6);
+                    }
+                }));
+            }
+
+            return Measure.Median(times);
         }
 
         /// <summary>Bytes retained per SocketTuple in this process, and the peak RSS of a fresh child doing one read.</summary>

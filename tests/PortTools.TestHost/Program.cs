@@ -7,7 +7,7 @@ namespace PortTools.TestHost
 {
     /// <summary>
     /// Commands (one per run; output is "key=value" lines the tests read):
-    ///   read [--skip-process] [--local-address PREFIX]   read the live table as this user
+    ///   read [--skip-process] [--skip-options] [--local-address PREFIX]   read the live table as this user
     ///   lab                                              drive real sockets from stdin (see Lab)
     ///   unix-lab                                         drive UNIX sockets from stdin (see UnixLab)
     /// </summary>
@@ -41,7 +41,7 @@ namespace PortTools.TestHost
 
         private static int Read(string[] args)
         {
-            var query = new SocketQuery { IncludeProcesses = !args.Contains("--skip-process") };
+            var query = new SocketQuery { IncludeProcesses = !args.Contains("--skip-process"), ReadSocketOptions = !args.Contains("--skip-options") };
             int at = Array.IndexOf(args, "--local-address");
             if (at >= 0)
             {

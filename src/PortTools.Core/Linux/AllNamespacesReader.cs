@@ -49,9 +49,12 @@ namespace PortTools.Linux
             var sockets = new List<SocketTuple>();
             var warnings = new List<string>();
             var methods = new SortedSet<string>(StringComparer.Ordinal);
+
+            // pidfd_getfd reaches a socket of any namespace through its owner: one reader, one warning.
+            using SocketOptionReader? options = LinuxSocketReader.OptionReader(query, owners);
             foreach ((DiscoveredNamespace space, LinuxSocketReader.KernelTables tables) in reads.Done)
             {
-                SocketTableReadResult one = LinuxSocketReader.Build(tables, owners, space.Info, query, progress, cancellation);
+                SocketTableReadResult one = LinuxSocketReader.Build(tables, owners, space.Info, query, options, progress, cancellation);
                 methods.Add(one.Method);
                 AddDistinct(warnings, one.Warnings);
                 ContainerInfo? common = containers.Common(space.ProcessIds);
@@ -63,6 +66,11 @@ namespace PortTools.Linux
             }
 
             warnings.AddRange(reads.Warnings(discovery));
+            if (options?.Warning() is string unread)
+            {
+                warnings.Add(unread);
+            }
+
             return new SocketTableReadResult(sockets, warnings, string.Join(" and ", methods) + " in " + Plural(reads.Done.Count, "network namespace"))
             {
                 NetworkNamespaceCount = reads.Done.Count,

@@ -37,6 +37,20 @@ namespace PortTools.Linux
         public const int ESRCH = 3;
         public const int EACCES = 13;
         public const int EPERM = 1;
+        public const int EBADF = 9;
+        public const int ENOSYS = 38;
+
+        // pidfd_open and pidfd_getfd have these numbers on every architecture .NET runs on
+        // (x86_64, arm64, arm, s390x, ppc64le, riscv64, loongarch64: the syscall tables were unified in 5.1).
+        public const long SYS_pidfd_open = 434;
+        public const long SYS_pidfd_getfd = 438;
+
+        /// <summary>syscall(2), for calls glibc before 2.36 has no wrapper for; the arguments are widened to longs.</summary>
+        [DllImport(Lib, SetLastError = true)]
+        public static extern long syscall(long number, long a, long b, long c);
+
+        [DllImport(Lib, SetLastError = true)]
+        public static extern int getsockopt(int fd, int level, int name, void* value, uint* length);
 
         [DllImport(Lib, SetLastError = true)]
         public static extern int socket(int domain, int type, int protocol);

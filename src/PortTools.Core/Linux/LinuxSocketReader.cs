@@ -59,6 +59,10 @@ namespace PortTools.Linux
             return Build(tables, owners, identity, query, progress, cancellation);
         }
 
+        /// <summary>The option reader a read of live sockets uses, or null when the query skips options or owners.</summary>
+        internal static SocketOptionReader? OptionReader(SocketQuery query, ProcessSocketMap? owners) =>
+            owners is not null && query.NeedsSocketOptions ? new SocketOptionReader(NativeSocketOptionCalls.Instance) : null;
+
         internal sealed class KernelTables
         {
             public KernelTables(RawSocketTable raw, Dictionary<uint, string> interfaceNames, string method)
@@ -144,6 +148,20 @@ namespace PortTools.Linux
 
         internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketReadProgress? progress, CancellationToken cancellation)
         {
+            using SocketOptionReader? options = OptionReader(query, ownerMap);
+            SocketTableReadResult result = Build(tables, ownerMap, networkNamespace, query, options, progress, cancellation);
+            string? warning = options?.Warning();
+            if (warning is not null)
+            {
+                ((List<string>)result.Warnings).Add(warning);
+            }
+
+            return result;
+        }
+
+        /// <summary>Builds the sockets of one namespace, reading options with <paramref name="options"/> (shared by the namespaces of one read).</summary>
+        internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketOptionReader? options, SocketReadProgress? progress, CancellationToken cancellation)
+        {
             RawSocketTable raw = tables.Raw;
             var sockets = new List<SocketTuple>(raw.Count);
             var addresses = new AddressCache();
@@ -195,7 +213,25 @@ namespace PortTools.Linux
                     continue; // tied to a device: its exposure turns on the device's name, known only now
                 }
 
+<<<<<<< HEAD
                 (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
+=======
+                SocketOptions read = default;
+                if (options is not null && SocketOptionReader.Wants(record.Protocol, record.State))
+                {
+                    if (ownerMap!.TryGetDescriptor(record.Inode, out SocketDescriptor held))
+                    {
+                        read = options.Read(held.ProcessId, held.Descriptor, record.Inode, record.IsV6);
+                    }
+                    else
+                    {
+                        options.NoOwner();
+                    }
+                }
+
+                // inet_diag names the device by index; getsockopt by name (a /proc/net read has neither).
+                device ??= read.Device;
+>>>>>>> options
                 sockets.Add(new SocketTuple
                 {
                     Protocol = record.Protocol,
@@ -213,7 +249,9 @@ namespace PortTools.Linux
                     TimerExpiresIn = expiresIn,
                     Retransmits = retransmits,
                     BoundInterface = device,
-                    IPv6Only = record.V6Only == 0 ? null : record.V6Only == 2,
+                    IPv6Only = record.V6Only == 0 ? read.V6Only : record.V6Only == 2,
+                    ReuseAddress = read.Known ? read.ReuseAddress : null,
+                    ReusePort = read.Known ? read.ReusePort : null,
                     Source = "Live",
                     ReadHere = true,
                     NetworkNamespace = networkNamespace,

@@ -15,11 +15,12 @@ namespace PortTools.Linux
     /// </summary>
     internal sealed unsafe class ProcessSocketMap
     {
-        private readonly Dictionary<ulong, int> _firstOwner;
+        // Each socket's first owner with the descriptor number it holds it under (for pidfd_getfd).
+        private readonly Dictionary<ulong, SocketDescriptor> _firstOwner;
         private readonly List<KeyValuePair<ulong, int>> _moreOwners = new List<KeyValuePair<ulong, int>>();
         private SocketReadProgress? _progress;
 
-        private ProcessSocketMap(int capacity) => _firstOwner = new Dictionary<ulong, int>(capacity);
+        private ProcessSocketMap(int capacity) => _firstOwner = new Dictionary<ulong, SocketDescriptor>(capacity);
 
         /// <summary>Processes whose descriptor directory could not be read for lack of permission.</summary>
         public int HiddenProcessCount { get; private set; }
@@ -43,12 +44,12 @@ namespace PortTools.Linux
         public bool TryGetOwners(ulong inode, List<int> owners)
         {
             owners.Clear();
-            if (inode == 0 || !_firstOwner.TryGetValue(inode, out int first))
+            if (inode == 0 || !_firstOwner.TryGetValue(inode, out SocketDescriptor first))
             {
                 return false;
             }
 
-            owners.Add(first);
+            owners.Add(first.ProcessId);
             if (_moreOwners.Count > 0)
             {
                 foreach (KeyValuePair<ulong, int> extra in _moreOwners)
@@ -63,14 +64,17 @@ namespace PortTools.Linux
             return true;
         }
 
-        private void Add(ulong inode, int pid)
+        /// <summary>The first process seen holding <paramref name="inode"/> and its descriptor number there.</summary>
+        public bool TryGetDescriptor(ulong inode, out SocketDescriptor descriptor) => _firstOwner.TryGetValue(inode, out descriptor);
+
+        private void Add(ulong inode, int pid, int fd)
         {
             SocketDescriptorCount++;
-            if (!_firstOwner.TryGetValue(inode, out int existing))
+            if (!_firstOwner.TryGetValue(inode, out SocketDescriptor existing))
             {
-                _firstOwner.Add(inode, pid);
+                _firstOwner.Add(inode, new SocketDescriptor(pid, fd));
             }
-            else if (existing != pid)
+            else if (existing.ProcessId != pid)
             {
                 // Shared after fork (or passed over a unix socket): rare, so a list is enough.
                 _moreOwners.Add(new KeyValuePair<ulong, int>(inode, pid));
@@ -188,7 +192,7 @@ namespace PortTools.Linux
                             ulong inode = ParseSocketLink(new ReadOnlySpan<byte>(link, (int)length));
                             if (inode != 0)
                             {
-                                Add(inode, pid);
+                                Add(inode, pid, ParsePid(name));
                             }
                         }
                     }
@@ -249,13 +253,15 @@ namespace PortTools.Linux
                         ulong inode = ParseSocketLink(new ReadOnlySpan<byte>(link, (int)length));
                         if (inode != 0)
                         {
-                            Add(inode, pid);
+                            int.TryParse(Path.GetFileName(descriptor), out int fd);
+                            Add(inode, pid, fd);
                         }
                     }
                 }
             }
         }
 
+        /// <summary>A decimal name ("812", or a descriptor's "7"); 0 for anything else.</summary>
         private static int ParsePid(byte* name)
         {
             int pid = 0;
@@ -296,5 +302,19 @@ namespace PortTools.Linux
 
             return inode;
         }
+    }
+
+    /// <summary>A process and the descriptor number under which it holds a socket.</summary>
+    internal readonly struct SocketDescriptor
+    {
+        public SocketDescriptor(int processId, int fd)
+        {
+            ProcessId = processId;
+            Descriptor = fd;
+        }
+
+        public int ProcessId { get; }
+
+        public int Descriptor { get; }
     }
 }

@@ -46,6 +46,12 @@ namespace PortTools
         /// <summary>Map sockets to their owning processes. The most expensive step on Linux; off skips it.</summary>
         public bool IncludeProcesses { get; set; } = true;
 
+        /// <summary>
+        /// Read SO_REUSEADDR and SO_REUSEPORT of listening, bound and unconnected sockets from their
+        /// owners (Linux, through pidfd_getfd). Needs the owners: off when <see cref="IncludeProcesses"/> is.
+        /// </summary>
+        public bool ReadSocketOptions { get; set; } = true;
+
         /// <summary>Read another network namespace (Linux): a name from /run/netns, a path to a namespace file, or a process id.</summary>
         public string? NetworkNamespace { get; set; }
 
@@ -53,6 +59,8 @@ namespace PortTools
         public bool AllNetworkNamespaces { get; set; }
 
         internal bool NeedsProcesses => IncludeProcesses || ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;
+
+        internal bool NeedsSocketOptions => ReadSocketOptions && IncludeProcesses;
 
         internal bool HasProcessFilter => ProcessIds is { Count: > 0 } || ProcessNameMatch is not null;
 

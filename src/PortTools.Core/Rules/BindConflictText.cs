@@ -19,8 +19,14 @@ namespace PortTools
         private const int HoldersNamed = 2;
 
         /// <summary>Appends the causes (sentences without the final stop) and the remedy.</summary>
-        public static void Append(StringBuilder text, BindDecision decision, BindRequest request, string? errorName, TargetOS os)
+        public static void Append(StringBuilder text, BindDecision decision, BindRequest request, string? errorName, TargetOS os, bool tentative = false)
         {
+            if (tentative)
+            {
+                // The failure turns on a fact nobody could read: say so before the holders.
+                text.Append("bind() may fail with ").Append(errorName).Append(". ");
+            }
+
             string subject = BindExplanation.Endpoint(request.Address, request.Port) + "/" + BindExplanation.Protocol(request.Protocol);
             List<Kind> kinds = Group(decision.Conflicts);
             for (int i = 0; i < kinds.Count && i < KindsNamed; i++)
@@ -194,6 +200,7 @@ namespace PortTools
                 ConflictCause.ReuseAddressVersusListener => ", and SO_REUSEADDR never shares a port with a listening socket",
                 ConflictCause.ReuseAddressNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEADDR, which shares a port only when both sockets set it",
                 ConflictCause.ReusePortNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEPORT, which shares a port only when both sockets set it",
+                ConflictCause.HolderOptionsUnknown => "; this socket " + UnknownOptionText.Why(proposed, first),
                 ConflictCause.ReusePortOtherUser => (one ? " as uid " + Uid(first) : " as other users (" + Uids(kind.Sockets) + ")")
                     + ", and SO_REUSEPORT shares a port only between sockets of the same user (uid " + Uid(proposed) + " binds here)",
                 _ => ", and this socket sets neither SO_REUSEADDR nor SO_REUSEPORT",
@@ -272,21 +279,12 @@ namespace PortTools
             }
         }
 
-        /// <summary>Where the table does not show the holders' reuse options; a sentence of its own after the cause.</summary>
+        /// <summary>A certain cause that an unread option does not change says so (another uid refuses SO_REUSEPORT whatever the holder set).</summary>
         private static void AppendUnknownOptions(StringBuilder text, Kind kind, TargetOS os)
         {
-            if (os != TargetOS.Linux || kind.Cause is not (ConflictCause.ReuseAddressNotOnBoth or ConflictCause.ReusePortNotOnBoth))
+            if (os == TargetOS.Linux && kind.Cause == ConflictCause.ReusePortOtherUser)
             {
-                return;
-            }
-
-            foreach (IndexedSocket socket in kind.Sockets)
-            {
-                if (!socket.FlagsKnown)
-                {
-                    text.Append(". ").Append(kind.Sockets.Count == 1 ? "Its" : "Their").Append(" SO_REUSEADDR and SO_REUSEPORT are not in the socket table and were taken as off");
-                    return;
-                }
+                text.Append(UnknownOptionText.Irrelevant(kind.Sockets[0]));
             }
         }
 
@@ -314,6 +312,7 @@ namespace PortTools
             return kind.Cause switch
             {
                 ConflictCause.ReusePortOtherUser => "Bind as uid " + Uid(kind.Sockets[0]) + ", stop " + who + ", or choose another port.",
+                ConflictCause.HolderOptionsUnknown => "Read the holder's options as root or as its owner (Get-SocketTuple reads them where it may), or try the bind on that host (Test-PortBind without -SocketTable).",
                 ConflictCause.ReuseAddressNotOnBoth => "Set SO_REUSEADDR on " + (kind.Sockets.Count == 1 ? "its" : "their") + " socket too, stop " + who + ", or choose another port.",
                 ConflictCause.ReusePortNotOnBoth => "Set SO_REUSEPORT on " + (kind.Sockets.Count == 1 ? "its socket" : "their sockets") + " too (as uid " + Uid(proposed) + "), stop " + who + ", or choose another port.",
                 _ when listening => "Stop " + who + ", choose another port, or set SO_REUSEPORT on both sockets as the same user.",

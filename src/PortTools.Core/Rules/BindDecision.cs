@@ -56,6 +56,9 @@ namespace PortTools
         /// <summary>Both have SO_REUSEPORT, but they belong to different users.</summary>
         ReusePortOtherUser,
 
+        /// <summary>The holder's SO_REUSEADDR or SO_REUSEPORT is not known, and it decides whether the port is shared.</summary>
+        HolderOptionsUnknown,
+
         /// <summary>Windows sharing matrix (kernel-rules.md 2A) cell INUSE.</summary>
         WindowsInUse,
 
@@ -366,7 +369,7 @@ namespace PortTools
             }
             else if (decision.Conflicts.Count > 0)
             {
-                BindConflictText.Append(text, decision, request, errorName, os);
+                BindConflictText.Append(text, decision, request, errorName, os, tentative);
             }
             else
             {
@@ -470,6 +473,7 @@ namespace PortTools
 
             text.Append("; ").Append(cause switch
             {
+                ConflictCause.HolderOptionsUnknown => UnknownOptionText.Why(proposed, holder),
                 ConflictCause.ReuseAddressVersusListener => "SO_REUSEADDR does not share a port with a listening socket",
                 ConflictCause.ReuseAddressNotOnBoth => holder.State == SocketState.TimeWait
                     ? "SO_REUSEADDR shares a port only when both sockets set it, and a TIME-WAIT entry keeps the options of the socket that closed, which did not"
@@ -480,9 +484,9 @@ namespace PortTools
                     ? "without SO_REUSEADDR (holder not listening) or SO_REUSEPORT (same user) on both sockets, a port is not shared"
                     : "without SO_REUSEADDR or SO_REUSEPORT (same user) on both sockets, a port is not shared",
             });
-            if (!holder.FlagsKnown && cause is ConflictCause.ReuseAddressNotOnBoth or ConflictCause.ReusePortNotOnBoth)
+            if (cause == ConflictCause.ReusePortOtherUser)
             {
-                text.Append(" (the holder's SO_REUSEADDR and SO_REUSEPORT are not in the socket table and are taken as off)");
+                text.Append(UnknownOptionText.Irrelevant(holder));
             }
 
             return text.ToString();

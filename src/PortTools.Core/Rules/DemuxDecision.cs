@@ -271,6 +271,9 @@ namespace PortTools
                 case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Established:
                     text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(Describe(decision.Socket!));
                     break;
+                case DemuxOutcome.Delivered when decision.Socket is null && decision.DependsOn.Count > 0 && decision.Stage != DemuxStage.Multicast:
+                    text.Append(UnknownOptionText.MayReceive(decision));
+                    break;
                 case DemuxOutcome.Delivered when decision.Socket is null:
                     // The socket the walk found names the group; the group's own order is join order.
                     int picked = decision.Candidates.FindLastIndex(c => c.Note == CandidateNote.GroupPicked);

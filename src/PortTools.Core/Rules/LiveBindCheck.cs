@@ -135,9 +135,17 @@ namespace PortTools
             (string Name, int Code)? kernelError = trial.Code == 0 ? null : NativeError(os, kernel, trial.Code);
             string assigned = request.Port == 0 && trial.BoundPort != 0 ? " The kernel assigned port " + trial.BoundPort.ToString(CultureInfo.InvariantCulture) + " to the trial socket." : string.Empty;
             string note = trial.Note is null ? string.Empty : " " + trial.Note;
+            bool settlesUnknownOptions = predicted.Error == BindErrorKind.AddressInUse && predicted.DependsOn.Count > 0 && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown);
             if (kernel == predicted.Error)
             {
-                return Rebuild(engine, trial.Code == 0, kernelError, engine.Reason + assigned + note, null);
+                string settled = settlesUnknownOptions ? "The trial bind failed with " + kernelError?.Name + ", so the options it depended on do not allow it. The engine's view: " : string.Empty;
+                return Rebuild(engine, trial.Code == 0, kernelError, settled + engine.Reason + assigned + note, null);
+            }
+
+            // The engine said the bind depends on options it could not read; the kernel settled it.
+            if (trial.Code == 0 && settlesUnknownOptions)
+            {
+                return Rebuild(engine, true, null, "The trial bind succeeded, so the options it depended on allow it. The engine's view: " + engine.Reason + assigned + note, null);
             }
 
             string predictedName = predicted.Error == BindErrorKind.None ? "success" : BindErrors.Describe(os, predicted.Error)!.Value.Name;
@@ -148,7 +156,7 @@ namespace PortTools
             {
                 reason = os == TargetOS.Windows
                     ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show and the engine took as off. The engine's view: " + engine.Reason
-                    : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT, which a Linux socket table does not show and the engine took as off. The engine's view: " + engine.Reason;
+                    : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT that could not be read. The engine's view: " + engine.Reason;
             }
             else
             {
@@ -167,7 +175,7 @@ namespace PortTools
         /// </summary>
         private static bool HiddenOptionsExplain(BindDecision predicted, TargetOS os) => os switch
         {
-            TargetOS.Linux => predicted.Error == BindErrorKind.AddressInUse && predicted.Conflicts.TrueForAll(c => !c.Socket.FlagsKnown),
+            TargetOS.Linux => predicted.Error == BindErrorKind.AddressInUse && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown),
             TargetOS.Windows => predicted.Error is BindErrorKind.AddressInUse or BindErrorKind.AccessDenied
                 && predicted.Conflicts.Count > 0 && predicted.Conflicts.TrueForAll(c => !c.Socket.FlagsKnown),
             _ => false,

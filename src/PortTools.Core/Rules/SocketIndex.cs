@@ -55,6 +55,12 @@ namespace PortTools
                 _entries.Add(new IndexedSocket(socket, i, facts));
             }
 
+            // What the table itself proves of options it does not show, before any chain or group is formed.
+            if (facts.OS == TargetOS.Linux)
+            {
+                SocketOptionInference.Apply(_entries);
+            }
+
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
             for (int i = 0; i < bindOrder.Count; i++)
@@ -471,9 +477,10 @@ namespace PortTools
             V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || socket.IPv6Only.HasValue;
             ReuseAddress = socket.ReuseAddress ?? false;
             ReusePort = socket.ReusePort ?? false;
+            ReuseAddressKnown = socket.ReuseAddress.HasValue;
+            ReusePortKnown = socket.ReusePort.HasValue;
             ReusePortLoadBalance = socket.ReusePortLoadBalance ?? false;
             ExclusiveAddressUse = socket.ExclusiveAddressUse ?? false;
-            FlagsKnown = socket.ReuseAddress.HasValue && socket.ReusePort.HasValue;
             UidKnown = socket.UserId.HasValue;
             Uid = socket.UserId ?? facts.UserId;
             Device = socket.BoundInterface;
@@ -512,9 +519,49 @@ namespace PortTools
 
         public bool V6OnlyKnown { get; }
 
-        public bool ReuseAddress { get; }
+        /// <summary>SO_REUSEADDR; false also when unknown (see <see cref="ReuseAddressKnown"/>).</summary>
+        public bool ReuseAddress { get; private set; }
 
-        public bool ReusePort { get; }
+        /// <summary>SO_REUSEPORT; false also when unknown (see <see cref="ReusePortKnown"/>).</summary>
+        public bool ReusePort { get; private set; }
+
+        /// <summary>Whether SO_REUSEADDR is known: read, given by the table, or proved by it (<see cref="SocketOptionInference"/>).</summary>
+        public bool ReuseAddressKnown { get; private set; }
+
+        /// <summary>Whether SO_REUSEPORT is known.</summary>
+        public bool ReusePortKnown { get; private set; }
+
+        /// <summary>The table proves that at least one of SO_REUSEADDR and SO_REUSEPORT is set (which one is not known).</summary>
+        public bool SharingProven { get; private set; }
+
+        /// <summary>How the table proved an option that was not read, in words; null when nothing was inferred.</summary>
+        public string? Inference { get; private set; }
+
+        /// <summary>SO_REUSEPORT may be on: set, or not known.</summary>
+        public bool MayReusePort => ReusePort || !ReusePortKnown;
+
+        /// <summary>SO_REUSEADDR may be on: set, or not known.</summary>
+        public bool MayReuseAddress => ReuseAddress || !ReuseAddressKnown;
+
+        internal void InferReusePort(string because)
+        {
+            ReusePort = true;
+            ReusePortKnown = true;
+            Inference = because;
+        }
+
+        internal void InferReuseAddress(string because)
+        {
+            ReuseAddress = true;
+            ReuseAddressKnown = true;
+            Inference = because;
+        }
+
+        internal void InferSharing(string because)
+        {
+            SharingProven = true;
+            Inference ??= because;
+        }
 
         /// <summary>SO_REUSEPORT_LB (FreeBSD); unknown counts as off.</summary>
         public bool ReusePortLoadBalance { get; }
@@ -522,8 +569,8 @@ namespace PortTools
         /// <summary>SO_EXCLUSIVEADDRUSE (Windows); unknown counts as off.</summary>
         public bool ExclusiveAddressUse { get; }
 
-        /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT were known (Linux live tables do not expose them).</summary>
-        public bool FlagsKnown { get; }
+        /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT are both known (read, given, or proved by the table).</summary>
+        public bool FlagsKnown => ReuseAddressKnown && ReusePortKnown;
 
         public long Uid { get; }
 

@@ -90,6 +90,13 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = UnixSkipProcessSet, Mandatory = true)]
         public SwitchParameter SkipProcess { get; set; }
 
+        /// <summary>
+        /// Do not read SO_REUSEADDR and SO_REUSEPORT of listening and unconnected sockets from their
+        /// owners (Linux, pidfd_getfd): they stay unknown ($null). -SkipProcess implies it.
+        /// </summary>
+        [Parameter(ParameterSetName = WithProcessSet)]
+        public SwitchParameter SkipSocketOptions { get; set; }
+
         /// <summary>Only listening and unconnected sockets with this exposure: AllInterfaces, Public, Private, LinkLocal, Loopback.</summary>
         [Parameter(ParameterSetName = WithProcessSet)]
         [Parameter(ParameterSetName = SkipProcessSet)]
@@ -158,6 +165,7 @@ namespace PortTools.Commands
                 ProcessIds = processIds is null ? null : new HashSet<int>(processIds),
                 ProcessNameMatch = NameMatcher(ProcessName),
                 IncludeProcesses = !SkipProcess.IsPresent,
+                ReadSocketOptions = !SkipSocketOptions.IsPresent,
                 Exposures = Exposure,
                 NetworkNamespace = NetworkNamespace,
                 AllNetworkNamespaces = AllNetworkNamespaces.IsPresent,

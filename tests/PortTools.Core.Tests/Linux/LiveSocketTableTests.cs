@@ -308,8 +308,9 @@ namespace PortTools.Tests.Linux
             var lines = TestHost.Run(TestHost.NobodyUid, "read", "--local-address", address.ToString());
             Assert.Equal("3", lines.Single(l => l.Key == "count").Value);
             Assert.All(lines.Where(l => l.Key == "socket"), l => Assert.DoesNotContain("pid=", l.Value, StringComparison.Ordinal));
-            string warning = Assert.Single(lines, l => l.Key == "warning").Value;
+            string warning = Assert.Single(lines, l => l.Key == "warning" && l.Value.StartsWith("The owning process", StringComparison.Ordinal)).Value;
             Assert.StartsWith("The owning process of 3 socket(s) is not shown: they belong to other users", warning, StringComparison.Ordinal);
+            Assert.Single(lines, l => l.Key == "warning" && l.Value.StartsWith("The SO_REUSEADDR and SO_REUSEPORT of 3 ", StringComparison.Ordinal));
 
             // As root, the same read names the owner and warns about nothing.
             var asRoot = TestHost.Run(null, "read", "--local-address", address.ToString());

@@ -45,7 +45,8 @@ namespace PortTools.Tests.Support
             var lines = TestHost.Run(TestHost.StartInfo(Path.Combine(_copy, Path.GetFileName(dll)), TestHost.NobodyUid, "read", "--local-address", address.ToString()));
             Assert.Equal("1", lines.Single(l => l.Key == "count").Value);
             Assert.DoesNotContain("pid=", lines.Single(l => l.Key == "socket").Value, StringComparison.Ordinal);
-            Assert.StartsWith("The owning process of 1 socket(s) is not shown", lines.Single(l => l.Key == "warning").Value, StringComparison.Ordinal);
+            Assert.Single(lines, l => l.Key == "warning" && l.Value.StartsWith("The owning process of 1 socket(s) is not shown", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.Key == "warning" && l.Value.StartsWith("The SO_REUSEADDR and SO_REUSEPORT of 1 ", StringComparison.Ordinal));
         }
 
         public void Dispose()

@@ -41,7 +41,7 @@ namespace PortTools.Rules.Linux
                 decision.Notes.Add("listen() applies to TCP only; it was not checked for UDP");
             }
 
-            return AddFlagNotes(decision, index);
+            return decision;
         }
 
         /// <summary>
@@ -194,6 +194,7 @@ namespace PortTools.Rules.Linux
                 : cache.ReusePortMatch(proposed) ? "fastreuseport"
                 : null;
 
+            var undecided = new List<IndexedSocket>();
             foreach (IndexedSocket holder in bucket)
             {
                 if (holder == exclude || !DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
@@ -201,12 +202,28 @@ namespace PortTools.Rules.Linux
                     continue;
                 }
 
-                bool r1 = proposed.ReuseAddress && holder.ReuseAddress && holder.State != SocketState.Listen;
-                bool r2 = proposed.ReusePort && holder.ReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
-                if (!r1 && !r2)
+                // A holder's option that is not known may be on: a rule it could meet is "possible".
+                bool r1 = proposed.ReuseAddress && holder.MayReuseAddress && holder.State != SocketState.Listen;
+                bool r2 = proposed.ReusePort && holder.MayReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
+                if ((r1 && holder.ReuseAddressKnown) || (r2 && holder.ReusePortKnown))
+                {
+                    continue;
+                }
+
+                if (r1 || r2)
+                {
+                    undecided.Add(holder);
+                }
+                else
                 {
                     decision.Conflicts.Add((holder, TcpCause(proposed, holder)));
                 }
+            }
+
+            // Holders whose unknown options decide: with a certain conflict they change nothing; alone they make the answer depend on them.
+            if (decision.Conflicts.Count == 0 && undecided.Count > 0 && fastPath is null)
+            {
+                return UnknownOptions(decision, undecided, TransportProtocol.Tcp);
             }
 
             if (fastPath is not null)
@@ -228,9 +245,10 @@ namespace PortTools.Rules.Linux
                 : Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Tcp));
         }
 
+        /// <summary>The cause of a certain conflict: one that holds whatever the holder's unknown options are (a uid mismatch first).</summary>
         private static ConflictCause TcpCause(IndexedSocket proposed, IndexedSocket holder)
         {
-            if (proposed.ReusePort && holder.ReusePort)
+            if (proposed.ReusePort && holder.MayReusePort && holder.State != SocketState.TimeWait && proposed.Uid != holder.Uid)
             {
                 return ConflictCause.ReusePortOtherUser;
             }
@@ -267,60 +285,117 @@ namespace PortTools.Rules.Linux
 
             // Since 2024 the shortcut is taken only for a specific address (inet_use_hash2_on_bind);
             // a wildcard bind scans every socket on the port.
-            IndexedSocket? decider;
+            UdpWalk walk;
             if (bucket.Count > UdpPrimarySlotLimit && !proposed.ChainAddress.IsZero)
             {
-                decider = FirstUdpOverlap(index.UdpChain(proposed.Port, proposed.ChainAddress), proposed);
-                if (decider is null && !proposed.ChainAddress.IsZero)
+                walk = UdpWalk.Run(index.UdpChain(proposed.Port, proposed.ChainAddress), proposed);
+                if (!walk.Stopped)
                 {
-                    decider = FirstUdpOverlap(index.UdpChain(proposed.Port, default), proposed);
+                    walk = walk.Then(index.UdpChain(proposed.Port, default), proposed);
                 }
 
-                if (decider is null && IsSpecificWithOthers(bucket, proposed))
+                walk.Finish();
+
+                if (walk.Decider is null && walk.Undecided.Count == 0 && IsSpecificWithOthers(bucket, proposed))
                 {
                     decision.Notes.Add("with more than " + UdpPrimarySlotLimit + " sockets on the port, the kernel compares only sockets on the same address and on the wildcard");
                 }
             }
             else
             {
-                decider = FirstUdpOverlap(index.UdpPrimaryChain(proposed.Port), proposed);
+                walk = UdpWalk.Run(index.UdpPrimaryChain(proposed.Port), proposed).Finish();
             }
 
-            if (decider is null)
+            if (!walk.MayFail)
             {
-                return decision;
-            }
-
-            if (UdpReusePortMatch(proposed, decider))
-            {
-                if (HasOtherUdpConflict(bucket, proposed, decider))
+                if (walk.Decider is not null && HasOtherUdpConflict(bucket, proposed, walk.Decider))
                 {
-                    decision.Notes.Add("the kernel met " + decider.Socket.Local + " first, which shares the port through SO_REUSEPORT, and stopped looking: order decided");
+                    decision.Notes.Add("the kernel met " + walk.Decider.Socket.Local + " first, which shares the port through SO_REUSEPORT, and stopped looking: order decided");
                 }
 
                 return decision;
             }
 
-            decision.Conflicts.Add((decider, UdpCause(proposed, decider)));
+            if (walk.MaySucceed)
+            {
+                return UnknownOptions(decision, walk.Undecided, TransportProtocol.Udp);
+            }
+
+            // Fails whichever way the unknown options go: the socket the walk certainly stops at names the cause.
+            decision.Conflicts.Add((walk.Decider!, UdpCause(proposed, walk.Decider!)));
             return Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Udp));
         }
 
-        private static IndexedSocket? FirstUdpOverlap(List<IndexedSocket>? chain, IndexedSocket proposed)
+        /// <summary>
+        /// udp_lib_lport_inuse's walk with options that may be unknown: the first overlapping socket
+        /// that does not share SO_REUSEADDR with S decides (a SO_REUSEPORT match of one uid admits S at
+        /// once, anything else refuses it). A socket whose options are unknown may be passed over or may
+        /// decide, so the walk follows both ways and records what can happen.
+        /// </summary>
+        private sealed class UdpWalk
         {
-            if (chain is null)
+            public bool MaySucceed { get; private set; }
+
+            public bool MayFail { get; private set; }
+
+            /// <summary>The walk ended at a certain decision (it did not run off the chain's end).</summary>
+            public bool Stopped { get; private set; }
+
+            /// <summary>The socket where the walk certainly stops.</summary>
+            public IndexedSocket? Decider { get; private set; }
+
+            /// <summary>Sockets whose unknown options decide.</summary>
+            public List<IndexedSocket> Undecided { get; } = new List<IndexedSocket>();
+
+            public static UdpWalk Run(List<IndexedSocket>? chain, IndexedSocket proposed) => new UdpWalk().Walk(chain, proposed);
+
+            /// <summary>Continues into a second chain (the wildcard slot of the hash2 shortcut).</summary>
+            public UdpWalk Then(List<IndexedSocket>? chain, IndexedSocket proposed) => Walk(chain, proposed);
+
+            /// <summary>Ends the walk: one that ran off the chain's end found nothing to refuse S.</summary>
+            public UdpWalk Finish()
             {
-                return null;
+                MaySucceed |= !Stopped;
+                return this;
             }
 
-            foreach (IndexedSocket holder in chain)
+            private UdpWalk Walk(List<IndexedSocket>? chain, IndexedSocket proposed)
             {
-                if (UdpCandidate(holder, proposed))
+                if (chain is not null)
                 {
-                    return holder;
-                }
-            }
+                    foreach (IndexedSocket holder in chain)
+                    {
+                        if (holder.Port != proposed.Port || !DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+                        {
+                            continue;
+                        }
 
-            return null;
+                        bool skip = proposed.ReuseAddress && holder.MayReuseAddress;
+                        if (skip && holder.ReuseAddressKnown)
+                        {
+                            continue; // SO_REUSEADDR on both: passed over
+                        }
+
+                        bool match = proposed.ReusePort && holder.MayReusePort && proposed.Uid == holder.Uid;
+                        bool matchCertain = match && holder.ReusePortKnown;
+                        if (skip || (match && !matchCertain))
+                        {
+                            Undecided.Add(holder);
+                        }
+
+                        MaySucceed |= match;
+                        MayFail |= !matchCertain;
+                        if (!skip)
+                        {
+                            Decider = holder;
+                            Stopped = true;
+                            return this;
+                        }
+                    }
+                }
+
+                return this;
+            }
         }
 
         private static bool UdpCandidate(IndexedSocket holder, IndexedSocket proposed) =>
@@ -357,7 +432,7 @@ namespace PortTools.Rules.Linux
 
         private static ConflictCause UdpCause(IndexedSocket proposed, IndexedSocket holder)
         {
-            if (proposed.ReusePort && holder.ReusePort)
+            if (proposed.ReusePort && holder.MayReusePort && proposed.Uid != holder.Uid)
             {
                 return ConflictCause.ReusePortOtherUser;
             }
@@ -575,18 +650,22 @@ namespace PortTools.Rules.Linux
             };
         }
 
-        private static BindDecision AddFlagNotes(BindDecision decision, SocketIndex index)
+        /// <summary>
+        /// No socket certainly refuses the bind, but some may, depending on options that are not
+        /// known: the answer is the unfavourable one (EADDRINUSE) with each deciding option named, and
+        /// CanBind stays null.
+        /// </summary>
+        private static BindDecision UnknownOptions(BindDecision decision, List<IndexedSocket> undecided, TransportProtocol protocol)
         {
-            if (decision.Success && index.Order == SocketTableOrder.KernelOrder)
+            var result = new BindDecision(decision.Proposed, BindErrorKind.AddressInUse, protocol == TransportProtocol.Tcp ? "linux.tcp.unknown-options" : "linux.udp.unknown-options", decision.AtListen);
+            foreach (IndexedSocket holder in undecided)
             {
-                List<IndexedSocket>? bucket = index.BindBucket(decision.Proposed.Protocol, decision.Proposed.Port);
-                if (bucket is not null && bucket.Exists(h => !h.FlagsKnown && Overlap(decision.Proposed, h)))
-                {
-                    decision.Notes.Add("sockets on this port have SO_REUSEADDR and SO_REUSEPORT that a Linux socket table does not show; they were taken as off");
-                }
+                result.Conflicts.Add((holder, ConflictCause.HolderOptionsUnknown));
+                result.DependsOn.Add(UnknownOptionText.Fact(decision.Proposed, holder));
             }
 
-            return decision;
+            result.Notes.AddRange(decision.Notes);
+            return result;
         }
     }
 }

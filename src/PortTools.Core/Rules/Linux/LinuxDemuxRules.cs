@@ -18,6 +18,7 @@ namespace PortTools.Rules.Linux
         {
             var packet = new Packet(request, index.Facts);
             DemuxDecision decision = request.Protocol == TransportProtocol.Tcp ? Tcp(index, packet) : Udp(index, packet);
+            UnknownGroups(index, packet, decision);
             if (request.Interface is null && packet.Interface is not null && decision.Candidates.Exists(c => c.Socket.Device is not null))
             {
                 decision.Notes.Add("The packet is taken to arrive on " + packet.Interface + ", the interface that holds " + request.Destination.Address + " (give -Interface to say otherwise)");
@@ -495,6 +496,57 @@ namespace PortTools.Rules.Linux
             decision.Socket = socket;
             decision.Sockets = null;
             return decision;
+        }
+
+        /// <summary>
+        /// Unknown is never "off": when the receiver's SO_REUSEPORT, or that of sockets it would share a
+        /// group with (same family, IPV6_V6ONLY, device, uid and address, so the same score), is not
+        /// known, each of them may receive the packet: with SO_REUSEPORT on all the kernel hashes over
+        /// them, otherwise the first walked takes everything. The answer names them all.
+        /// </summary>
+        private static void UnknownGroups(SocketIndex index, Packet packet, DemuxDecision decision)
+        {
+            if (decision.Outcome != DemuxOutcome.Delivered || decision.Stage is not (DemuxStage.ListenerExact or DemuxStage.ListenerWildcard or DemuxStage.UdpExact or DemuxStage.UdpWildcard))
+            {
+                return;
+            }
+
+            IndexedSocket anchor = decision.Socket ?? decision.Sockets![0];
+            if ((anchor.ReusePortKnown && !anchor.ReusePort) || anchor.State == SocketState.Connected)
+            {
+                return;
+            }
+
+            bool tcp = decision.Stage is DemuxStage.ListenerExact or DemuxStage.ListenerWildcard;
+            Ip16 slot = decision.Stage is DemuxStage.ListenerExact or DemuxStage.UdpExact ? packet.Destination : default;
+            List<IndexedSocket>? chain = tcp ? index.ListenerChain(packet.DestinationPort, slot) : index.UdpChain(packet.DestinationPort, slot);
+            List<IndexedSocket> receivers = decision.Sockets ?? new List<IndexedSocket> { anchor };
+            var tied = new List<IndexedSocket>();
+            foreach (IndexedSocket socket in chain ?? new List<IndexedSocket>())
+            {
+                if (receivers.Contains(socket) || socket.State == SocketState.Connected || !socket.MayReusePort || (socket.ReusePortKnown && anchor.ReusePortKnown)
+                    || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
+                    || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                tied.Add(socket);
+            }
+
+            if (tied.Count == 0)
+            {
+                return;
+            }
+
+            var all = new List<IndexedSocket>(receivers);
+            all.AddRange(tied);
+            decision.Socket = null;
+            decision.Sockets = all;
+            decision.DependsOn.Add(UnknownOptionText.GroupFact(all));
+
+            // "Order decided" holds only if no SO_REUSEPORT group joins them, which is what is not known.
+            decision.Notes.RemoveAll(note => note.Contains(" score alike ("));
         }
 
         /// <summary>A socket bound to a device takes only packets arriving on it; an unbound socket takes any.</summary>

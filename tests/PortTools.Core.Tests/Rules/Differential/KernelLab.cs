@@ -38,6 +38,9 @@ namespace PortTools.Tests.Rules.Differential
             Facts = BuildFacts();
         }
 
+        /// <summary>The lab's private namespace (root), or null when scenarios run in the host's.</summary>
+        public string? NamespaceName => _namespace?.Name;
+
         /// <summary>Whether scenarios run in a private namespace (root): wildcard binds and other users are available.</summary>
         public bool IsolatedNamespace { get; }
 
