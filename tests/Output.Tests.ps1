@@ -159,6 +159,12 @@ Describe 'Output for machines' {
             @($script:Table | ConvertTo-Json | ConvertFrom-Json | ForEach-Object { $_ } | ConvertFrom-SocketTable).Count | Should -Be $script:Table.Count
         }
 
+        It 'still builds a socket from a hashtable, an address given as text or as an IPAddress' {
+            $socket = [PortTools.SocketTuple]@{ Protocol = 'Tcp'; State = 'Listen'; LocalAddress = [ipaddress]'::1'; LocalPort = 80 }
+            $socket.ToString() | Should -Be 'tcp LISTEN [::1]:80'
+            ([PortTools.SocketTuple]@{ Protocol = 'Tcp'; State = 'Listen'; LocalAddress = '127.0.0.2'; LocalPort = 80 }).LocalAddress | Should -Be '127.0.0.2'
+        }
+
         It 'still binds a socket''s properties by name' {
             $result = $script:Table[0] | Test-PortBind -SocketTable $script:Table -TargetOS Linux
             $result.Port | Should -Be 8080

@@ -213,9 +213,6 @@ namespace PortTools.Linux
                     continue; // tied to a device: its exposure turns on the device's name, known only now
                 }
 
-<<<<<<< HEAD
-                (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
-=======
                 SocketOptions read = default;
                 if (options is not null && SocketOptionReader.Wants(record.Protocol, record.State))
                 {
@@ -231,7 +228,8 @@ namespace PortTools.Linux
 
                 // inet_diag names the device by index; getsockopt by name (a /proc/net read has neither).
                 device ??= read.Device;
->>>>>>> options
+
+                (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
                 sockets.Add(new SocketTuple
                 {
                     Protocol = record.Protocol,

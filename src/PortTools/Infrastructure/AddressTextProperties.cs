@@ -16,7 +16,7 @@ namespace PortTools.Commands
         /// <summary>LocalAddress of a SocketTuple or EphemeralPortUsage.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The address as text.</returns>
-        public static string? LocalAddress(PSObject instance) => instance?.BaseObject switch
+        public static object? LocalAddress(PSObject instance) => instance?.BaseObject switch
         {
             SocketTuple socket => Text(socket.LocalAddress),
             EphemeralPortUsage usage => Text(usage.LocalAddress),
@@ -26,7 +26,7 @@ namespace PortTools.Commands
         /// <summary>RemoteAddress of a SocketTuple or EphemeralPortUsage.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The address as text.</returns>
-        public static string? RemoteAddress(PSObject instance) => instance?.BaseObject switch
+        public static object? RemoteAddress(PSObject instance) => instance?.BaseObject switch
         {
             SocketTuple socket => Text(socket.RemoteAddress),
             EphemeralPortUsage usage => Text(usage.RemoteAddress),
@@ -36,7 +36,7 @@ namespace PortTools.Commands
         /// <summary>AddressFamily of a SocketTuple, EphemeralPortRange or EphemeralPortUsage, by name.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>InterNetwork or InterNetworkV6.</returns>
-        public static string? AddressFamily(PSObject instance) => instance?.BaseObject switch
+        public static object? AddressFamily(PSObject instance) => instance?.BaseObject switch
         {
             SocketTuple socket => Text(socket.AddressFamily),
             EphemeralPortRange range => Text(range.AddressFamily),
@@ -47,7 +47,7 @@ namespace PortTools.Commands
         /// <summary>Address of a PortBindResult or PortConnectResult.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The address as text; null when there is none.</returns>
-        public static string? Address(PSObject instance) => instance?.BaseObject switch
+        public static object? Address(PSObject instance) => instance?.BaseObject switch
         {
             PortBindResult bind => Text(bind.Address),
             PortConnectResult connect => Text(connect.Address),
@@ -57,22 +57,72 @@ namespace PortTools.Commands
         /// <summary>SourceAddress of a PortConnectResult.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The address as text; null when there is none.</returns>
-        public static string? SourceAddress(PSObject instance) => instance?.BaseObject is PortConnectResult connect ? Text(connect.SourceAddress) : null;
+        public static object? SourceAddress(PSObject instance) => instance?.BaseObject is PortConnectResult connect ? Text(connect.SourceAddress) : null;
 
         /// <summary>DestinationAddress of a PortConnectResult.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The address as text.</returns>
-        public static string? DestinationAddress(PSObject instance) => instance?.BaseObject is PortConnectResult connect ? Text(connect.DestinationAddress) : null;
+        public static object? DestinationAddress(PSObject instance) => instance?.BaseObject is PortConnectResult connect ? Text(connect.DestinationAddress) : null;
 
         /// <summary>Source of a DemuxResult: "198.51.100.7:40000" or "[2001:db8::7]:40000".</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The endpoint as text.</returns>
-        public static string? Source(PSObject instance) => instance?.BaseObject is DemuxResult demux ? Text(demux.Source) : null;
+        public static object? Source(PSObject instance) => instance?.BaseObject is DemuxResult demux ? Text(demux.Source) : null;
 
         /// <summary>Destination of a DemuxResult.</summary>
         /// <param name="instance">The object.</param>
         /// <returns>The endpoint as text.</returns>
-        public static string? Destination(PSObject instance) => instance?.BaseObject is DemuxResult demux ? Text(demux.Destination) : null;
+        public static object? Destination(PSObject instance) => instance?.BaseObject is DemuxResult demux ? Text(demux.Destination) : null;
+
+        /// <summary>
+        /// The setter of each of these CodeProperties whose .NET property has one (an init accessor), so
+        /// that [PortTools.SocketTuple]@{ LocalAddress = '127.0.0.1'; ... } still sets it: the value is
+        /// converted to the .NET type as PowerShell converts any value (a string, an IPAddress).
+        /// </summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The value.</param>
+        /// <param name="name">The property.</param>
+        private static void Set(PSObject instance, object? value, string name)
+        {
+            object target = instance.BaseObject;
+            System.Reflection.PropertyInfo property = target.GetType().GetProperty(name)!;
+            property.SetValue(target, value is null ? null : LanguagePrimitives.ConvertTo(value, property.PropertyType, CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>Sets LocalAddress.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The address.</param>
+        public static void SetLocalAddress(PSObject instance, object? value) => Set(instance, value, nameof(LocalAddress));
+
+        /// <summary>Sets RemoteAddress.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The address.</param>
+        public static void SetRemoteAddress(PSObject instance, object? value) => Set(instance, value, nameof(RemoteAddress));
+
+        /// <summary>Sets Address.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The address.</param>
+        public static void SetAddress(PSObject instance, object? value) => Set(instance, value, nameof(Address));
+
+        /// <summary>Sets SourceAddress.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The address.</param>
+        public static void SetSourceAddress(PSObject instance, object? value) => Set(instance, value, nameof(SourceAddress));
+
+        /// <summary>Sets DestinationAddress.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The address.</param>
+        public static void SetDestinationAddress(PSObject instance, object? value) => Set(instance, value, nameof(DestinationAddress));
+
+        /// <summary>Sets Source.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The endpoint.</param>
+        public static void SetSource(PSObject instance, object? value) => Set(instance, value, nameof(Source));
+
+        /// <summary>Sets Destination.</summary>
+        /// <param name="instance">The object.</param>
+        /// <param name="value">The endpoint.</param>
+        public static void SetDestination(PSObject instance, object? value) => Set(instance, value, nameof(Destination));
 
         private static string? Text(IPAddress? address) => address?.ToString();
 

@@ -3,9 +3,12 @@
 # Text/ExportRoundTripTests.cs SampleSockets) exported the ways users export Get-SocketTuple.
 # Run with PowerShell 7 from this folder after building the core:
 #   pwsh ./make-porttools-exports.ps1 ../../../src/PortTools.Core/bin/Debug/netstandard2.0/PortTools.Core.dll
-param([Parameter(Mandatory)][string] $CoreAssembly)
+# With -ModulePath (the staged module, output/PortTools/<version>), the module is loaded instead, and
+# only the porttools-ps7-module.* files are written: exports with its type data, which gives enums
+# by name and addresses as text.
+param([string] $CoreAssembly, [string] $ModulePath)
 $ErrorActionPreference = 'Stop'
-Add-Type -Path $CoreAssembly
+if ($ModulePath) { Import-Module (Join-Path $ModulePath 'PortTools.psd1') } else { Add-Type -Path $CoreAssembly }
 # [NullString]::Value: a [string] parameter would turn $null into an empty name.
 function Owner([int] $id, $name) { [PortTools.SocketOwner]::new($id, $(if ($null -ne $name) { [string]$name } else { [NullString]::Value })) }
 $sockets = @(
@@ -20,6 +23,12 @@ $sockets = @(
     [PortTools.SocketTuple]@{ Protocol = 'Tcp'; State = 'Bound'; LocalAddress = [ipaddress]'127.0.0.1'; LocalPort = 5000; ReuseAddress = $false; ReusePort = $false; Source = 'Live' }
     [PortTools.SocketTuple]@{ Protocol = 'Tcp'; State = 'SynSent'; LocalAddress = [ipaddress]'2001:db8::5'; LocalPort = 50000; RemoteAddress = [ipaddress]'2001:db8::80'; RemotePort = 443; Processes = [PortTools.SocketOwner[]]@((Owner 77 'curl')); Source = 'Live' }
 )
+if ($ModulePath) {
+    $sockets | Export-Csv -LiteralPath porttools-ps7-module.csv
+    $sockets | ConvertTo-Json -WarningAction SilentlyContinue | Set-Content -LiteralPath porttools-ps7-module.json
+    return
+}
+
 $sockets | Export-Csv -LiteralPath porttools-ps7.csv
 $sockets | Export-Csv -LiteralPath porttools-ps7-typeinfo-semicolon.csv -IncludeTypeInformation -Delimiter ';'
 $sockets | Export-Csv -LiteralPath porttools-ps7-quotes-asneeded.csv -UseQuotes AsNeeded

@@ -37,6 +37,9 @@ namespace PortTools.Tests.Text
             new object[] { "porttools-ps7-compress.json", SocketTableFormat.Json },
             new object[] { "porttools-ps7-enumsasstrings.json", SocketTableFormat.Json },
             new object[] { "porttools-ps7-lines.json", SocketTableFormat.Json },
+            // With the module loaded: enums by name, addresses as text, collections as "; "-joined text.
+            new object[] { "porttools-ps7-module.csv", SocketTableFormat.Csv },
+            new object[] { "porttools-ps7-module.json", SocketTableFormat.Json },
         };
 
         [Theory]
