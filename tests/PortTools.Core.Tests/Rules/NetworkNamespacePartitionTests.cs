@@ -18,6 +18,19 @@ namespace PortTools.Tests.Rules
 
         private static IReadOnlyList<SocketTuple> Table(params string[] lines) => lines.Select(SocketTuple.Parse).ToArray();
 
+        [Theory]
+        [InlineData(new string[0], 0)]
+        [InlineData(new[] { "tcp LISTEN 0.0.0.0:80", "tcp LISTEN 0.0.0.0:81" }, 1)]
+        [InlineData(new[] { "tcp LISTEN 0.0.0.0:80 netns=4026532301", "tcp LISTEN 0.0.0.0:81 netns=4026532301" }, 1)]
+        [InlineData(new[] { "tcp LISTEN 0.0.0.0:80 netns=4026532301", "tcp LISTEN 0.0.0.0:81" }, 2)]
+        [InlineData(new[] { "tcp LISTEN 0.0.0.0:80", "tcp LISTEN 0.0.0.0:81 netns=4026532301", "tcp LISTEN 0.0.0.0:82" }, 2)]
+        [InlineData(new[] { "tcp LISTEN 0.0.0.0:80 netns=4026532301", "tcp LISTEN 0.0.0.0:81 netns=4026532302", "tcp LISTEN 0.0.0.0:82 netns=4026532301", "tcp LISTEN 0.0.0.0:83 netns=4026532303" }, 3)]
+        public void Count_counts_distinct_namespaces_with_unknown_as_one(string[] lines, int expected)
+        {
+            // Counted in one pass that builds no set while every socket agrees with the first.
+            Assert.Equal(expected, NetworkNamespacePartition.Count(Table(lines), s => s.NetworkNamespace));
+        }
+
         [Fact]
         public void One_index_never_holds_two_namespaces()
         {
