@@ -200,9 +200,9 @@ namespace PortTools
                 ConflictCause.ReuseAddressVersusListener => ", and SO_REUSEADDR never shares a port with a listening socket",
                 ConflictCause.ReuseAddressNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEADDR, which shares a port only when both sockets set it",
                 ConflictCause.ReusePortNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEPORT, which shares a port only when both sockets set it",
-                ConflictCause.HolderOptionsUnknown => "; this socket " + UnknownOptionText.Why(proposed, first),
+                ConflictCause.HolderOptionsUnknown => "; " + UnknownOptionText.Why(proposed, first),
                 ConflictCause.ReusePortOtherUser => (one ? " as uid " + Uid(first) : " as other users (" + Uids(kind.Sockets) + ")")
-                    + ", and SO_REUSEPORT shares a port only between sockets of the same user (uid " + Uid(proposed) + " binds here)",
+                    + ", and SO_REUSEPORT shares a port only between sockets of the same user (uid " + Uid(proposed) + " here, " + (one ? "uid " + Uid(first) : Uids(kind.Sockets)) + " there)",
                 _ => ", and this socket sets neither SO_REUSEADDR nor SO_REUSEPORT",
             };
         }
@@ -234,7 +234,11 @@ namespace PortTools
                 text.Append(" (").Append(overlap).Append(')');
             }
 
-            if (kind.Cause == ConflictCause.ReuseAddressNotOnBoth)
+            if (kind.Cause == ConflictCause.HolderOptionsUnknown)
+            {
+                text.Append("; ").Append(UnknownOptionText.Why(proposed, kind.Sockets[0]));
+            }
+            else if (kind.Cause == ConflictCause.ReuseAddressNotOnBoth)
             {
                 text.Append(kind.Sockets.Count == 1 ? ", and it keeps" : ", and they keep").Append(" the options of the socket that closed, which did not set SO_REUSEADDR");
             }

@@ -93,7 +93,7 @@ namespace PortTools.Tests.Rules
         public void Another_users_holder_says_whose_and_the_remedy_names_the_user()
         {
             PortBindResult result = Bind(new[] { "udp UNCONN 127.0.0.1:5353 noreuseaddr reuseport uid=1000" }, new BindRequest { Protocol = TransportProtocol.Udp, Address = IPAddress.Loopback, Port = 5353, ReusePort = true, UserId = 0 });
-            Assert.Contains("as uid 1000, and SO_REUSEPORT shares a port only between sockets of the same user (uid 0 binds here). Bind as uid 1000, stop it, or choose another port.", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("as uid 1000, and SO_REUSEPORT shares a port only between sockets of the same user (uid 0 here, uid 1000 there). Bind as uid 1000, stop it, or choose another port.", result.Reason, StringComparison.Ordinal);
             Assert.Equal("uid 1000", result.Holder);
         }
 
