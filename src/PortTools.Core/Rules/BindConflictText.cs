@@ -201,8 +201,8 @@ namespace PortTools
                 ConflictCause.ReuseAddressNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEADDR, which shares a port only when both sockets set it",
                 ConflictCause.ReusePortNotOnBoth => (one ? " without" : ", none with") + " SO_REUSEPORT, which shares a port only when both sockets set it",
                 ConflictCause.HolderOptionsUnknown => "; " + UnknownOptionText.Why(proposed, first),
-                ConflictCause.ReusePortOtherUser => (one ? " as uid " + Uid(first) : " as other users (" + Uids(kind.Sockets) + ")")
-                    + ", and SO_REUSEPORT shares a port only between sockets of the same user (uid " + Uid(proposed) + " here, " + (one ? "uid " + Uid(first) : Uids(kind.Sockets)) + " there)",
+                ConflictCause.ReusePortOtherUser => " as " + Uids(kind.Sockets)
+                    + ", and SO_REUSEPORT shares a port only between sockets of the same user (uid " + Uid(proposed) + " here, " + Uids(kind.Sockets) + " there)",
                 _ => ", and this socket sets neither SO_REUSEADDR nor SO_REUSEPORT",
             };
         }
