@@ -104,6 +104,8 @@ Describe 'Pipeline rows: every value that does not convert is an error for its r
 
         function Invoke-Collect {
             param([scriptblock] $Pipeline)
+            # The errors are non-terminating: collected in order, whatever preference the caller runs under.
+            $ErrorActionPreference = 'Continue'
             $caught = [System.Collections.Generic.List[object]]::new()
             $output = @(. $Pipeline 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $caught.Add($_) } else { $_ } })
             [pscustomobject]@{ Output = $output; Errors = $caught.ToArray() }
@@ -158,7 +160,8 @@ Tcp,198.51.100.7,40001,10.0.0.5,81
 "@ | ConvertFrom-Csv
             $run = Invoke-Collect { $rows | Resolve-Demux -SocketTable 'tcp LISTEN 0.0.0.0:80' -TargetOS Linux }
             $run.Output | Should -HaveCount 2
-            @($run.Output | ForEach-Object { $_.Destination.Port }) | Should -Be @(80, 81)
+            # In PowerShell an endpoint reads as its text (JSON and CSV write it so too).
+            @($run.Output | ForEach-Object { "$($_.Destination)" }) | Should -Be @("10.0.0.5:80", "10.0.0.5:81")
             $run.Errors | Should -HaveCount 3
             $run.Errors[0].Exception.Message | Should -BeLike "Pipeline item 2: SourceAddress '198.51.100.300' is not valid*"
             $run.Errors[0].TargetObject | Should -Be $rows[1]

@@ -127,7 +127,7 @@ namespace PortTools.Linux
             Add(causes, _noOwner, "no process this user can see holds them (kernel sockets, or other users' processes without root)");
             Add(causes, _other, "pidfd_getfd or getsockopt failed (" + LibC.ErrorText(_otherErrno) + ")");
             var text = new StringBuilder();
-            text.Append("The SO_REUSEADDR and SO_REUSEPORT of ")
+            text.Append(SocketTableReadResult.SocketOptionsWarningStart)
                 .Append(FailedCount.ToString(CultureInfo.InvariantCulture))
                 .Append(" listening or unconnected socket(s) could not be read and stay unknown ($null): ")
                 .Append(string.Join("; ", causes))

@@ -21,6 +21,17 @@ namespace PortTools
         /// <summary>How the table was read, such as "netlink sock_diag" or "/proc/net".</summary>
         public string Method { get; }
 
+        /// <summary>How the warning about socket options that could not be read begins.</summary>
+        internal const string SocketOptionsWarningStart = "The SO_REUSEADDR and SO_REUSEPORT of ";
+
+        /// <summary>
+        /// Whether a warning is the one about socket options that could not be read. The rule cmdlets leave
+        /// it out: their answers name, in DependsOn, the unknown options they turn on, and no others.
+        /// </summary>
+        /// <param name="warning">A warning of <see cref="Warnings"/>.</param>
+        /// <returns>True for the socket options warning.</returns>
+        public static bool IsSocketOptionsWarning(string warning) => warning.StartsWith(SocketOptionsWarningStart, System.StringComparison.Ordinal);
+
         /// <summary>The number of distinct network namespaces the sockets came from (1 for a single read).</summary>
         public int NetworkNamespaceCount { get; internal set; } = 1;
     }

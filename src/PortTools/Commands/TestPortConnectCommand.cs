@@ -202,7 +202,11 @@ namespace PortTools.Commands
                 SocketTableReadResult live = ReadLiveTable(new SocketQuery { NetworkNamespace = NetworkNamespace });
                 foreach (string warning in live.Warnings)
                 {
-                    WriteWarning(warning);
+                    // Answers name the unknown options they turn on (DependsOn); the others are not this question's.
+                    if (!SocketTableReadResult.IsSocketOptionsWarning(warning))
+                    {
+                        WriteWarning(warning);
+                    }
                 }
 
                 _indexes = new[] { (SocketIndex.Build(live.Sockets, HostFacts.From(host), SocketTableOrder.KernelOrder), (string?)null) };

@@ -141,7 +141,8 @@ namespace PortTools.Tests.Text
                     Assert.True(pwsh.ExitCode == 0, errors);
                 }
 
-                foreach (object[] capture in PowerShell7Captures())
+                // Without -ModulePath the script loads only the core and writes every capture but the module's own.
+                foreach (object[] capture in PowerShell7Captures().Where(c => !((string)c[0]).Contains("-module.")))
                 {
                     ParseRun run = ParseRun.Of(File.ReadAllText(Path.Combine(directory, (string)capture[0]))).AssertNoErrors();
                     AssertEqualSockets(SampleSockets(), run.Sockets);
