@@ -70,6 +70,26 @@ namespace PortTools
             return result;
         }
 
+        /// <summary>
+        /// Whether a connect() of <paramref name="request"/> succeeds, as <see cref="DecideConnect"/> answers it
+        /// (null when it turns on what is not known), without putting the answer into words: for callers that
+        /// want only the yes or no, such as -Quiet over many destinations.
+        /// </summary>
+        /// <param name="index">The socket table and the facts of its host.</param>
+        /// <param name="request">The connect() to decide.</param>
+        /// <returns>True, false, or null when unknown facts decide.</returns>
+        public static bool? CanConnect(SocketIndex index, ConnectRequest request)
+        {
+            Check(index, request);
+            string? invalid = request.Validate();
+            if (invalid is not null)
+            {
+                throw new ArgumentException(invalid);
+            }
+
+            return DecideConnectCore(index, request).CanConnect;
+        }
+
         internal static ConnectDecision DecideConnectCore(SocketIndex index, ConnectRequest request) => index.Facts.OS switch
         {
             TargetOS.Linux => LinuxConnectRules.Decide(index, request),

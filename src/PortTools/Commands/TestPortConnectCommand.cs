@@ -308,10 +308,17 @@ namespace PortTools.Commands
                     continue;
                 }
 
-                PortConnectResult result;
+                PortConnectResult? result = null;
+                bool? canConnect;
                 try
                 {
-                    result = RuleEngine.DecideConnect(index, request, computer);
+                    // -Quiet wants only the yes or no: the answer is put into words only when it is written or unknown.
+                    canConnect = Quiet.IsPresent ? RuleEngine.CanConnect(index, request) : null;
+                    if (!Quiet.IsPresent || canConnect is null)
+                    {
+                        result = RuleEngine.DecideConnect(index, request, computer);
+                        canConnect = result.CanConnect;
+                    }
                 }
                 catch (Exception exception) when (exception is PlatformNotSupportedException)
                 {
@@ -327,12 +334,12 @@ namespace PortTools.Commands
                 if (Quiet.IsPresent)
                 {
                     // -Quiet promises a bool: an answer that turns on unknown facts is not a yes.
-                    if (result.CanConnect is null)
+                    if (canConnect is null)
                     {
                         WriteWarning(result + ": the answer depends on what is not known; $false is written. Run without -Quiet for the reason.");
                     }
 
-                    WriteObject(result.CanConnect == true);
+                    WriteObject(canConnect == true);
                 }
                 else
                 {

@@ -30,6 +30,19 @@ namespace PortTools.Tests.Rules
         private static string[] Connections(int from, int to, string destination, string state = "ESTAB", string source = "10.0.0.1") =>
             Enumerable.Range(from, to - from + 1).Select(p => "tcp " + state + " " + source + ":" + p + " " + destination).ToArray();
 
+        [Theory]
+        [InlineData(0, null)]
+        [InlineData(10, null)]
+        [InlineData(0, KnownHostFacts.EphemeralPortRange)]
+        public void CanConnect_is_the_answer_DecideConnect_puts_into_words(int taken, KnownHostFacts? unknown)
+        {
+            HostFacts facts = unknown is KnownHostFacts missing ? Linux(missing) : Linux();
+            SocketIndex index = SocketIndex.Build(Connections(40000, 40000 + taken - 1, "10.0.0.5:5432").Select(SocketTuple.Parse).ToArray(), facts);
+            PortConnectResult result = RuleEngine.DecideConnect(index, To(Db));
+            Assert.Equal(result.CanConnect, RuleEngine.CanConnect(index, To(Db)));
+            Assert.Equal(taken == 10 ? false : unknown is null ? true : (bool?)null, result.CanConnect);
+        }
+
         [Fact]
         public void A_free_range_offers_every_port_and_the_even_ones_first()
         {
