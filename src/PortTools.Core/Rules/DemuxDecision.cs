@@ -202,7 +202,7 @@ namespace PortTools
                 Sockets = sockets,
                 Candidates = candidates,
                 DependsOn = decision.DependsOn.Count > 0 ? decision.DependsOn.ToArray() : Array.Empty<string>(),
-                Reason = decision.Possibilities.Count > 0 ? Possibilities(decision, os) : PlainReason(decision, os),
+                ReasonSource = () => decision.Possibilities.Count > 0 ? Possibilities(decision, os) : PlainReason(decision, os),
                 TargetOS = os,
                 ComputerName = computerName,
             };

@@ -49,8 +49,19 @@ namespace PortTools
             ? socket.Local + (socket.ProcessName is null ? string.Empty : " " + socket.ProcessName + " (" + socket.ProcessId?.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")")
             : Sockets.Count > 1 ? "one of " + Sockets.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + ": " + string.Join(", ", System.Linq.Enumerable.Select(Sockets, s => s.Local)) : null;
 
+        private string? _reason;
+        private Func<string>? _reasonSource;
+
         /// <summary>The decision in sentences.</summary>
-        public string Reason { get; init; } = string.Empty;
+        public string Reason
+        {
+            // Put into words when first read: a pipeline of flows often wants only the Outcome and the Receiver.
+            get => _reason ??= _reasonSource?.Invoke() ?? string.Empty;
+            init => _reason = value;
+        }
+
+        /// <summary>Writes the Reason when it is first read.</summary>
+        internal Func<string> ReasonSource { init => _reasonSource = value; }
 
         /// <summary>The OS whose rules decided.</summary>
         public TargetOS TargetOS { get; init; }
