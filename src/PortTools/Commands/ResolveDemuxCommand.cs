@@ -121,16 +121,7 @@ namespace PortTools.Commands
                 List<SocketTuple> table = SocketTableInput.Convert(SocketTable, WriteError);
                 // A table of several computers, or of several network namespaces, is answered computer by
                 // computer and namespace by namespace (a packet arrives in one), each against its own facts.
-                _targets = new List<(SocketIndex, SocketHost, string?)>();
-                foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, SocketHost))
-                {
-                    foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, NetworkNamespace))
-                    {
-                        SocketHost given = SimulationHost(SocketHost, NetworkNamespace, partition, TargetOS);
-                        SocketHost host = given.With(os: TargetOS ?? given.OS ?? TargetOSInfo.Current);
-                        _targets.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host, computer));
-                    }
-                }
+                _targets = SimulationIndexes(table, SocketHost, NetworkNamespace, TargetOS, host => host);
 
                 return;
             }

@@ -171,27 +171,17 @@ namespace PortTools.Commands
 
                 // Each computer and network namespace has its own ports: a table that holds several is
                 // answered computer by computer and namespace by namespace, each with its own facts.
-                var indexes = new List<(SocketIndex, string?)>();
-                foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, SocketHost))
-                {
-                    foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, NetworkNamespace))
-                    {
-                        SocketHost host = SimulationHost(SocketHost, NetworkNamespace, partition, os).With(
-                            LocalAddress,
-                            Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
-                            Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
-                            Bound(nameof(UserId)) ? UserId : null,
-                            Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
-                            nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
-                            autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
-                            tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
-                            reservedPorts: ReservedPorts);
-                        host = host.With(os: os ?? host.OS ?? TargetOSInfo.Current);
-                        indexes.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), computer));
-                    }
-                }
-
-                _indexes = indexes;
+                _indexes = SimulationIndexes(table, SocketHost, NetworkNamespace, os, host => host.With(
+                    LocalAddress,
+                    Bound(nameof(UnprivilegedPortStart)) ? UnprivilegedPortStart : null,
+                    Bound(nameof(EphemeralPortRange)) ? EphemeralPortRange : null,
+                    Bound(nameof(UserId)) ? UserId : null,
+                    Bound(nameof(Privileged)) ? Privileged.IsPresent : null,
+                    nonLocalBind: Bound(nameof(NonLocalBind)) ? NonLocalBind.IsPresent : null,
+                    autobindReuse: Bound(nameof(AutobindReuse)) ? AutobindReuse.IsPresent : null,
+                    tcpTwReuse: Bound(nameof(TcpTwReuse)) ? TcpTwReuse : null,
+                    reservedPorts: ReservedPorts))
+                    .ConvertAll(i => (i.Index, i.ComputerName));
                 return;
             }
 

@@ -238,6 +238,34 @@ namespace PortTools.Commands
         }
 
         /// <summary>
+        /// The indexes a simulation answers against: one per computer and network namespace of the table
+        /// (their sockets never conflict), each with the facts of its own host, then the caller's
+        /// single-fact parameters (<paramref name="overrides"/>), then the OS.
+        /// </summary>
+        /// <param name="table">The converted -SocketTable.</param>
+        /// <param name="socketHost">-SocketHost, or null.</param>
+        /// <param name="networkNamespace">-NetworkNamespace, or null.</param>
+        /// <param name="targetOS">-TargetOS, or null.</param>
+        /// <param name="overrides">Applies the cmdlet's single-fact parameters to a host's facts.</param>
+        /// <returns>The indexes with their host and computer, in order of first appearance.</returns>
+        internal List<(SocketIndex Index, SocketHost Host, string? ComputerName)> SimulationIndexes(
+            List<SocketTuple> table, PSObject? socketHost, string? networkNamespace, TargetOS? targetOS, Func<SocketHost, SocketHost> overrides)
+        {
+            var indexes = new List<(SocketIndex, SocketHost, string?)>();
+            foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, socketHost))
+            {
+                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, networkNamespace))
+                {
+                    SocketHost host = overrides(SimulationHost(socketHost, networkNamespace, partition, targetOS));
+                    host = host.With(os: targetOS ?? host.OS ?? TargetOSInfo.Current);
+                    indexes.Add((SocketIndex.Build(partition, HostFacts.From(host), SocketTableOrder.BindOrder), host, computer));
+                }
+            }
+
+            return indexes;
+        }
+
+        /// <summary>
         /// The table's network namespaces, each on its own (one partition for a table without them);
         /// with -NetworkNamespace and a table of several, only that namespace's sockets.
         /// </summary>
