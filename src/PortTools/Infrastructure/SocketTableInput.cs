@@ -35,27 +35,5 @@ namespace PortTools.Commands
 
             return table;
         }
-
-        /// <summary>The computer the table was read on, when every entry that says so agrees.</summary>
-        public static string? CommonComputerName(IReadOnlyList<SocketTuple> table)
-        {
-            string? name = null;
-            foreach (SocketTuple socket in table)
-            {
-                if (socket.ComputerName is null)
-                {
-                    continue;
-                }
-
-                if (name is not null && !string.Equals(name, socket.ComputerName, StringComparison.OrdinalIgnoreCase))
-                {
-                    return null;
-                }
-
-                name = socket.ComputerName;
-            }
-
-            return name;
-        }
     }
 }
