@@ -344,15 +344,39 @@ namespace PortTools
         /// <summary>"python3 (pid 7865), nginx (pid 812) and 3 more": each distinct owner, or a socket's uid when it has none.</summary>
         private static void AppendOwners(StringBuilder text, List<IndexedSocket> sockets)
         {
+            // Owners by name; sockets whose owner is not visible counted by uid, so that two of them read as two.
             var names = new List<string>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var ownerless = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (IndexedSocket socket in sockets)
             {
-                string name = socket.Socket.Processes.Count > 0 ? socket.Socket.Processes[0].ToString()
-                    : socket.UidKnown ? "a socket of uid " + Uid(socket) : "a socket of an unknown owner";
-                if (seen.Add(name))
+                if (socket.Socket.Processes.Count > 0)
                 {
-                    names.Add(name);
+                    string name = socket.Socket.Processes[0].ToString();
+                    if (!names.Contains(name))
+                    {
+                        names.Add(name);
+                    }
+
+                    continue;
+                }
+
+                string owner = socket.UidKnown ? "uid " + Uid(socket) : "an unknown owner";
+                if (ownerless.TryGetValue(owner, out int count))
+                {
+                    ownerless[owner] = count + 1;
+                }
+                else
+                {
+                    ownerless.Add(owner, 1);
+                    names.Add(owner);
+                }
+            }
+
+            for (int i = 0; i < names.Count; i++)
+            {
+                if (ownerless.TryGetValue(names[i], out int count))
+                {
+                    names[i] = (count == 1 ? "a socket" : count.ToString(CultureInfo.InvariantCulture) + " sockets") + " of " + names[i];
                 }
             }
 

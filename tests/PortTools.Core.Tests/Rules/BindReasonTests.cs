@@ -32,6 +32,18 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
+        public void Listeners_whose_owner_is_not_visible_are_counted_by_uid()
+        {
+            string[] table =
+            {
+                "tcp LISTEN 127.0.0.1:9100 noreuseaddr reuseport uid=0",
+                "tcp LISTEN 127.0.0.1:9100 noreuseaddr reuseport uid=0",
+            };
+            PortBindResult result = RuleEngine.DecideBind(SocketIndex.Build(table.Select(SocketTuple.Parse).ToList(), new HostFacts(TargetOS.Linux)), new BindRequest { Address = IPAddress.Loopback, Port = 9100, ReusePort = true, Listen = true, UserId = 65534 });
+            Assert.StartsWith("2 listening sockets hold 127.0.0.1:9100/tcp (2 sockets of uid 0) as uid 0, and SO_REUSEPORT shares a port only between sockets of the same user (uid 65534 here, uid 0 there).", result.Reason, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void Several_TIME_WAIT_sockets_are_one_sentence_with_the_last_expiry()
         {
             string[] table =
