@@ -322,6 +322,18 @@ function Get-TrxCount {
     $count
 }
 
+function Write-TrxFailure {
+    # The failed xunit tests with their first message line, so that the tail of a CI log names them.
+    param([string] $Path)
+    foreach ($file in @(Get-ChildItem -LiteralPath $Path -Filter '*.trx' -Recurse -ErrorAction SilentlyContinue)) {
+        $run = [xml](Get-Content -LiteralPath $file.FullName -Raw)
+        foreach ($result in @($run.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -eq 'Failed' })) {
+            $message = "$($result.Output.ErrorInfo.Message)".Trim()
+            Write-Host ("FAILED (xunit) {0}`n    {1}" -f $result.testName, ($message -replace "`n", "`n    ")) -ForegroundColor Red
+        }
+    }
+}
+
 function Invoke-Test {
     # Found first: without Pester, say so before minutes of building and testing.
     $pester = Get-PesterPath
@@ -362,6 +374,17 @@ function Invoke-Test {
         $config.TestResult.OutputPath = $ResultPath
         $config.TestResult.OutputFormat = 'NUnitXml'
         $run = Invoke-Pester -Configuration $config
+        # Repeated at the end, where the tail of a CI log shows them.
+        foreach ($test in @($run.Failed)) {
+            $where = '{0}:{1}' -f $test.ScriptBlock.File, $test.StartLine
+            $message = ($test.ErrorRecord | ForEach-Object { "$_" }) -join "`n"
+            Write-Host ("FAILED (Pester) {0}`n    {1}`n    {2}" -f $test.ExpandedPath, $where, ($message -replace "`n", "`n    ")) -ForegroundColor Red
+        }
+        foreach ($block in @($run.FailedBlocks) + @($run.FailedContainers)) {
+            if ($null -eq $block) { continue }
+            $message = ($block.ErrorRecord | ForEach-Object { "$_" }) -join "`n"
+            Write-Host ("FAILED (Pester setup) {0}`n    {1}" -f "$($block.Name)$($block.Item)", ($message -replace "`n", "`n    ")) -ForegroundColor Red
+        }
         # A file that does not load, or a BeforeAll/AfterAll that throws, fails the run as a failed test
         # does (Pester's own exit code counts them the same way).
         $failed = $run.FailedCount + $run.FailedContainersCount
@@ -381,6 +404,7 @@ function Invoke-Test {
         $failures.Add("Pester: $($counts[1]) failure(s) (exit code $pesterExit).")
     }
 
+    Write-TrxFailure -Path $xunitResults
     Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
     Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $counts[0], $counts[1], $counts[2])
     Write-Host ("Total: {0} passed, {1} failed, {2} skipped" -f ($xunit.Passed + $counts[0]), ($xunit.Failed + $counts[1]), ($xunit.Skipped + $counts[2]))
