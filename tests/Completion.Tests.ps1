@@ -35,9 +35,18 @@ Describe 'Tab completion' {
 
         It 'completes -ProcessName with the command name a process''s sockets carry, not its rewritten title' -Skip:(-not $script:OnLinux) {
             # exec -a gives argv[0] a title, as nginx and postgres do; the command name stays sleep.
-            $process = Start-Process -FilePath bash -ArgumentList '-c', 'exec -a "porttoolsfake: worker process" sleep 30' -PassThru
+            # One argument string: as an array element, the script's own double quotes split it
+            # apart on the way through Start-Process, and bash ran a bare "exec" that exited at once.
+            $process = Start-Process -FilePath bash -ArgumentList '-c "exec -a ''porttoolsfake: worker process'' sleep 30"' -PassThru
             try {
-                Start-Sleep -Milliseconds 300
+                # Until bash has exec'd: a fixed pause lost that race on a loaded CI machine.
+                $comm = "/proc/$($process.Id)/comm"
+                $deadline = [DateTime]::UtcNow.AddSeconds(15)
+                while ([DateTime]::UtcNow -lt $deadline -and ((Get-Content -LiteralPath $comm -ErrorAction SilentlyContinue) -ne 'sleep')) {
+                    Start-Sleep -Milliseconds 50
+                }
+                Get-Content -LiteralPath $comm | Should -Be 'sleep' -Because 'the child must have exec''d sleep within 15 s'
+                (Get-Content -LiteralPath "/proc/$($process.Id)/cmdline" -Raw) | Should -BeLike 'porttoolsfake: worker process*'
                 $offered = (Get-Completion 'Get-SocketTuple -ProcessName porttoolsfa').CompletionText
                 $offered | Should -BeNullOrEmpty
                 (Get-Completion 'Get-SocketTuple -ProcessName slee').CompletionText | Should -Contain 'sleep'
