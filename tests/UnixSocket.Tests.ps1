@@ -125,6 +125,9 @@ Describe 'UNIX domain sockets' -Skip:(-not $OnLinux) {
             $result.Error | Should -Be 'EADDRINUSE'
             $result.Stale | Should -BeFalse
             $result.Holders.ProcessId | Should -Contain $PID
+            $result.Holder | Should -BeLike "* ($PID)*"
+            # The cause first (what holds the path), then the remedy; the errno is in Error, not repeated.
+            $result.Reason | Should -Match ('^' + [regex]::Escape($serverPath) + ' is held by .+\. Stop that process or bind another path')
             Invoke-RealBind $serverPath | Should -Be 'EADDRINUSE'
         }
 
@@ -132,7 +135,9 @@ Describe 'UNIX domain sockets' -Skip:(-not $OnLinux) {
             $result = Test-PortBind -Path (Join-Path $directory 'stale.sock')
             $result.Stale | Should -BeTrue
             $result.FileType | Should -Be 'Socket'
-            $result.Reason | Should -Match 'safe to unlink'
+            $result.Reason | Should -Match 'safe to unlink \(rm /'
+            $result.Reason | Should -Not -Match '^bind\(\) fails'
+            $result.Holder | Should -BeNullOrEmpty
             Invoke-RealBind (Join-Path $directory 'stale.sock') | Should -Be 'EADDRINUSE'
         }
 
@@ -193,7 +198,10 @@ Describe 'UNIX domain sockets' -Skip:(-not $OnLinux) {
         }
 
         It 'has a table view' {
-            Test-PortBind -Path $serverPath | Format-Table | Out-String -Width 120 | Should -Match 'Path\s+CanBind\s+Error\s+FileType\s+Stale\s+Reason'
+            Test-PortBind -Path $serverPath | Format-Table | Out-String -Width 120 | Should -Match 'Path\s+CanBind\s+Error\s+Stale\s+Holder\s+Reason'
+            # At 80 columns the holder is still whole and the Reason begins.
+            $lines = @((Test-PortBind -Path $serverPath | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_ -match 'False' })
+            $lines[0] | Should -Match "\($PID\)\s+\S" -Because ($lines -join "`n")
         }
     }
 

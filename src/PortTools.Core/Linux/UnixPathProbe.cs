@@ -81,7 +81,7 @@ namespace PortTools.Linux
             string where = space is null ? "this network namespace" : "network namespace " + space;
             if (holders.Length > 0)
             {
-                return UnixBindRules.InUse(path, null, UnixAddressKind.Abstract, holders, "bind() fails with EADDRINUSE: the abstract name " + path + " is held by " + UnixBindRules.DescribeHolders(holders) + " in " + where + ".", "unix.abstract.in-use", BindCheckMethod.Probed, null, space, null);
+                return UnixBindRules.InUse(path, null, UnixAddressKind.Abstract, holders, "The abstract name " + path + " is held by " + UnixBindRules.DescribeHolders(holders) + " in " + where + ". Stop that process or pick another name.", "unix.abstract.in-use", BindCheckMethod.Probed, null, space, null);
             }
 
             return UnixBindRules.AbstractFree(path, type, named, where, BindCheckMethod.Probed, space, null);
@@ -205,6 +205,9 @@ namespace PortTools.Linux
 
             private string Who => _uid is long uid ? "uid " + uid.ToString(CultureInfo.InvariantCulture) : "this user";
 
+            /// <summary><see cref="Who"/> at the start of a sentence (a uid stays as the kernel writes it).</summary>
+            private string WhoAtStart => _uid is null ? "This user" : Who;
+
             private string Shown => _path == _full ? _full : _path + " (" + _full + ")";
 
             public UnixBindResult Run()
@@ -226,7 +229,7 @@ namespace PortTools.Linux
 
                 if (error != LibC.ENOENT)
                 {
-                    return Fail(error, "unix.path.lookup-failed", "bind() fails with " + Name(error) + ": looking up " + Shown + " failed (" + LibC.ErrorText(error) + ").", UnixPathFileType.None);
+                    return Fail(error, "unix.path.lookup-failed", "Looking up " + Shown + " failed (" + LibC.ErrorText(error) + "). Check the path, or run the check as a user who may read it.", UnixPathFileType.None);
                 }
 
                 // 3. Creating the socket file: write and search permission on the directory, a writable file system.
@@ -303,16 +306,16 @@ namespace PortTools.Linux
                 switch (error)
                 {
                     case 2: // ENOENT
-                        return Fail(error, "unix.path.missing-directory", "bind() fails with ENOENT: the directory " + where + " does not exist, and bind() does not create directories. Create it (with the owner and mode the service expects) first.", null);
+                        return Fail(error, "unix.path.missing-directory", "The directory " + where + " does not exist, and bind() does not create directories. Create it (with the owner and mode the service expects) first.", null);
                     case ENOTDIR:
-                        return Fail(error, "unix.path.not-a-directory", "bind() fails with ENOTDIR: " + where + " is on the way to " + Shown + " but is not a directory.", null);
+                        return Fail(error, "unix.path.not-a-directory", UnixBindRules.Capitalize(where) + " is on the way to " + Shown + " but is not a directory. Bind a path whose every step is a directory.", null);
                     case 13: // EACCES
                         string mode = status is FileStatus s ? " (mode " + s.Permissions + ", owner uid " + s.Uid + ", group gid " + s.Gid + ")" : string.Empty;
-                        return Fail(error, "unix.path.search-denied", "bind() fails with EACCES: " + Who + " may not search " + where + mode + "; every directory on the way needs search (x) permission for the binding user.", null);
+                        return Fail(error, "unix.path.search-denied", WhoAtStart + " may not search " + where + mode + "; every directory on the way needs search (x) permission for the binding user. Grant it (chmod o+x, or the group), or bind under a directory that user may search.", null);
                     case ELOOP:
-                        return Fail(error, "unix.path.symlink-loop", "bind() fails with ELOOP: resolving " + where + " meets too many symbolic links.", null);
+                        return Fail(error, "unix.path.symlink-loop", "Resolving " + where + " meets too many symbolic links. Fix the link chain (a link that points at itself or round a loop), or bind a path without it.", null);
                     default:
-                        return Fail(error, "unix.path.lookup-failed", "bind() fails with " + Name(error) + ": " + where + ": " + LibC.ErrorText(error) + ".", null);
+                        return Fail(error, "unix.path.lookup-failed", UnixBindRules.Capitalize(where) + ": " + LibC.ErrorText(error) + ". Check the path, or bind another one.", null);
                 }
             }
 
@@ -326,14 +329,14 @@ namespace PortTools.Linux
                     case 0xC000: // S_IFSOCK
                         return SocketFile(status, holders, orphans);
                     case 0x4000:
-                        return Occupied(UnixPathFileType.Directory, "unix.path.directory", "bind() fails with EADDRINUSE: " + Shown + " is a directory where a socket is expected, and no socket file can replace a directory. A container runtime creates one when it bind-mounts a socket path that did not exist yet; remove it (rmdir) once nothing uses it." + orphans);
+                        return Occupied(UnixPathFileType.Directory, "unix.path.directory", Shown + " is a directory where a socket is expected, and no socket file can replace a directory. A container runtime creates one when it bind-mounts a socket path that did not exist yet; remove it (rmdir) once nothing uses it." + orphans);
                     case 0xA000:
                         string target = ReadLinkTarget(_full);
-                        return Occupied(UnixPathFileType.SymbolicLink, "unix.path.symlink", "bind() fails with EADDRINUSE: " + Shown + " is a symbolic link" + (target.Length > 0 ? " to " + target : string.Empty) + ", which bind() does not follow, even when it dangles." + orphans);
+                        return Occupied(UnixPathFileType.SymbolicLink, "unix.path.symlink", Shown + " is a symbolic link" + (target.Length > 0 ? " to " + target : string.Empty) + ", which bind() does not follow, even when it dangles. Bind the link's target path itself, or remove the link once nothing needs it." + orphans);
                     case 0x8000:
-                        return Occupied(UnixPathFileType.File, "unix.path.regular-file", "bind() fails with EADDRINUSE: " + Shown + " is a regular file, not a socket, and bind() never replaces a file. Find out what wrote it before you remove it." + orphans);
+                        return Occupied(UnixPathFileType.File, "unix.path.regular-file", Shown + " is a regular file, not a socket, and bind() never replaces a file. Find out what wrote it before you remove it, or bind another path." + orphans);
                     default:
-                        return Occupied(UnixPathFileType.Other, "unix.path.other-file", "bind() fails with EADDRINUSE: " + Shown + " is a device, FIFO or other special file, not a socket." + orphans);
+                        return Occupied(UnixPathFileType.Other, "unix.path.other-file", Shown + " is a device, FIFO or other special file, not a socket. Bind another path, or remove the file once nothing uses it." + orphans);
                 }
             }
 
@@ -355,7 +358,7 @@ namespace PortTools.Linux
                 {
                     NetworkNamespaceInfo? own = UnixSocketReader.NamespaceOfSelf();
                     string space = holders[0].NetworkNamespace is NetworkNamespaceInfo info && !info.Equals(own) ? " in network namespace " + info + (info.ProcessId is int inside ? " (pid " + inside + " lives there)" : string.Empty) : string.Empty;
-                    return UnixBindRules.InUse(_path, _full, UnixAddressKind.Path, holders, "bind() fails with EADDRINUSE: " + Shown + " is held by " + UnixBindRules.DescribeHolders(holders) + space + connections + ". Stop that process or bind another path; do not unlink a socket file that is in use (new clients could no longer reach it).", "unix.path.in-use", BindCheckMethod.Probed, _uid, holders[0].NetworkNamespace, null, UnixPathFileType.Socket);
+                    return UnixBindRules.InUse(_path, _full, UnixAddressKind.Path, holders, Shown + " is held by " + UnixBindRules.DescribeHolders(holders) + space + connections + ". Stop that process or bind another path; do not unlink a socket file that is in use (new clients could no longer reach it).", "unix.path.in-use", BindCheckMethod.Probed, _uid, holders[0].NetworkNamespace, null, UnixPathFileType.Socket);
                 }
 
                 orphans = connections.Length == 0 ? orphans : orphans + " Its listener is gone, but " + connections.Substring(2) + " (they keep working).";
@@ -371,7 +374,7 @@ namespace PortTools.Linux
                         ErrorCode = 98,
                         FileType = UnixPathFileType.Socket,
                         Stale = false,
-                        Reason = "bind() fails with EADDRINUSE: a socket is bound to " + Shown + " (it answered a probe), in a network namespace this process cannot read" + (LibC.geteuid() == 0 ? string.Empty : " (as root every namespace is read and its holder named)") + "." + orphans,
+                        Reason = "A socket is bound to " + Shown + " (it answered a probe), in a network namespace this process cannot read" + (LibC.geteuid() == 0 ? string.Empty : " (as root every namespace is read and its holder named)") + ". Stop its holder or bind another path; do not unlink a socket file that is in use." + orphans,
                         Rule = "unix.path.in-use",
                         Method = BindCheckMethod.Probed,
                         UserId = _uid,
@@ -390,7 +393,7 @@ namespace PortTools.Linux
                         ErrorCode = 98,
                         FileType = UnixPathFileType.Socket,
                         Stale = true,
-                        Reason = "bind() fails with EADDRINUSE: " + Shown + " is a stale socket file: no socket is bound to it (the process that bound it ended without unlinking it). It is safe to unlink; bind() then succeeds." + orphans,
+                        Reason = Shown + " is a stale socket file: no socket is bound to it (the process that bound it ended without unlinking it). It is safe to unlink (rm " + _full + "); bind() then succeeds." + orphans,
                         Rule = "unix.path.stale-socket-file",
                         Method = BindCheckMethod.Probed,
                         UserId = _uid,
@@ -407,7 +410,7 @@ namespace PortTools.Linux
                     ErrorCode = 98,
                     FileType = UnixPathFileType.Socket,
                     Stale = null,
-                    Reason = "bind() fails with EADDRINUSE: a socket file is at " + Shown + ". Whether a socket is still bound to it is not known: the probe got " + Name(probe) + " (" + LibC.ErrorText(probe) + "), and no socket of the namespaces this process can read is bound to it. Do not unlink it until that is known." + orphans,
+                    Reason = "A socket file is at " + Shown + ". Whether a socket is still bound to it is not known: the probe got " + Name(probe) + " (" + LibC.ErrorText(probe) + "), and no socket of the namespaces this process can read is bound to it. Do not unlink it until that is known." + orphans,
                     Rule = "unix.path.socket-file-unknown-holder",
                     Method = BindCheckMethod.Probed,
                     UserId = _uid,
@@ -437,13 +440,13 @@ namespace PortTools.Linux
                     int error = Access(directory, WOk | XOk);
                     if (error == EROFS)
                     {
-                        return Fail(error, "unix.path.read-only", "bind() fails with EROFS: " + directory + " is on a read-only file system.", UnixPathFileType.None);
+                        return Fail(error, "unix.path.read-only", directory + " is on a read-only file system. Bind a path on a writable file system (a tmpfs such as /run).", UnixPathFileType.None);
                     }
 
                     if (error != 0)
                     {
                         Stat(directory, follow: true, out FileStatus status);
-                        return Fail(error, "unix.path.create-denied", "bind() fails with " + Name(error) + ": " + Who + " may not create files in " + directory + " (mode " + status.Permissions + ", owner uid " + status.Uid + ", group gid " + status.Gid + "); bind() needs write and search permission on the directory.", UnixPathFileType.None);
+                        return Fail(error, "unix.path.create-denied", WhoAtStart + " may not create files in " + directory + " (mode " + status.Permissions + ", owner uid " + status.Uid + ", group gid " + status.Gid + "); bind() needs write and search permission on the directory. Bind in a directory that user may write, or grant it (chown or chmod the directory).", UnixPathFileType.None);
                     }
 
                     return Free(directory);
@@ -451,14 +454,14 @@ namespace PortTools.Linux
 
                 if (Access(directory, WOk) == EROFS)
                 {
-                    return Fail(EROFS, "unix.path.read-only", "bind() fails with EROFS: " + directory + " is on a read-only file system.", UnixPathFileType.None);
+                    return Fail(EROFS, "unix.path.read-only", directory + " is on a read-only file system. Bind a path on a writable file system (a tmpfs such as /run).", UnixPathFileType.None);
                 }
 
                 Stat(directory, follow: true, out FileStatus parent);
                 bool? allowed = Allowed(directory, parent, WOk | XOk);
                 if (allowed == false)
                 {
-                    return Fail(13, "unix.path.create-denied", "bind() fails with EACCES: " + Who + " may not create files in " + directory + " (mode " + parent.Permissions + ", owner uid " + parent.Uid + ", group gid " + parent.Gid + "); bind() needs write and search permission on the directory.", UnixPathFileType.None);
+                    return Fail(13, "unix.path.create-denied", WhoAtStart + " may not create files in " + directory + " (mode " + parent.Permissions + ", owner uid " + parent.Uid + ", group gid " + parent.Gid + "); bind() needs write and search permission on the directory. Bind in a directory that user may write, or grant it (chown or chmod the directory).", UnixPathFileType.None);
                 }
 
                 return Free(directory);

@@ -190,7 +190,14 @@ namespace PortTools
         /// </summary>
         public BindDecision? Otherwise { get; set; }
 
-        /// <summary>The unknown host facts (of <see cref="DependsOn"/>) that decide between this decision and <see cref="Otherwise"/>.</summary>
+        /// <summary>
+        /// When bind() fails whatever the unknown host facts are, but they decide which check refuses it
+        /// first: the failure the other possibility gives. <see cref="HostFactsDeciding"/> names the facts;
+        /// <see cref="DependsOn"/> stays empty, since the answer (it fails) does not turn on them.
+        /// </summary>
+        public BindDecision? AlsoFails { get; set; }
+
+        /// <summary>The unknown host facts that decide between this decision and <see cref="Otherwise"/> (or <see cref="AlsoFails"/>).</summary>
         public List<string> HostFactsDeciding => _hostFactsDeciding ??= new List<string>();
 
         /// <summary>What decided when no socket did (Windows and BSD rule sets; Linux writes <see cref="Detail"/>).</summary>
@@ -339,6 +346,15 @@ namespace PortTools
 
         public static string Reason(BindDecision decision, BindRequest request, string? errorName, TargetOS os = TargetOS.Linux)
         {
+            if (decision.AlsoFails is BindDecision earlier)
+            {
+                int facts = decision.HostFactsDeciding.Count;
+                return (Plain(decision, request, errorName, os, tentative: decision.DependsOn.Count > 0)
+                    + " The bind fails whatever " + (facts == 1 ? "this fact" : "these facts") + " of that host, not known here, " + (facts == 1 ? "is" : "are") + ": " + string.Join("; ", decision.HostFactsDeciding)
+                    + ". " + (facts == 1 ? "It decides" : "They decide") + " only which check refuses it first; the other way: "
+                    + Plain(earlier, request, BindErrors.Describe(os, earlier.Error)?.Name, os, tentative: earlier.DependsOn.Count > 0)).Replace("..", ".");
+            }
+
             if (decision.Otherwise is null)
             {
                 return Plain(decision, request, errorName, os, tentative: decision.DependsOn.Count > 0);

@@ -67,6 +67,12 @@ namespace PortTools
         /// <summary>The user the socket belongs to; null means the host facts' user.</summary>
         public long? UserId { get; init; }
 
+        /// <summary>
+        /// <see cref="UserId"/> is one possibility the engine weighs for a user nobody gave (UnknownHostFacts),
+        /// so an explanation must not name it as the user who binds.
+        /// </summary>
+        internal bool UserIdAssumed { get; init; }
+
         /// <summary>Whether the binding process may bind privileged ports; null means the host facts' answer.</summary>
         public bool? Privileged { get; init; }
 

@@ -170,7 +170,7 @@ namespace PortTools
             {
                 case ConnectStage.Bind:
                     string bindReason = decision.Bind is null || decision.BindRequest is null ? string.Empty : BindExplanation.Reason(decision.Bind, decision.BindRequest, errorName, decision.OS);
-                    if (decision.Bind?.Otherwise is not null)
+                    if (decision.Bind?.Otherwise is not null || decision.Bind?.AlsoFails is not null)
                     {
                         // Unknown host facts decide between two failures: the bind's Reason says both.
                         text.Append("bind() before connect() fails whatever the unknown facts are, with one error or another: ").Append(bindReason.TrimEnd('.'));

@@ -74,7 +74,7 @@ namespace PortTools
                 CanBind = false,
                 Error = "EINVAL",
                 ErrorCode = 22,
-                Reason = "bind() fails with EINVAL: " + what + ", and a UNIX socket address holds at most " + MaxAddressBytes + " (sun_path). Use a shorter " + (kind == UnixAddressKind.Abstract ? "name." : "path, or bind a relative path from a working directory nearer the socket."),
+                Reason = Capitalize(what) + ", and a UNIX socket address holds at most " + MaxAddressBytes + " (sun_path). Use a shorter " + (kind == UnixAddressKind.Abstract ? "name." : "path, or bind a relative path from a working directory nearer the socket."),
                 Rule = "unix.address-too-long",
                 Method = method,
                 UserId = userId,
@@ -131,7 +131,7 @@ namespace PortTools
             if (kind == UnixAddressKind.Abstract)
             {
                 return holders.Length > 0
-                    ? InUse(path, null, kind, holders, "bind() fails with EADDRINUSE: the abstract name " + path + " is held by " + DescribeHolders(holders) + where + ".", "unix.abstract.in-use", BindCheckMethod.Simulated, userId, space, computerName)
+                    ? InUse(path, null, kind, holders, "The abstract name " + path + " is held by " + DescribeHolders(holders) + where + ". Stop that process or pick another name.", "unix.abstract.in-use", BindCheckMethod.Simulated, userId, space, computerName)
                     : AbstractFree(path, type, named, (space is null ? "the table" : "network namespace " + space), BindCheckMethod.Simulated, space, computerName);
             }
 
@@ -150,7 +150,7 @@ namespace PortTools
                     FileType = null,
                     Stale = false,
                     Holders = holders,
-                    Reason = "A socket of " + DescribeHolders(holders) + " is bound to " + path + where + ": while its file exists, bind() fails with EADDRINUSE. A table lists sockets, not files, so whether the file is still there is not known.",
+                    Reason = "A socket of " + DescribeHolders(holders) + " is bound to " + path + where + ": while its file exists, bind() fails with EADDRINUSE. A table lists sockets, not files, so whether the file is still there is not known. Stop that process or bind another path.",
                     Rule = "unix.path.in-use",
                     Method = BindCheckMethod.Simulated,
                     UserId = userId,

@@ -80,6 +80,24 @@ namespace PortTools
                 return same;
             }
 
+            if (decisions.TrueForAll(d => !d.Decision.Success))
+            {
+                // bind() fails whatever the unknown facts are; they decide only which check refuses it
+                // first. That is a certain answer: the one with a socket in the way leads (a holder can
+                // be acted on), the other error is said beside it.
+                BindDecision held = decisions.Find(d => d.Decision.Conflicts.Count > 0 && d.Decision.DependsOn.Count == 0).Decision
+                    ?? decisions.Find(d => d.Decision.DependsOn.Count == 0).Decision
+                    ?? decisions[0].Decision;
+                BindDecision earlier = decisions.Find(d => d.Decision.Error != held.Error).Decision ?? decisions.Find(d => d.Decision != held).Decision;
+                foreach (int i in deciding)
+                {
+                    held.HostFactsDeciding.Add(unknowns[i].Phrase);
+                }
+
+                held.AlsoFails = earlier;
+                return held;
+            }
+
             BindDecision unfavourable = decisions.Find(d => !d.Decision.Success).Decision ?? decisions[0].Decision;
             BindDecision favourable = decisions.Find(d => d.Decision.Success).Decision ?? decisions.Find(d => d.Decision.Error != unfavourable.Error || d.Decision.AtListen != unfavourable.AtListen).Decision;
             foreach (int i in deciding)
@@ -443,6 +461,7 @@ namespace PortTools
             Interface = request.Interface,
             Listen = request.Listen,
             UserId = userId ?? request.UserId,
+            UserIdAssumed = userId is not null || request.UserIdAssumed,
             Privileged = request.Privileged,
             FreeBind = request.FreeBind,
         };

@@ -70,6 +70,26 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
+        public void A_held_privileged_port_fails_whatever_the_privilege_and_the_holder_leads()
+        {
+            // Seen on another host's ss text: nginx on 0.0.0.0:80 and no facts of that host. Whether the
+            // binder may bind port 80 only decides which check refuses first; the bind fails either way.
+            string[] table = { "tcp LISTEN 0.0.0.0:80 uid=0 pid=812 process=nginx" };
+            PortBindResult result = Bind(Nothing, "0.0.0.0", 80, table);
+            Assert.Equal((false, "EADDRINUSE", 0), (result.CanBind!.Value, result.Error!, result.DependsOn.Count));
+            Assert.Equal("nginx (812)", result.Holder);
+            Assert.StartsWith("0.0.0.0:80/tcp is held by nginx (pid 812)", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("The bind fails whatever these facts of that host, not known here, are: whether the user who binds has CAP_NET_BIND_SERVICE", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("the other way: bind() fails with EACCES", result.Reason, StringComparison.Ordinal);
+            // The uid 0 of the holder is only a possibility the engine weighed, never the binder it names.
+            Assert.DoesNotContain("which uid 0 does not have", result.Reason, StringComparison.Ordinal);
+            Assert.Contains("which the user who binds does not have", result.Reason, StringComparison.Ordinal);
+
+            // Where the privilege could let the bind through (no holder), the answer still depends on it.
+            Assert.Null(Bind(Nothing, "0.0.0.0", 81, table).CanBind);
+        }
+
+        [Fact]
         public void Windows_has_no_privileged_ports_so_nothing_unknown_decides()
         {
             PortBindResult result = Bind(SocketHost.Unknown(TargetOS.Windows), "0.0.0.0", 80);

@@ -152,7 +152,8 @@ namespace PortTools.Rules.Linux
         {
             if (request.Port != 0 && request.Port < facts.UnprivilegedPortStart && !(request.Privileged ?? facts.Privileged))
             {
-                long? uid = request.UserId ?? (facts.Knows(KnownHostFacts.UserId) ? facts.UserId : null);
+                // A uid the engine only assumed (weighing an unknown user) is not named as the binder.
+                long? uid = request.UserIdAssumed ? null : request.UserId ?? (facts.Knows(KnownHostFacts.UserId) ? facts.UserId : null);
                 return Fail(proposed, BindErrorKind.AccessDenied, "linux.eacces.privileged-port", string.Format(
                     CultureInfo.InvariantCulture,
                     "port {0} is below net.ipv4.ip_unprivileged_port_start ({1}), and binding it needs CAP_NET_BIND_SERVICE, which {2} does not have",
