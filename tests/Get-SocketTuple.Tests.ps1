@@ -81,6 +81,43 @@ Describe 'Get-SocketTuple' {
             ([pscustomobject]@{ OwningProcess = $PID } | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
         }
 
+        It 'takes sockets and exported sockets as their owners, and a pipeline list of ids as text' {
+            $socket = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp
+            ($socket | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+            ($socket | ConvertTo-Csv | ConvertFrom-Csv | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+            ([pscustomobject]@{ Pid = "1,$PID" } | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).LocalPort | Should -Be $port
+        }
+
+        It 'refuses the Id of a job, which is not a process id, and answers the other items' {
+            $job = Start-Job { 1 }
+            try {
+                $out = @($job, $PID | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -ErrorVariable failed -ErrorAction SilentlyContinue)
+                $out.LocalPort | Should -Be $port
+                $failed | Should -HaveCount 1
+                $failed[0].FullyQualifiedErrorId | Should -Be 'PipelineInputNotUsed,PortTools.Commands.GetSocketTupleCommand'
+                $failed[0].TargetObject.Id | Should -Be $job.Id
+                "$($failed[0])" | Should -Match 'PSRemotingJob is not a process id'
+            }
+            finally {
+                $job | Remove-Job -Force
+            }
+        }
+
+        It 'writes an error for a row whose process id does not convert or is missing, and answers the rest' {
+            $rows = [pscustomobject]@{ Pid = 'abc' }, [pscustomobject]@{ Port = 8080 }, [pscustomobject]@{ Pid = $PID }
+            $out = @($rows | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -ErrorVariable failed -ErrorAction SilentlyContinue)
+            $out.LocalPort | Should -Be $port
+            $failed.FullyQualifiedErrorId | Should -Be @('PipelineValueNotValid,PortTools.Commands.GetSocketTupleCommand', 'PipelineValueMissing,PortTools.Commands.GetSocketTupleCommand')
+            "$($failed[0])" | Should -Match "Pipeline item 1: Pid 'abc' is not valid"
+            $failed[1].TargetObject.Port | Should -Be 8080
+        }
+
+        It 'keeps -ProcessId of the command line when items are piped too, and says they were not used' {
+            $out = @(1 | Get-SocketTuple -ProcessId $PID -LocalAddress $address -LocalPort $port -Protocol Tcp -ErrorVariable failed -ErrorAction SilentlyContinue)
+            $out.LocalPort | Should -Be $port
+            $failed[0].FullyQualifiedErrorId | Should -Be 'PipelineInputNotUsed,PortTools.Commands.GetSocketTupleCommand'
+        }
+
         It 'writes nothing when the pipeline brings no process' {
             @() | Get-SocketTuple | Should -BeNullOrEmpty
         }

@@ -258,12 +258,15 @@ namespace PortTools.Module.Tests
         }
 
         [Fact]
-        public void Get_SocketTuple_binds_process_ids_from_Get_Process_objects()
+        public void Get_SocketTuple_reads_processes_from_the_pipeline_whole()
         {
             CmdletMetadata cmdlet = Module.Cmdlet("Get-SocketTuple");
             ParameterMetadata processId = cmdlet.Parameter("ProcessId");
             Assert.Contains("Id", processId.Aliases);
-            Assert.Contains(processId.Sets, s => s.ValueFromPipelineByPropertyName);
+            // Not bound by property name: any object's Id would bind (a job's); -InputObject reads the item whole.
+            Assert.DoesNotContain(processId.Sets, s => s.ValueFromPipelineByPropertyName || s.ValueFromPipeline);
+            ParameterMetadata input = cmdlet.Parameter("InputObject");
+            Assert.Equal(new[] { "Unix", "WithProcess" }, input.Sets.Where(s => s.ValueFromPipeline).Select(s => s.Name).OrderBy(s => s));
             Assert.True(cmdlet.Parameter("ProcessName").SupportsWildcards);
             Assert.Equal("ProcessNameCompleter", cmdlet.Parameter("ProcessName").Completer?.Name);
             Assert.Equal("NetworkNamespaceCompleter", cmdlet.Parameter("NetworkNamespace").Completer?.Name);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
@@ -183,6 +184,83 @@ namespace PortTools
 
             result = default;
             expected = "one of " + string.Join(", ", Members<T>.Names);
+            return false;
+        }
+
+        /// <summary>
+        /// Process ids: one whole number from 0 up, as a number or decimal text; a list of them (a
+        /// socket's Id of several owners); or such a list as text ("812,813", as a socket's Id exports).
+        /// </summary>
+        /// <param name="value">The value.</param>
+        /// <param name="ids">The ids.</param>
+        /// <param name="bad">The first part that is not a process id.</param>
+        /// <returns>Whether every part is a process id (and there is at least one).</returns>
+        public static bool TryProcessIds(object? value, out List<int> ids, out object? bad)
+        {
+            ids = new List<int>(1);
+            bad = value;
+            if (value is string text)
+            {
+                foreach (string part in text.Split(new[] { ',', ';', ' ' }, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+                    {
+                        bad = part;
+                        return false;
+                    }
+
+                    ids.Add(id);
+                }
+
+                return ids.Count > 0;
+            }
+
+            if (value is System.Collections.IEnumerable list)
+            {
+                foreach (object? item in list)
+                {
+                    if (!TryProcessId(item, out int id))
+                    {
+                        bad = item;
+                        return false;
+                    }
+
+                    ids.Add(id);
+                }
+
+                return ids.Count > 0;
+            }
+
+            if (TryProcessId(value, out int single))
+            {
+                ids.Add(single);
+                return true;
+            }
+
+            return false;
+        }
+
+        private static bool TryProcessId(object? value, out int id)
+        {
+            switch (value)
+            {
+                case int number when number >= 0:
+                    id = number;
+                    return true;
+                case long or short or ushort or uint or ulong or byte or sbyte:
+                    decimal whole = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+                    if (whole is >= 0 and <= int.MaxValue)
+                    {
+                        id = (int)whole;
+                        return true;
+                    }
+
+                    break;
+                case string text when int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id):
+                    return true;
+            }
+
+            id = 0;
             return false;
         }
 

@@ -29,6 +29,7 @@ namespace PortTools.Commands
         private static readonly string[] s_inetOnly = { nameof(LocalAddress), nameof(RemoteAddress), nameof(LocalPort), nameof(RemotePort), nameof(Exposure) };
 
         private readonly List<int> _pipelineProcessIds = new List<int>();
+        private readonly PipelineRows _rows = new PipelineRows();
 
         /// <summary>TCP, UDP or both (the default); or Unix, for UNIX domain sockets (UnixSocket objects, in a call of their own).</summary>
         [Parameter]
@@ -71,12 +72,23 @@ namespace PortTools.Commands
         [Parameter(ParameterSetName = SkipProcessSet)]
         public PortRange[]? RemotePort { get; set; }
 
-        /// <summary>Owning process ids; binds numbers and the Id of Get-Process objects from the pipeline.</summary>
-        [Parameter(ParameterSetName = WithProcessSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = UnixSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Owning process ids.</summary>
+        [Parameter(ParameterSetName = WithProcessSet)]
+        [Parameter(ParameterSetName = UnixSet)]
         [Alias("Id", "OwningProcess", "Pid")]
         [ValidateRange(0, int.MaxValue)]
         public int[]? ProcessId { get; set; }
+
+        /// <summary>
+        /// Processes from the pipeline: process ids, Process objects (Get-Process), sockets (their
+        /// owners), or objects with a ProcessId, OwningProcess or Pid property (Get-NetTCPConnection,
+        /// Win32_Process, CSV rows), or an Id where the object is a process, a socket or a plain row.
+        /// Read whole, so that an Id that is not a process id (a job's, a session's) is an error for
+        /// that item instead of a process id nobody meant.
+        /// </summary>
+        [Parameter(ParameterSetName = WithProcessSet, ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = UnixSet, ValueFromPipeline = true)]
+        public PSObject? InputObject { get; set; }
 
         /// <summary>Owning process names; wildcards allowed.</summary>
         [Parameter(ParameterSetName = WithProcessSet)]
@@ -116,17 +128,142 @@ namespace PortTools.Commands
         protected override void ProcessRecord()
         {
             // Pipeline input only gathers process ids: the table is read once, at the end.
-            if (MyInvocation.ExpectingInput && ProcessId is not null)
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
             {
-                _pipelineProcessIds.AddRange(ProcessId);
+                ReadProcessRow();
             }
+        }
+
+        /// <summary>The process ids of one pipeline item, or an error for it (which then adds none).</summary>
+        private void ReadProcessRow()
+        {
+            _rows.Next(InputObject);
+            if (ProcessId is not null)
+            {
+                WriteError(_rows.NotUsed("'" + _rows.Item + "' was not used: -ProcessId is given on the command line. Give the processes either way, not both."));
+                return;
+            }
+
+            object? value = _rows.Value;
+            string property = "The input";
+            switch (value)
+            {
+                case System.Diagnostics.Process process:
+                    _pipelineProcessIds.Add(process.Id);
+                    return;
+                case SocketTuple socket:
+                    AddOwners(socket.Processes, socket.ToString());
+                    return;
+                case UnixSocket unix:
+                    AddOwners(unix.Processes, unix.ToString());
+                    return;
+            }
+
+            if (!_rows.IsScalar)
+            {
+                if (_rows.TryGet("ProcessId", out value))
+                {
+                    property = "ProcessId";
+                }
+                else if (_rows.TryGet("OwningProcess", out value))
+                {
+                    property = "OwningProcess";
+                }
+                else if (_rows.TryGet("Pid", out value))
+                {
+                    property = "Pid";
+                }
+                else if (_rows.TryGet("Id", out value))
+                {
+                    if (!IdIsProcessId(_rows.Item))
+                    {
+                        string type = _rows.Item is PSObject shell && shell.TypeNames.Count > 0 ? shell.TypeNames[0] : _rows.Value?.GetType().FullName ?? "object";
+                        WriteError(_rows.NotUsed("the Id of a " + type + " is not a process id, so it was not used. Pipe processes (Get-Process), sockets, or objects with a ProcessId, OwningProcess or Pid property, or give -ProcessId."));
+                        return;
+                    }
+
+                    property = "Id";
+                }
+                else
+                {
+                    WriteError(_rows.Missing("ProcessId, OwningProcess, Pid or Id", "a process id"));
+                    return;
+                }
+            }
+
+            if (value is System.Collections.IEnumerable list and not string)
+            {
+                // Items of a list come in their PSObject wrappers.
+                var items = new List<object?>();
+                foreach (object? item in list)
+                {
+                    items.Add(PowerShellObjects.Unwrap(item));
+                }
+
+                value = items;
+            }
+
+            if (!RowValue.TryProcessIds(value, out List<int> ids, out object? bad))
+            {
+                WriteError(_rows.NotValid(property, bad, "a process id (a whole number from 0 up)"));
+                return;
+            }
+
+            _pipelineProcessIds.AddRange(ids);
+        }
+
+        private void AddOwners(IReadOnlyList<SocketOwner> owners, string socket)
+        {
+            if (owners.Count == 0)
+            {
+                WriteError(_rows.NotUsed("the socket '" + socket + "' has no known owner, so it names no process (owners of other users' sockets need root; -SkipProcess leaves them out)."));
+                return;
+            }
+
+            foreach (SocketOwner owner in owners)
+            {
+                _pipelineProcessIds.Add(owner.ProcessId);
+            }
+        }
+
+        /// <summary>
+        /// Whether an object's Id is a process id: a process or socket (also deserialized), a plain row
+        /// (a [pscustomobject], Import-Csv, ConvertFrom-Json) or a hashtable. Another type's Id (a job,
+        /// a session, a history entry) numbers something else.
+        /// </summary>
+        private static bool IdIsProcessId(object? item)
+        {
+            if (item is not PSObject shell)
+            {
+                return item is System.Collections.IDictionary;
+            }
+
+            if (shell.BaseObject is PSCustomObject or System.Collections.IDictionary)
+            {
+                bool deserialized = false;
+                foreach (string name in shell.TypeNames)
+                {
+                    if (name.StartsWith("Deserialized.", StringComparison.Ordinal))
+                    {
+                        deserialized = true;
+                        if (name is "Deserialized.System.Diagnostics.Process" || name.StartsWith("Deserialized.PortTools.SocketTuple", StringComparison.Ordinal) || name.StartsWith("Deserialized.PortTools.UnixSocket", StringComparison.Ordinal))
+                        {
+                            return true;
+                        }
+                    }
+                }
+
+                return !deserialized; // a deserialized object of another type keeps that type's meaning of Id
+            }
+
+            return false;
         }
 
         /// <inheritdoc/>
         protected override void EndProcessing()
         {
             IReadOnlyCollection<int>? processIds = ProcessId;
-            if (MyInvocation.ExpectingInput)
+            if (MyInvocation.ExpectingInput && ProcessId is null)
             {
                 if (_pipelineProcessIds.Count == 0)
                 {
