@@ -122,6 +122,8 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
         It 'answers Test-PortBind per computer, never merged' {
             $results = @(Test-PortBind 22, 80 -SocketTable $fleet -TargetOS Linux -Privileged)
             $results | Should -HaveCount 4
+            # Computer by computer, so each stands under one ComputerName header of the view.
+            @($results | ForEach-Object { "$($_.ComputerName):$($_.Port)" }) | Should -Be @('web01:22', 'web01:80', 'web02:22', 'web02:80')
             $web01 = @($results | Where-Object ComputerName -EQ 'web01')
             ($web01 | Where-Object Port -EQ 22).CanBind | Should -BeFalse
             ($web01 | Where-Object Port -EQ 80).CanBind | Should -BeTrue

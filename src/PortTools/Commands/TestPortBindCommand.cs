@@ -318,14 +318,10 @@ namespace PortTools.Commands
                 return;
             }
 
+            var requests = new List<BindRequest>(ports.Count);
             foreach (int port in ports)
             {
-                if (CancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                var request = new BindRequest
+                requests.Add(new BindRequest
                 {
                     Protocol = protocol,
                     Address = address,
@@ -339,10 +335,27 @@ namespace PortTools.Commands
                     IPv6Only = address.AddressFamily == AddressFamily.InterNetworkV6 && Bound(nameof(IPv6Only)) ? IPv6Only.IsPresent : null,
                     Interface = Interface,
                     Listen = Listen.IsPresent,
-                };
+                });
+            }
 
-                foreach ((SocketIndex index, string? computer) in _indexes)
+            // Computer by computer, so that each one's answers stand together under its view's
+            // ComputerName header; a request that is not valid is said once, not once per computer.
+            HashSet<int>? invalid = null;
+            for (int i = 0; i < _indexes.Count; i++)
+            {
+                (SocketIndex index, string? computer) = _indexes[i];
+                foreach (BindRequest request in requests)
                 {
+                    if (CancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    if (invalid is not null && invalid.Contains(request.Port))
+                    {
+                        continue;
+                    }
+
                     PortBindResult result;
                     try
                     {
@@ -350,19 +363,22 @@ namespace PortTools.Commands
                     }
                     catch (Exception exception) when (exception is PlatformNotSupportedException or NetworkNamespaceException)
                     {
-                        ThrowCoreError(exception, "PlatformNotSupported", port);
+                        ThrowCoreError(exception, "PlatformNotSupported", request.Port);
                         return;
                     }
                     catch (Exception exception) when (exception is ArgumentException or FormatException)
                     {
-                        WriteCoreError(exception, "InvalidBindRequest", port);
-                        break;
+                        WriteCoreError(exception, "InvalidBindRequest", request.Port);
+                        (invalid ??= new HashSet<int>()).Add(request.Port);
+                        continue;
                     }
 
                     WriteAnswer(result, result.CanBind, result.ToString());
+                    if (i == 0)
+                    {
+                        CountItemProgress("ports checked");
+                    }
                 }
-
-                CountItemProgress("ports checked");
             }
         }
 
