@@ -211,6 +211,27 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
             }
         }
 
+        It 'gets real SocketTuples back from WinRM remoting, where the session''s type data applies' -Skip:(-not ($OnWindows -and (Test-WSMan -ComputerName localhost -ErrorAction SilentlyContinue))) {
+            # Unlike SSH remoting (built-in type data only), WinRM sessions deserialize with this
+            # session's type data, as Start-Job does. CI enables WinRM on its Windows runners.
+            $listener = New-TestSocket -Address ([System.Net.IPAddress]::Loopback) -Listen
+            try {
+                $port = $listener.LocalEndPoint.Port
+                $received = @(Invoke-Command -ComputerName localhost -ScriptBlock {
+                        param($ModuleManifest, $Port)
+                        Import-Module -Name $ModuleManifest
+                        Get-SocketTuple -LocalPort $Port -Listening
+                    } -ArgumentList (Join-Path $ModulePath 'PortTools.psd1'), $port)
+                $received | Should -HaveCount 1
+                $received[0] | Should -BeOfType PortTools.SocketTuple
+                $received[0].PSComputerName | Should -Be 'localhost'
+                $received[0].LocalPort | Should -Be $port
+            }
+            finally {
+                $listener.Dispose()
+            }
+        }
+
         It 'works in ForEach-Object -Parallel runspaces' -Skip:($PSVersionTable.PSVersion.Major -lt 7) {
             $manifest = Join-Path $ModulePath 'PortTools.psd1'
             $results = 80, 8080 | ForEach-Object -Parallel {
