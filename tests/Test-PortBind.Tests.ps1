@@ -126,10 +126,15 @@ Describe 'Test-PortBind' {
             $result.Rule | Should -Be 'windows.denied.wildcard-then-specific'
             $result.Conflicts[0].ProcessName | Should -Be 'System'
             # Without it, Windows' access check lets the same user share: the answer turns on who binds.
-            $unprotected = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')
+            $plain = 'tcp LISTEN 0.0.0.0:443 noreuseaddr noexclusiveaddruse uid=0 pid=4 process=System'
+            $unprotected = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -SocketTable $plain
             $unprotected.CanBind | Should -BeNullOrEmpty
             $unprotected.DependsOn | Should -Be @('the user who binds')
-            (Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -UserId 0 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')).CanBind | Should -BeTrue
+            (Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -UserId 0 -SocketTable $plain).CanBind | Should -BeTrue
+            # What the table does not show of the holder (its SO_REUSEADDR, its user) is weighed, never taken as off or as this user.
+            $unshown = Test-PortBind 443 -Address 10.0.0.5 -ReuseAddress -TargetOS Windows -LocalAddress 10.0.0.5 -UserId 0 -SocketTable ($table -replace 'exclusiveaddruse', 'noexclusiveaddruse')
+            $unshown.CanBind | Should -BeNullOrEmpty
+            $unshown.DependsOn | Should -Be @('SO_REUSEADDR of tcp LISTEN 0.0.0.0:443 of System (pid 4), and its user, the socket table does not show them')
         }
 
         It 'passes -ExclusiveAddressUse on to the Windows rules' {

@@ -3,6 +3,35 @@ namespace PortTools
     /// <summary>Copies of a socket with a field changed: simulations that move a socket through states, parsers that stamp a source.</summary>
     internal static class SocketTupleCopies
     {
+        /// <summary>A copy with its reuse options and user set: one possibility of what a table does not show.</summary>
+        public static SocketTuple WithOptions(this SocketTuple socket, bool? reuseAddress, bool? reusePort, bool? reusePortLoadBalance, long? userId)
+        {
+            SocketTuple copy = socket;
+            return new SocketTuple
+            {
+                Protocol = copy.Protocol,
+                State = copy.State,
+                LocalAddress = copy.LocalAddress,
+                LocalPort = copy.LocalPort,
+                RemoteAddress = copy.RemoteAddress,
+                RemotePort = copy.RemotePort,
+                ReuseAddress = reuseAddress,
+                ReusePort = reusePort,
+                ReusePortLoadBalance = reusePortLoadBalance,
+                ExclusiveAddressUse = copy.ExclusiveAddressUse,
+                IPv6Only = copy.IPv6Only,
+                BoundInterface = copy.BoundInterface,
+                UserId = userId,
+                Processes = copy.Processes,
+                Inode = copy.Inode,
+                Source = copy.Source,
+                ComputerName = copy.ComputerName,
+                NetworkNamespace = copy.NetworkNamespace,
+                Container = copy.Container,
+                ReadHere = copy.ReadHere,
+            };
+        }
+
         public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null, NetworkNamespaceInfo? networkNamespace = null, ContainerInfo? container = null) => new SocketTuple
         {
             Protocol = socket.Protocol,

@@ -309,7 +309,9 @@ namespace PortTools
             string who = kind.Sockets.Count == 1 ? "it" : "them";
             if (os != TargetOS.Linux)
             {
-                return "Stop " + who + " or choose another port.";
+                return kind.Cause is ConflictCause.WindowsOptionsUnknown or ConflictCause.BsdOptionsUnknown
+                    ? "Try the bind on that host (Test-PortBind without -SocketTable), or choose another port."
+                    : "Stop " + who + " or choose another port.";
             }
 
             bool listening = kind.Sockets.TrueForAll(s => s.IsListener);

@@ -68,6 +68,9 @@ namespace PortTools
         /// <summary>Windows sharing matrix cell CHECK, failed: the holder belongs to another user.</summary>
         WindowsAccessCheck,
 
+        /// <summary>Windows: the holder's SO_REUSEADDR and SO_EXCLUSIVEADDRUSE, or its user, are not known, and they decide.</summary>
+        WindowsOptionsUnknown,
+
         /// <summary>BSD cross-user check (kernel-rules.md 3A step 6, 4A step 8): another user holds an overlapping binding.</summary>
         BsdOtherUser,
 
@@ -82,6 +85,9 @@ namespace PortTools
 
         /// <summary>BSD cross-user check of a dual-stack [::] bind against IPv4 sockets.</summary>
         BsdDualStackOtherUser,
+
+        /// <summary>BSD: reuse options or the user of a socket on the port are not known, and they decide.</summary>
+        BsdOptionsUnknown,
     }
 
     /// <summary>

@@ -101,8 +101,8 @@ namespace PortTools
         {
             TargetOS.Linux => RuleSupport.ForeignOption(index.Facts, request) ?? LinuxBindRules.Decide(index, request),
             TargetOS.Windows => WindowsBindRules.Decide(index, request),
-            TargetOS.FreeBSD => FreeBsdBindRules.Decide(index, request),
-            TargetOS.MacOS => MacOsBindRules.Decide(index, request),
+            TargetOS.FreeBSD => BsdUnknownOptions.Decide(index, request, FreeBsdBindRules.Decide, freeBsd: true),
+            TargetOS.MacOS => BsdUnknownOptions.Decide(index, request, MacOsBindRules.Decide, freeBsd: false),
             _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };
 

@@ -80,7 +80,7 @@ namespace PortTools
                 return same;
             }
 
-            if (decisions.TrueForAll(d => !d.Decision.Success))
+            if (decisions.TrueForAll(d => !d.Decision.Success && d.Decision.DependsOn.Count == 0))
             {
                 // bind() fails whatever the unknown facts are; they decide only which check refuses it
                 // first. That is a certain answer: the one with a socket in the way leads (a holder can

@@ -46,8 +46,9 @@ namespace PortTools.Tests.Rules
             new object?[] { "port 1024 is not", Array.Empty<string>(), Bind("127.0.0.1", port: 1024), null, "freebsd.ok", null },
             new object?[] { "root binds a reserved port", Array.Empty<string>(), Privileged(Bind("0.0.0.0", port: 22)), null, "freebsd.ok", null },
             new object?[] { "SO_EXCLUSIVEADDRUSE does not exist", Array.Empty<string>(), Exclusive(Bind("0.0.0.0")), "ENOPROTOOPT", "freebsd.enoprotoopt.exclusiveaddruse", "it is Windows'" },
-            new object?[] { "a holder's unknown options are taken as off", new[] { "tcp LISTEN 0.0.0.0:8080 uid=1000" }, Bind("0.0.0.0"), "EADDRINUSE", "freebsd.inuse.best-fit", "taken as off" },
-            new object?[] { "a holder's unknown user is taken as this user", new[] { "tcp LISTEN 0.0.0.0:8080 noreuseaddr reuseport noreuseport_lb" }, Bind("0.0.0.0", reusePort: true), null, "freebsd.ok", "taken to be this user" },
+            new object?[] { "a holder's unknown options do not matter to a bind without reuse options", new[] { "tcp LISTEN 0.0.0.0:8080 uid=1000" }, Bind("0.0.0.0"), "EADDRINUSE", "freebsd.inuse.best-fit", "none of them would let this bind share the port" },
+            new object?[] { "a holder's unknown user decides a SO_REUSEPORT share, never taken as this user", new[] { "tcp LISTEN 0.0.0.0:8080 noreuseaddr reuseport noreuseport_lb" }, Bind("0.0.0.0", reusePort: true), "EADDRINUSE", "freebsd.unknown-options", "turns on the user, which the socket table does not show" },
+            new object?[] { "a holder's unknown SO_REUSEPORT decides a SO_REUSEPORT share", new[] { "tcp LISTEN 0.0.0.0:8080 uid=1000" }, Bind("0.0.0.0", reusePort: true), "EADDRINUSE", "freebsd.unknown-options", "turns on SO_REUSEADDR, SO_REUSEPORT and SO_REUSEPORT_LB" },
             new object?[] { "a holder's dev= means nothing on FreeBSD", new[] { S("tcp LISTEN 0.0.0.0:P", "dev=eth0") }, Bind("0.0.0.0"), "EADDRINUSE", "freebsd.inuse.best-fit", "FreeBSD has no SO_BINDTODEVICE: dev=" },
         };
 
@@ -101,6 +102,9 @@ namespace PortTools.Tests.Rules
         {
             PortBindResult result = Decide(os, request, table);
             Assert.True(error == result.Error, rule + ": " + result.Reason);
+            // What the table does not show makes the answer depend on it; everything else is certain.
+            Assert.True((result.DependsOn.Count > 0) == ruleId.EndsWith(".unknown-options", StringComparison.Ordinal), rule + ": DependsOn " + string.Join("; ", result.DependsOn));
+            Assert.True(result.DependsOn.Count > 0 ? result.CanBind is null : result.CanBind == (error is null), rule + ": CanBind " + result.CanBind);
             Assert.True(ruleId == result.Rule, rule + ": rule " + result.Rule);
             if (reason is not null)
             {

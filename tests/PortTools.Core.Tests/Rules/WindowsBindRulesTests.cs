@@ -157,15 +157,30 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
-        public void Sockets_without_options_or_users_in_the_table_are_taken_as_plain_and_this_user()
+        public void Options_and_users_a_table_does_not_show_are_weighed_never_taken_as_off_or_as_this_user()
         {
+            // A plain wildcard bind after a wildcard holder: INUSE whatever the holder set, so certain.
             PortBindResult inUse = Decide(Bind("0.0.0.0"), "tcp LISTEN 0.0.0.0:8080");
-            Assert.Equal("WSAEADDRINUSE", inUse.Error);
-            Assert.Contains("not in the socket table and were taken as off", inUse.Reason, StringComparison.Ordinal);
+            Assert.Equal((false, "WSAEADDRINUSE", 0), (inUse.CanBind!.Value, inUse.Error!, inUse.DependsOn.Count));
+            Assert.Contains("whatever SO_REUSEADDR or SO_EXCLUSIVEADDRUSE that one set (the socket table does not show them)", inUse.Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain("taken as off", inUse.Reason, StringComparison.Ordinal);
 
+            // SO_REUSEADDR against a wildcard holder: shared only if the holder set SO_REUSEADDR too (row 3).
+            PortBindResult reuse = Decide(Bind("0.0.0.0", reuseAddress: true), "tcp LISTEN 0.0.0.0:8080 uid=1000");
+            Assert.Null(reuse.CanBind);
+            Assert.Equal("WSAEACCES", reuse.Error);
+            Assert.Equal(new[] { "SO_REUSEADDR and SO_EXCLUSIVEADDRUSE of tcp LISTEN 0.0.0.0:8080, the socket table does not show them" }, reuse.DependsOn);
+            Assert.Contains("this bind shares the port only if the holder set SO_REUSEADDR (the socket table does not show them); otherwise it fails with WSAEACCES", reuse.Reason, StringComparison.Ordinal);
+            Assert.Contains("Try the bind on that host", reuse.Reason, StringComparison.Ordinal);
+            Assert.True(Decide(Bind("0.0.0.0", reuseAddress: true), "tcp LISTEN 0.0.0.0:8080 uid=1000 reuseaddr noexclusiveaddruse").CanBind);
+            Assert.False(Decide(Bind("0.0.0.0", reuseAddress: true), "tcp LISTEN 0.0.0.0:8080 uid=1000 noreuseaddr exclusiveaddruse").CanBind);
+
+            // A specific bind under a wildcard holder is CHECK: the holder's user, not shown, decides.
             PortBindResult check = Decide(Bind("192.0.2.1"), "tcp LISTEN 0.0.0.0:8080 noreuseaddr noexclusiveaddruse");
-            Assert.True(check.CanBind, check.Reason);
-            Assert.Contains("was taken to be this user, which passes the access check", check.Reason, StringComparison.Ordinal);
+            Assert.Null(check.CanBind);
+            Assert.Contains("belongs to the same user", check.Reason, StringComparison.Ordinal);
+            Assert.Single(check.DependsOn);
+            Assert.StartsWith("the user of tcp LISTEN 0.0.0.0:8080", check.DependsOn[0], StringComparison.Ordinal);
         }
 
         [Fact]

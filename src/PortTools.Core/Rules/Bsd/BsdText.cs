@@ -21,6 +21,7 @@ namespace PortTools.Rules.Bsd
             string users = "uid " + proposed.Uid.ToString(CultureInfo.InvariantCulture) + " here, uid " + holder.Uid.ToString(CultureInfo.InvariantCulture) + " there";
             text.Append("; ").Append(cause switch
             {
+                ConflictCause.BsdOptionsUnknown => "whether this bind shares the port turns on " + Unknowns(holder, freeBsd) + ", which the socket table does not show; the bind fails if they go against it",
                 ConflictCause.BsdOtherUser => freeBsd
                     ? "it belongs to another user (" + users + "), and FreeBSD's cross-user check refuses an unprivileged socket that overlaps another user's binding (for TCP, an unconnected one), unless both are wildcards and the holder uses SO_REUSEPORT_LB without SO_REUSEPORT (kernel-rules.md 3A step 6)"
                     : "it belongs to another user (" + users + "), and XNU's cross-user check refuses an unprivileged bind that overlaps another user's socket when either address is specific (kernel-rules.md 4A step 8)",
@@ -34,10 +35,42 @@ namespace PortTools.Rules.Bsd
             });
             if ((cause is ConflictCause.BsdBestFit or ConflictCause.BsdExact or ConflictCause.BsdDualStackIPv4) && !BsdPcb.OptionsKnown(holder, freeBsd))
             {
-                text.Append(" (its reuse options are not in the socket table and are taken as off)");
+                text.Append(" (its reuse options are not in the socket table; none of them would let this bind share the port)");
             }
 
             return text.ToString();
+        }
+
+        /// <summary>A DependsOn entry: the reuse options or user of a socket on the port that the table does not show.</summary>
+        public static string UnknownFact(IndexedSocket holder, bool freeBsd) =>
+            Unknowns(holder, freeBsd) + " of " + DemuxExplanation.Describe(holder) + ", " + (holder.Socket.Source == "Live" ? "which could not be read" : "which the socket table does not show");
+
+        private static string Unknowns(IndexedSocket holder, bool freeBsd)
+        {
+            SocketTuple socket = holder.Socket;
+            var names = new System.Collections.Generic.List<string>(4);
+            if (socket.ReuseAddress is null)
+            {
+                names.Add("SO_REUSEADDR");
+            }
+
+            if (socket.ReusePort is null)
+            {
+                names.Add("SO_REUSEPORT");
+            }
+
+            if (freeBsd && socket.ReusePortLoadBalance is null)
+            {
+                names.Add("SO_REUSEPORT_LB");
+            }
+
+            string options = names.Count switch
+            {
+                0 => string.Empty,
+                1 => names[0],
+                _ => string.Join(", ", names.GetRange(0, names.Count - 1)) + " and " + names[names.Count - 1],
+            };
+            return holder.UidKnown ? options : options.Length == 0 ? "the user" : options + " and the user";
         }
 
         /// <summary>A bind caveat as a sentence; null for flags the BSDs never set.</summary>

@@ -137,6 +137,7 @@ namespace PortTools.Rules.Windows
 
             BindCaveats caveats = BindCaveats.None;
             List<(IndexedSocket, ConflictCause)>? conflicts = null;
+            List<(IndexedSocket Holder, Cell Failure)>? undecided = null;
             BindErrorKind error = BindErrorKind.None;
             string rule = "windows.ok";
             foreach (IndexedSocket holder in bucket)
@@ -153,11 +154,22 @@ namespace PortTools.Rules.Windows
                 }
 
                 caveats |= HolderCaveats(holder);
-                Cell cell = Lookup(proposed, holder, holderWild, proposedWild);
-                if (cell == Cell.Check && proposed.Uid == holder.Uid)
+                Cell cell = Resolve(Lookup(proposed, holder, holderWild, proposedWild), proposed, holder);
+                if (!OptionsKnown(holder) || !holder.UidKnown)
                 {
-                    caveats |= holder.UidKnown ? BindCaveats.None : BindCaveats.UserUnknown;
-                    cell = Cell.Ok;
+                    // What the table does not show is never taken as off or as this user: every value it
+                    // could have is weighed, and only a holder whose unknowns decide makes the answer depend.
+                    Possible possible = Weigh(proposed, holder, holderWild, proposedWild);
+                    if (possible.Ok && possible.Fails)
+                    {
+                        (undecided ??= new List<(IndexedSocket, Cell)>()).Add((holder, possible.FirstFailure));
+                        continue;
+                    }
+
+                    if (cell == Cell.Ok && possible.Fails)
+                    {
+                        cell = possible.FirstFailure;
+                    }
                 }
 
                 if (cell == Cell.Ok)
@@ -202,6 +214,20 @@ namespace PortTools.Rules.Windows
                 }
             }
 
+            if (conflicts is null && undecided is not null)
+            {
+                // Only holders whose unknown options or user decide: the answer depends on them.
+                var depends = new BindDecision(proposed, undecided[0].Failure == Cell.InUse ? BindErrorKind.AddressInUse : BindErrorKind.AccessDenied, "windows.unknown-options");
+                foreach ((IndexedSocket holder, Cell _) in undecided)
+                {
+                    depends.Conflicts.Add((holder, ConflictCause.WindowsOptionsUnknown));
+                    depends.DependsOn.Add(WindowsText.UnknownFact(proposed, holder));
+                }
+
+                depends.Caveats = caveats;
+                return depends;
+            }
+
             var decision = new BindDecision(proposed, error, rule);
             if (conflicts is not null)
             {
@@ -215,6 +241,89 @@ namespace PortTools.Rules.Windows
             decision.Caveats = caveats;
             return decision;
         }
+
+        /// <summary>What a holder's unknown options and user allow: whether some values let the bind share, and whether some fail it.</summary>
+        internal readonly struct Possible
+        {
+            public Possible(bool ok, bool fails, Cell firstFailure, int okOptions, bool userDecides)
+            {
+                Ok = ok;
+                Fails = fails;
+                FirstFailure = firstFailure;
+                OkOptions = okOptions;
+                UserDecides = userDecides;
+            }
+
+            public bool Ok { get; }
+
+            public bool Fails { get; }
+
+            public Cell FirstFailure { get; }
+
+            /// <summary>Bit per holder option (1 plain, 2 SO_REUSEADDR, 4 SO_EXCLUSIVEADDRUSE) with which the bind shares.</summary>
+            public int OkOptions { get; }
+
+            /// <summary>Whether the holder's unknown user alone decides (a CHECK cell).</summary>
+            public bool UserDecides { get; }
+        }
+
+        /// <summary>Every option value the table leaves open for the holder, and both a same and another user where its user is unknown.</summary>
+        internal static Possible Weigh(IndexedSocket proposed, IndexedSocket holder, bool holderWild, bool proposedWild)
+        {
+            SocketTuple socket = holder.Socket;
+            bool ok = false, fails = false, userDecides = false;
+            Cell first = Cell.Ok;
+            int okOptions = 0;
+            int mine = Option(proposed);
+            for (int theirs = 0; theirs <= 2; theirs++)
+            {
+                // Exclusive wins over SO_REUSEADDR when a table claims both (Option).
+                bool possible = theirs switch
+                {
+                    2 => socket.ExclusiveAddressUse != false,
+                    1 => socket.ReuseAddress != false && socket.ExclusiveAddressUse != true,
+                    _ => socket.ReuseAddress != true && socket.ExclusiveAddressUse != true,
+                };
+                if (!possible)
+                {
+                    continue;
+                }
+
+                Cell cell = s_matrix[(((mine * 2) + (proposedWild ? 0 : 1)) * 6) + (theirs * 2) + (holderWild ? 0 : 1)];
+                bool shares = cell == Cell.Ok || (cell == Cell.Check && holder.UidKnown && proposed.Uid == holder.Uid);
+                bool refused = cell is Cell.InUse or Cell.Denied || (cell == Cell.Check && (!holder.UidKnown || proposed.Uid != holder.Uid));
+                if (cell == Cell.Check && !holder.UidKnown)
+                {
+                    shares = true; // the same user passes the access check
+                    userDecides = true;
+                }
+
+                if (shares)
+                {
+                    ok = true;
+                    okOptions |= 1 << theirs;
+                }
+
+                if (refused)
+                {
+                    if (!fails)
+                    {
+                        first = cell;
+                    }
+
+                    fails = true;
+                }
+            }
+
+            return new Possible(ok, fails, first, okOptions, userDecides);
+        }
+
+        /// <summary>Whether the table shows the holder's SO_REUSEADDR and SO_EXCLUSIVEADDRUSE.</summary>
+        internal static bool OptionsKnown(IndexedSocket holder) => holder.Socket.ReuseAddress.HasValue && holder.Socket.ExclusiveAddressUse.HasValue;
+
+        /// <summary>A CHECK cell passes for the same known user.</summary>
+        private static Cell Resolve(Cell cell, IndexedSocket proposed, IndexedSocket holder) =>
+            cell == Cell.Check && holder.UidKnown && proposed.Uid == holder.Uid ? Cell.Ok : cell;
 
         /// <summary>Whether any socket on the port blocks the new one (for port 0, without building a decision).</summary>
         private static bool Blocked(SocketIndex index, IndexedSocket proposed)
@@ -326,11 +435,6 @@ namespace PortTools.Rules.Windows
         {
             SocketTuple socket = holder.Socket;
             BindCaveats caveats = BindCaveats.None;
-            if (!socket.ReuseAddress.HasValue || !socket.ExclusiveAddressUse.HasValue)
-            {
-                caveats |= BindCaveats.OptionsUnknown;
-            }
-
             if (holder.ReusePort || holder.ReusePortLoadBalance)
             {
                 caveats |= BindCaveats.WindowsForeignOptionIgnored;

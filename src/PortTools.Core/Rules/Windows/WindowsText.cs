@@ -23,6 +23,21 @@ namespace PortTools.Rules.Windows
 
             int mine = WindowsBindRules.Option(proposed);
             int theirs = WindowsBindRules.Option(holder);
+            if (cause == ConflictCause.WindowsOptionsUnknown)
+            {
+                text.Append("; ").Append(Undecided(proposed, holder, holderWild, proposedWild));
+                return text.ToString();
+            }
+
+            if (!WindowsBindRules.OptionsKnown(holder))
+            {
+                // A certain conflict: whatever the holder set, the matrix refuses; its options are not claimed.
+                text.Append("; Windows' sharing matrix refuses a ").Append(OptionName(mine)).Append(proposedWild ? " wildcard" : " specific").Append(" bind after a ")
+                    .Append(holderWild ? "wildcard" : proposedWild ? "specific" : "same-address").Append(" one whatever SO_REUSEADDR or SO_EXCLUSIVEADDRUSE that one set (")
+                    .Append(WhyUnknown(holder)).Append(") (").Append(cause == ConflictCause.WindowsInUse ? "WSAEADDRINUSE" : "WSAEACCES").Append(')');
+                return text.ToString();
+            }
+
             text.Append("; Windows' sharing matrix gives ").Append(cause switch
             {
                 ConflictCause.WindowsInUse => "INUSE",
@@ -46,6 +61,58 @@ namespace PortTools.Rules.Windows
             return text.ToString();
         }
 
+        /// <summary>A DependsOn entry: the holder's options or user that decide, and why they are not known.</summary>
+        public static string UnknownFact(IndexedSocket proposed, IndexedSocket holder)
+        {
+            WindowsBindRules.Overlap(proposed, holder, out bool holderWild, out bool proposedWild, out _);
+            WindowsBindRules.Possible possible = WindowsBindRules.Weigh(proposed, holder, holderWild, proposedWild);
+            SocketTuple socket = holder.Socket;
+            string options = socket.ReuseAddress is null && socket.ExclusiveAddressUse is null ? "SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"
+                : socket.ReuseAddress is null ? "SO_REUSEADDR"
+                : socket.ExclusiveAddressUse is null ? "SO_EXCLUSIVEADDRUSE"
+                : string.Empty;
+            string what = options.Length > 0 && possible.UserDecides ? options + " of " + DemuxExplanation.Describe(holder) + ", and its user,"
+                : options.Length > 0 ? options + " of " + DemuxExplanation.Describe(holder) + ","
+                : "the user of " + DemuxExplanation.Describe(holder) + ",";
+            return what + " " + WhyUnknown(holder);
+        }
+
+        /// <summary>"can bind if the holder set SO_REUSEADDR (the socket table does not show its options)".</summary>
+        private static string Undecided(IndexedSocket proposed, IndexedSocket holder, bool holderWild, bool proposedWild)
+        {
+            WindowsBindRules.Possible possible = WindowsBindRules.Weigh(proposed, holder, holderWild, proposedWild);
+            var ways = new System.Collections.Generic.List<string>(3);
+            if (!WindowsBindRules.OptionsKnown(holder))
+            {
+                if ((possible.OkOptions & 1) != 0)
+                {
+                    ways.Add("set neither SO_REUSEADDR nor SO_EXCLUSIVEADDRUSE");
+                }
+
+                if ((possible.OkOptions & 2) != 0)
+                {
+                    ways.Add("set SO_REUSEADDR");
+                }
+
+                if ((possible.OkOptions & 4) != 0)
+                {
+                    ways.Add("set SO_EXCLUSIVEADDRUSE");
+                }
+            }
+
+            string condition = ways.Count == 0 ? string.Empty : string.Join(" or ", ways);
+            if (possible.UserDecides)
+            {
+                condition = (condition.Length == 0 ? string.Empty : condition + " and ") + "belongs to the same user (an overlapping bind of another user must pass an access check, CHECK)";
+            }
+
+            return "this bind shares the port only if the holder " + condition + " (" + WhyUnknown(holder) + "); otherwise it fails with "
+                + (possible.FirstFailure == WindowsBindRules.Cell.InUse ? "WSAEADDRINUSE" : "WSAEACCES");
+        }
+
+        private static string WhyUnknown(IndexedSocket holder) =>
+            holder.Socket.Source == "Live" ? "they could not be read" : "the socket table does not show " + (WindowsBindRules.OptionsKnown(holder) ? "its user" : "them");
+
         private static string OptionName(int option) => option switch
         {
             1 => "SO_REUSEADDR",
@@ -64,8 +131,6 @@ namespace PortTools.Rules.Windows
             BindCaveats.WindowsErrorAtListen => "For a wildcard bind Windows may report WSAEADDRINUSE only at listen() or connect() (the bind error list)",
             BindCaveats.WindowsIndeterminate => "This shares an identical address and port through SO_REUSEADDR: Windows documents the behaviour of all sockets on it as indeterminate, and which one receives traffic is not defined",
             BindCaveats.WindowsForeignOptionIgnored => "reuseport and reuseport_lb in the socket table mean nothing on Windows and were ignored",
-            BindCaveats.OptionsUnknown => "SO_REUSEADDR and SO_EXCLUSIVEADDRUSE of some sockets on the port are not in the socket table and were taken as off",
-            BindCaveats.UserUnknown => "The user of a socket on the port is not in the socket table and was taken to be this user, which passes the access check (CHECK)",
             BindCaveats.ListenOnUdp => "listen() applies to TCP only; it was not checked for UDP",
             _ => null,
         };

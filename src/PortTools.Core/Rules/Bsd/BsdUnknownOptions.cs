@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+
+namespace PortTools.Rules.Bsd
+{
+    /// <summary>
+    /// The reuse options and users of sockets on the port that the table does not show, weighed for
+    /// the FreeBSD and macOS bind rules: never taken as off or as this user. The rules decide once
+    /// per possibility, over a small index of the port's own sockets (a bind looks at no other port);
+    /// when every possibility agrees, that is the answer, else it depends on those sockets.
+    /// </summary>
+    internal static class BsdUnknownOptions
+    {
+        // Each unknown option or user doubles the possibilities; past this, the port's sockets are
+        // taken at two corners (everything unknown off and of this user, and on and of another).
+        private const int MaxUnknowns = 6;
+
+        private enum Unknown
+        {
+            ReuseAddress,
+            ReusePort,
+            ReusePortLoadBalance,
+            User,
+        }
+
+        /// <summary>Decides a bind, weighing what the table does not show of the sockets on the port.</summary>
+        public static BindDecision Decide(SocketIndex index, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide, bool freeBsd)
+        {
+            BindDecision given = decide(index, request);
+            if (request.Port == 0 || (given.Caveats & (BindCaveats.OptionsUnknown | BindCaveats.UserUnknown)) == 0)
+            {
+                return given;
+            }
+
+            List<IndexedSocket>? bucket = index.BindBucket(request.Protocol, request.Port);
+            if (bucket is null)
+            {
+                return given;
+            }
+
+            var unknowns = new List<(int Socket, Unknown What)>();
+            for (int i = 0; i < bucket.Count; i++)
+            {
+                SocketTuple socket = bucket[i].Socket;
+                if (socket.ReuseAddress is null)
+                {
+                    unknowns.Add((i, Unknown.ReuseAddress));
+                }
+
+                if (socket.ReusePort is null)
+                {
+                    unknowns.Add((i, Unknown.ReusePort));
+                }
+
+                if (freeBsd && socket.ReusePortLoadBalance is null)
+                {
+                    unknowns.Add((i, Unknown.ReusePortLoadBalance));
+                }
+
+                if (!bucket[i].UidKnown)
+                {
+                    unknowns.Add((i, Unknown.User));
+                }
+            }
+
+            long proposedUid = given.Proposed.Uid;
+            long otherUid = proposedUid == 65534 ? 65533 : 65534;
+            var outcomes = new List<BindDecision>();
+            if (unknowns.Count <= MaxUnknowns)
+            {
+                for (int mask = 0; mask < 1 << unknowns.Count; mask++)
+                {
+                    outcomes.Add(decide(Variant(index, bucket, unknowns, mask, proposedUid, otherUid), request));
+                }
+            }
+            else
+            {
+                outcomes.Add(decide(Variant(index, bucket, unknowns, 0, proposedUid, otherUid), request));
+                outcomes.Add(decide(Variant(index, bucket, unknowns, -1, proposedUid, otherUid), request));
+            }
+
+            BindDecision? failing = outcomes.Find(d => !d.Success);
+            if (outcomes.TrueForAll(d => d.Success == given.Success && d.Error == given.Error))
+            {
+                // Certain whatever they are (the first possibility is the table as given): the caveat
+                // that they were taken as off or as this user no longer applies.
+                given.Caveats &= ~(BindCaveats.OptionsUnknown | BindCaveats.UserUnknown);
+                return given;
+            }
+
+            // The sockets whose unknowns decide: those a failing possibility names, or else every unknown one.
+            BindDecision against = given.Success ? failing! : given;
+            var result = new BindDecision(given.Proposed, against.Error, (freeBsd ? "freebsd" : "macos") + ".unknown-options");
+            var holders = new List<int>();
+            foreach ((IndexedSocket socket, ConflictCause _) in against.Conflicts)
+            {
+                int position = Position(bucket, socket);
+                if (position >= 0 && unknowns.Exists(u => u.Socket == position) && !holders.Contains(position))
+                {
+                    holders.Add(position);
+                }
+            }
+
+            if (holders.Count == 0)
+            {
+                foreach ((int socket, Unknown _) in unknowns)
+                {
+                    if (!holders.Contains(socket))
+                    {
+                        holders.Add(socket);
+                    }
+                }
+            }
+
+            foreach (int position in holders)
+            {
+                result.Conflicts.Add((bucket[position], ConflictCause.BsdOptionsUnknown));
+                result.DependsOn.Add(BsdText.UnknownFact(bucket[position], freeBsd));
+            }
+
+            result.Caveats = given.Caveats & ~(BindCaveats.OptionsUnknown | BindCaveats.UserUnknown);
+            return result;
+        }
+
+        /// <summary>The port's sockets with each unknown set as <paramref name="mask"/> says (bit set: option on, or another user).</summary>
+        private static SocketIndex Variant(SocketIndex index, List<IndexedSocket> bucket, List<(int Socket, Unknown What)> unknowns, int mask, long proposedUid, long otherUid)
+        {
+            var sockets = new List<SocketTuple>(bucket.Count);
+            for (int i = 0; i < bucket.Count; i++)
+            {
+                SocketTuple socket = bucket[i].Socket;
+                bool? reuseAddress = socket.ReuseAddress, reusePort = socket.ReusePort, loadBalance = socket.ReusePortLoadBalance;
+                long? uid = socket.UserId;
+                for (int u = 0; u < unknowns.Count; u++)
+                {
+                    if (unknowns[u].Socket != i)
+                    {
+                        continue;
+                    }
+
+                    bool on = (mask & (1 << u)) != 0;
+                    switch (unknowns[u].What)
+                    {
+                        case Unknown.ReuseAddress:
+                            reuseAddress = on;
+                            break;
+                        case Unknown.ReusePort:
+                            reusePort = on;
+                            break;
+                        case Unknown.ReusePortLoadBalance:
+                            loadBalance = on;
+                            break;
+                        default:
+                            uid = on ? otherUid : proposedUid;
+                            break;
+                    }
+                }
+
+                sockets.Add(socket.WithOptions(reuseAddress, reusePort, loadBalance, uid));
+            }
+
+            return SocketIndex.Build(sockets, index.Facts, index.Order);
+        }
+
+        /// <summary>Where a socket (or a variant's copy of it) stands in the port's bucket; -1 if nowhere.</summary>
+        private static int Position(List<IndexedSocket> bucket, IndexedSocket socket)
+        {
+            for (int i = 0; i < bucket.Count; i++)
+            {
+                if (ReferenceEquals(bucket[i], socket) || SameBinding(bucket[i].Socket, socket.Socket))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        private static bool SameBinding(SocketTuple a, SocketTuple b) =>
+            a.Protocol == b.Protocol && a.State == b.State && a.LocalPort == b.LocalPort && a.LocalAddress.Equals(b.LocalAddress)
+            && a.RemotePort == b.RemotePort && Equals(a.RemoteAddress, b.RemoteAddress) && a.Inode == b.Inode;
+    }
+}
