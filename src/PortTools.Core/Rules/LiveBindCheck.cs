@@ -135,7 +135,8 @@ namespace PortTools
             (string Name, int Code)? kernelError = trial.Code == 0 ? null : NativeError(os, kernel, trial.Code);
             string assigned = request.Port == 0 && trial.BoundPort != 0 ? " The kernel assigned port " + trial.BoundPort.ToString(CultureInfo.InvariantCulture) + " to the trial socket." : string.Empty;
             string note = trial.Note is null ? string.Empty : " " + trial.Note;
-            bool settlesUnknownOptions = predicted.Error == BindErrorKind.AddressInUse && predicted.DependsOn.Count > 0 && predicted.Conflicts.TrueForAll(c => c.Cause == ConflictCause.HolderOptionsUnknown);
+            bool settlesUnknownOptions = predicted.Error is BindErrorKind.AddressInUse or BindErrorKind.AccessDenied && predicted.DependsOn.Count > 0 && predicted.Conflicts.Count > 0
+                && predicted.Conflicts.TrueForAll(c => c.Cause is ConflictCause.HolderOptionsUnknown or ConflictCause.WindowsOptionsUnknown or ConflictCause.BsdOptionsUnknown);
             if (kernel == predicted.Error)
             {
                 string settled = settlesUnknownOptions ? "The trial bind failed with " + kernelError?.Name + ", so the options it depended on do not allow it. The engine's view: " : string.Empty;
@@ -155,7 +156,7 @@ namespace PortTools
             if (trial.Code == 0 && HiddenOptionsExplain(predicted, os))
             {
                 reason = os == TargetOS.Windows
-                    ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show and the engine took as off. The engine's view: " + engine.Reason
+                    ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show (the engine found that no value of them lets the bind through, so the table may have changed since it was read). The engine's view: " + engine.Reason
                     : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT that could not be read. The engine's view: " + engine.Reason;
             }
             else
