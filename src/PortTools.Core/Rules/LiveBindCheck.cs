@@ -156,7 +156,7 @@ namespace PortTools
             if (trial.Code == 0 && HiddenOptionsExplain(predicted, os))
             {
                 reason = os == TargetOS.Windows
-                    ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show (the engine found that no value of them lets the bind through, so the table may have changed since it was read). The engine's view: " + engine.Reason
+                    ? "The kernel allowed the bind, although the rule engine predicted " + predictedName + " from the socket table whatever SO_REUSEADDR or SO_EXCLUSIVEADDRUSE the sockets it names set (the Windows socket table does not show them): the table may have changed since it was read, or Windows shares more than its documented matrix. The engine's view: " + engine.Reason
                     : "The kernel allowed the bind, although the rule engine predicted EADDRINUSE from the socket table: the sockets it names keep SO_REUSEADDR or SO_REUSEPORT that could not be read. The engine's view: " + engine.Reason;
             }
             else

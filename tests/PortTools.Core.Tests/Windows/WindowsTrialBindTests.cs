@@ -185,12 +185,20 @@ namespace PortTools.Tests.Windows
             // A live Windows table never shows SO_REUSEADDR or SO_EXCLUSIVEADDRUSE: the holder's options are unknown.
             const string holder = "tcp LISTEN 0.0.0.0:8080 uid=1000";
             BindRequest request = Bind("0.0.0.0", reuseAddress: true);
-            Assert.NotEqual(BindErrorKind.None, Predict(request, holder).Error);
+            // The engine does not guess: the answer depends on the holder's SO_REUSEADDR, and the trial settles it.
+            BindDecision predicted = Predict(request, holder);
+            Assert.NotEqual(BindErrorKind.None, predicted.Error);
+            Assert.NotEmpty(predicted.DependsOn);
             PortBindResult result = Combine(request, new ProbeOutcome(0, "listen", Port), holder);
             Assert.True(result.CanBind);
             Assert.Null(result.Error);
-            Assert.NotNull(result.PredictedError);
-            Assert.StartsWith("The kernel allowed the bind, although the rule engine predicted " + result.PredictedError + " from the socket table: the sockets it names may have been opened with SO_REUSEADDR or SO_EXCLUSIVEADDRUSE, which the Windows socket table does not show", result.Reason, StringComparison.Ordinal);
+            Assert.Null(result.PredictedError);
+            Assert.StartsWith("The trial bind succeeded, so the options it depended on allow it. The engine's view: ", result.Reason, StringComparison.Ordinal);
+
+            // A plain bind fails against that holder whatever it set: a success then disagrees, and says why it may.
+            PortBindResult plain = Combine(Bind("0.0.0.0"), new ProbeOutcome(0, "listen", Port), holder);
+            Assert.NotNull(plain.PredictedError);
+            Assert.StartsWith("The kernel allowed the bind, although the rule engine predicted " + plain.PredictedError + " from the socket table whatever SO_REUSEADDR or SO_EXCLUSIVEADDRUSE the sockets it names set (the Windows socket table does not show them)", plain.Reason, StringComparison.Ordinal);
         }
 
         [Fact]
