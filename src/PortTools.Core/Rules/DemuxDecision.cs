@@ -267,6 +267,11 @@ namespace PortTools
                     text.Append("A multicast or broadcast datagram goes to every socket that matches: ").Append(decision.Sockets!.Count.ToString(CultureInfo.InvariantCulture))
                         .Append(" socket(s) on port ").Append(request.Destination.Port.ToString(CultureInfo.InvariantCulture)).Append(" bound to ")
                         .Append(request.Destination.Address).Append(" or to the wildcard each receive a copy (no SO_REUSEPORT selection here)");
+                    if (decision.DependsOn.Count > 0)
+                    {
+                        text.Append(", if the sockets the scan meets first do not stop it: that turns on reuse options the socket table does not show (DependsOn)");
+                    }
+
                     break;
                 case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Established:
                     text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(Describe(decision.Socket!));
@@ -360,6 +365,11 @@ namespace PortTools
                 case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Multicast:
                     text.Append("A multicast or broadcast datagram goes to every socket that matches: ").Append(decision.Sockets!.Count.ToString(CultureInfo.InvariantCulture))
                         .Append(" socket(s) on port ").Append(port).Append(" each receive a copy");
+                    if (decision.DependsOn.Count > 0)
+                    {
+                        text.Append(", if the sockets the scan meets first do not stop it: that turns on reuse options the socket table does not show (DependsOn)");
+                    }
+
                     break;
                 case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Established:
                     text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(DemuxExplanation.Describe(decision.Socket!));

@@ -47,6 +47,9 @@ namespace PortTools.Tests.Rules
             new object[] { "FreeBSD: the multicast scan stops at a socket without reuse options", TargetOS.FreeBSD,
                 new[] { S("udp UNCONN 0.0.0.0:P", "reuseaddr"), S("udp UNCONN 0.0.0.0:P"), S("udp UNCONN 239.1.1.1:P", "reuseaddr") },
                 Datagram("239.1.1.1:P"), DemuxOutcome.Delivered, new[] { 2, 1 }, "The scan stopped at udp UNCONN 0.0.0.0:8080" },
+            new object[] { "FreeBSD: a socket whose reuse options a table does not show may or may not stop the multicast scan", TargetOS.FreeBSD,
+                new[] { S("udp UNCONN 0.0.0.0:P", "reuseaddr"), "udp UNCONN 0.0.0.0:8080 uid=1000", S("udp UNCONN 239.1.1.1:P", "reuseaddr") },
+                Datagram("239.1.1.1:P"), DemuxOutcome.Delivered, new[] { 2, 1, 0 }, "turns on reuse options the socket table does not show" },
             new object[] { "FreeBSD: SO_REUSEPORT_LB keeps the multicast scan going", TargetOS.FreeBSD,
                 new[] { S("udp UNCONN 0.0.0.0:P", "reuseaddr"), S("udp UNCONN 0.0.0.0:P", "reuseport_lb") }, Datagram("239.1.1.1:P"), DemuxOutcome.Delivered, new[] { 0, 1 }, "each receive a copy" },
             new object[] { "macOS: SO_REUSEPORT_LB does not keep the multicast scan going", TargetOS.MacOS,
@@ -103,6 +106,16 @@ namespace PortTools.Tests.Rules
             Assert.Equal("bound to the destination address", result.Candidates[0].Stage);
             Assert.Contains("takes it first", result.Candidates[1].Note, StringComparison.Ordinal);
             Assert.Equal("bound to another address", result.Candidates[3].Note);
+        }
+
+        [Fact]
+        public void A_multicast_scan_never_takes_unknown_reuse_options_as_off()
+        {
+            (DemuxResult result, _) = Deliver(TargetOS.MacOS, Datagram("239.1.1.1:P"), S("udp UNCONN 0.0.0.0:P", "reuseport"), "udp UNCONN 0.0.0.0:8080 uid=1000");
+            Assert.Null(result.Socket);
+            Assert.Equal(2, result.Sockets.Count);
+            Assert.Equal(new[] { "SO_REUSEADDR and SO_REUSEPORT of udp UNCONN 0.0.0.0:8080, which the socket table does not show: with none of SO_REUSEPORT and SO_REUSEADDR set, the scan stops there and the sockets walked after it get no copy" }, result.DependsOn);
+            Assert.DoesNotContain("taken as off", result.Reason, StringComparison.Ordinal);
         }
 
         private static DemuxRequest Syn(string destination) => Packet(Tcp, "198.51.100.7:40000", destination);

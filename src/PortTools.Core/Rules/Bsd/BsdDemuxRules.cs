@@ -331,12 +331,16 @@ namespace PortTools.Rules.Bsd
                     receivers.Add(socket);
                     if (!(socket.ReusePort || socket.ReuseAddress || (freeBsd && socket.ReusePortLoadBalance)))
                     {
-                        stoppedAt = socket;
-                        decision.Marker = socket;
                         if (!BsdPcb.OptionsKnown(socket, freeBsd))
                         {
-                            decision.Caveats |= DemuxCaveats.OptionsUnknown;
+                            // Never taken as off: whether the scan stops here turns on options the table does not show.
+                            decision.DependsOn.Add(BsdText.UnknownFact(socket, freeBsd) + ": with none of SO_REUSEPORT" + (freeBsd ? ", SO_REUSEPORT_LB" : string.Empty)
+                                + " and SO_REUSEADDR set, the scan stops there and the sockets walked after it get no copy");
+                            continue;
                         }
+
+                        stoppedAt = socket;
+                        decision.Marker = socket;
                     }
                 }
             }

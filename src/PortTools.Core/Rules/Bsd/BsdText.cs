@@ -119,7 +119,6 @@ namespace PortTools.Rules.Bsd
             DemuxCaveats.LoadBalanceGroupTruncated => "A SO_REUSEPORT_LB group holds at most 256 sockets; the ones past that are silently left out",
             DemuxCaveats.MacBoundInterface => "(UNVERIFIED: a socket tied to an interface with IP_BOUND_IF is taken to receive only what arrives on that interface; inp_restricted_recv)",
             DemuxCaveats.MulticastScanStopped => "The scan stopped at " + DemuxExplanation.Describe(decision.Marker!) + ", which has none of SO_REUSEPORT, SO_REUSEPORT_LB and SO_REUSEADDR, so matching sockets after it get no copy (the scan is taken to walk newest first, [derived])",
-            DemuxCaveats.OptionsUnknown => "Reuse options not in the socket table were taken as off",
             DemuxCaveats.MembershipAssumed => "Membership in the multicast group is taken as given",
             DemuxCaveats.TimeWaitSyn => "The 4-tuple is in TIME-WAIT: the SYN is taken to open a new connection as described (UNVERIFIED)",
             DemuxCaveats.NotSyn => "The segment is not a SYN and matches no connection: it is answered with a RST",
