@@ -16,11 +16,11 @@ namespace PortTools.Commands
         /// <param name="entries">The entries.</param>
         /// <param name="writeError">Reports an entry that does not convert.</param>
         /// <param name="entriesBefore">How many entries earlier calls took (pipeline input comes in pieces), so that positions count from the first.</param>
-        public static List<SocketTuple> Convert(IEnumerable<PSObject?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
+        public static List<SocketTuple> Convert(IEnumerable<object?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
         {
-            var table = new List<SocketTuple>();
+            var table = entries is System.Collections.ICollection counted ? new List<SocketTuple>(counted.Count) : new List<SocketTuple>();
             int position = entriesBefore;
-            foreach (PSObject? entry in entries)
+            foreach (object? entry in entries)
             {
                 position++;
                 if (PowerShellObjects.TryConvertSocket(entry, out SocketTuple? socket, out string? error))
