@@ -252,7 +252,7 @@ namespace PortTools.Commands
             List<SocketTuple> table, PSObject? socketHost, string? networkNamespace, TargetOS? targetOS, Func<SocketHost, SocketHost> overrides)
         {
             var indexes = new List<(SocketIndex, SocketHost, string?)>();
-            bool uniform = networkNamespace is null && IsOneComputerAndNamespace(table);
+            bool uniform = networkNamespace is null && (table is SocketTableEntries { WasOneComputerAndNamespace: true } || IsOneComputerAndNamespace(table));
             IEnumerable<(string? ComputerName, List<SocketTuple> Sockets)> partitions = uniform
                 ? new[] { (table.Count > 0 ? table[0].ComputerName : null, table) }
                 : ComputerPartitions(table, socketHost);
@@ -283,11 +283,9 @@ namespace PortTools.Commands
                 return true;
             }
 
-            string? computer = table[0].ComputerName;
-            NetworkNamespaceInfo? space = table[0].NetworkNamespace;
             foreach (SocketTuple socket in table)
             {
-                if (!ReferenceEquals(socket.NetworkNamespace, space) || !string.Equals(socket.ComputerName, computer, StringComparison.OrdinalIgnoreCase))
+                if (!SocketTableEntries.SameComputerAndNamespace(table[0], socket))
                 {
                     return false;
                 }
