@@ -41,7 +41,9 @@ namespace PortTools.Commands
 
                 ParameterExpression item = Expression.Parameter(typeof(object), "item");
                 ParameterExpression members = Expression.Variable(method.GetParameters()[1].ParameterType.GetElementType()!, "members");
-                return Expression.Lambda<Func<object, bool>>(Expression.Block(new[] { members }, Expression.Call(method, item, members)), item).Compile();
+                Func<object, bool> has = Expression.Lambda<Func<object, bool>>(Expression.Block(new[] { members }, Expression.Call(method, item, members)), item).Compile();
+                _ = has(new object()); // a host that denies the call says so here (MethodAccessException), not at the first socket
+                return has;
             }
             catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or MemberAccessException or NotSupportedException or System.Security.SecurityException)
             {
