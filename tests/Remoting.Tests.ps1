@@ -139,6 +139,22 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
             ($results | Where-Object ComputerName -EQ 'web02').Outcome | Should -Be 'Delivered'
         }
 
+        It 'finds the PSComputerName of rehydrated SocketTuples, wrapped or not, in any collection' {
+            # As remoting returns them where PortTools is loaded: real SocketTuples whose wrapper carries the note.
+            $rehydrated = @(
+                [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:22 pid=700 process=sshd'
+                [PortTools.SocketTuple]'tcp LISTEN 0.0.0.0:80 pid=900 process=nginx'
+            ) | ForEach-Object { $_ }
+            [psobject]::AsPSObject($rehydrated[0]).PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
+            [psobject]::AsPSObject($rehydrated[1]).PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web02'))
+            foreach ($table in @($rehydrated), [PortTools.SocketTuple[]]$rehydrated, [Collections.Generic.List[PortTools.SocketTuple]]$rehydrated) {
+                $results = @(Test-PortBind 22 -SocketTable $table -TargetOS Linux -Privileged)
+                $results.ComputerName | Should -Be @('web01', 'web02')
+                ($results | Where-Object ComputerName -EQ 'web01').CanBind | Should -BeFalse
+                ($results | Where-Object ComputerName -EQ 'web02').CanBind | Should -BeTrue
+            }
+        }
+
         It 'refuses one -SocketHost for several computers, saying how to split the table' {
             $facts = '{"OS":"Linux"}'
             { Test-PortBind 22 -SocketTable $fleet -SocketHost $facts -ErrorAction Stop } | Should -Throw -ErrorId 'SocketTableOfSeveralComputers,PortTools.Commands.TestPortBindCommand'

@@ -110,7 +110,14 @@ namespace PortTools.Module.Tests
         {
             // Deserialized sockets (remoting, jobs, Import-Clixml), CSV rows and JSON objects are property
             // bags, not SocketTuples: a SocketTuple-typed parameter would refuse them before PortTools saw them.
-            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Name is "SocketTable" || (p.Name == "InputObject" && name is "ConvertFrom-SocketTable" or "Measure-EphemeralPortUsage")))
+            // -SocketTable is object[]: an array in a variable binds as it is, where PSObject[] would have
+            // PowerShell wrap each of a million elements again.
+            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Name is "SocketTable"))
+            {
+                Assert.Equal("System.Object", parameter.ElementType.FullName);
+            }
+
+            foreach (ParameterMetadata parameter in Module.Cmdlet(name).Parameters.Where(p => p.Name == "InputObject" && name is "ConvertFrom-SocketTable" or "Measure-EphemeralPortUsage"))
             {
                 Assert.Equal("System.Management.Automation.PSObject", parameter.ElementType.FullName);
             }
@@ -123,7 +130,7 @@ namespace PortTools.Module.Tests
         {
             foreach (string name in new[] { "Test-PortBind", "Resolve-Demux" })
             {
-                Assert.Equal("PSObject[]", Module.Cmdlet(name).Parameter("SocketTable").TypeDisplayName);
+                Assert.Equal("Object[]", Module.Cmdlet(name).Parameter("SocketTable").TypeDisplayName);
             }
 
             CmdletMetadata demux = Module.Cmdlet("Resolve-Demux");
@@ -189,7 +196,7 @@ namespace PortTools.Module.Tests
             Assert.Equal(new[] { "PortTools.PortConnectResult", "System.Boolean" }, connect.OutputTypes.OrderBy(t => t));
             Assert.Equal("Live", connect.DefaultParameterSet);
             Assert.Equal(new[] { "Live", "Simulate" }, connect.ParameterSetNames()); // the live question takes every parameter outside Simulate
-            Assert.Equal("PSObject[]", connect.Parameter("SocketTable").TypeDisplayName);
+            Assert.Equal("Object[]", connect.Parameter("SocketTable").TypeDisplayName);
             Assert.Equal((1L, 65536L), connect.Parameter("Count").ValidateRange);
             Assert.Equal((0L, 2L), connect.Parameter("TcpTwReuse").ValidateRange);
             foreach (string fact in new[] { "SocketHost", "EphemeralPortRange", "ReservedPorts", "LocalAddress", "UnprivilegedPortStart", "UserId", "Privileged", "NonLocalBind", "AutobindReuse", "TcpTwReuse", "TargetOS" })

@@ -56,6 +56,7 @@ namespace PortTools.Linux
             // Every socket says which namespace it lives in, the host's own too, so that tables
             // of several namespaces stay apart and bring their own host facts.
             NetworkNamespaceInfo identity = (space ?? NetworkNamespace.Own()).Identify();
+            progress?.StartHandOver(tables.Raw.Count); // one namespace: the result's order is the build's
             return Build(tables, owners, identity, query, progress, cancellation);
         }
 
@@ -230,7 +231,7 @@ namespace PortTools.Linux
                 device ??= read.Device;
 
                 (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
-                sockets.Add(new SocketTuple
+                var socket = new SocketTuple
                 {
                     Protocol = record.Protocol,
                     State = record.State,
@@ -253,10 +254,13 @@ namespace PortTools.Linux
                     Source = "Live",
                     ReadHere = true,
                     NetworkNamespace = networkNamespace,
-                });
+                };
+                sockets.Add(socket);
+                progress?.HandOver(socket);
             }
 
             progress?.SetSocketsBuilt(raw.Count);
+            progress?.PublishHandOver();
             var warnings = new List<string>();
             if (hiddenOwners > 0 && !query.HasProcessFilter)
             {

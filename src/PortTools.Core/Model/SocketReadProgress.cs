@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using System.Threading;
 
@@ -9,6 +10,12 @@ namespace PortTools
     /// </summary>
     public sealed class SocketReadProgress
     {
+        // Sockets handed over while the rest are built: a batch is published at a time, so that the
+        // consumer is woken once per batch, not once per socket.
+        private const int HandOverBatch = 512;
+        private SocketTuple[]? _handOver;
+        private int _handOverBuilt;
+        private int _handOverPublished;
         private long _socketsRead;
         private int _processesWalked;
         private long _socketsBuilt;
@@ -51,6 +58,58 @@ namespace PortTools
             }
 
             return text;
+        }
+
+        /// <summary>
+        /// Set before the read to have the sockets of a one-namespace live read of TCP and UDP handed over
+        /// as they are built (<see cref="SocketsReady"/>, <see cref="ReadySocket"/>), in the order of the
+        /// result, so that a consumer can write them while the rest are built. Other reads hand over none:
+        /// the result holds them all.
+        /// </summary>
+        public bool HandOverSockets { get; set; }
+
+        /// <summary>How many sockets have been handed over so far (<see cref="ReadySocket"/> 0 to this less one).</summary>
+        public int SocketsReady => Volatile.Read(ref _handOverPublished);
+
+        /// <summary>A socket handed over, in the order of the result.</summary>
+        /// <param name="index">From 0 to <see cref="SocketsReady"/> less one.</param>
+        /// <returns>The socket.</returns>
+        public SocketTuple ReadySocket(int index) => index < SocketsReady ? _handOver![index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        /// <summary>Called on the reading thread each time more sockets are handed over (a consumer's wake-up).</summary>
+        public Action? SocketsHandedOver { get; set; }
+
+        internal void StartHandOver(int capacity)
+        {
+            if (HandOverSockets)
+            {
+                _handOver = new SocketTuple[capacity];
+            }
+        }
+
+        internal void HandOver(SocketTuple socket)
+        {
+            if (_handOver is null)
+            {
+                return;
+            }
+
+            _handOver[_handOverBuilt++] = socket;
+            if (_handOverBuilt % HandOverBatch == 0)
+            {
+                PublishHandOver();
+            }
+        }
+
+        internal void PublishHandOver()
+        {
+            if (_handOver is null)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _handOverPublished, _handOverBuilt);
+            SocketsHandedOver?.Invoke();
         }
 
         internal void AddSocketsRead(long count) => Interlocked.Add(ref _socketsRead, count);

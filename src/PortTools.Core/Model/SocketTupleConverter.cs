@@ -60,27 +60,43 @@ namespace PortTools
                 return false;
             }
 
-            var fields = new Dictionary<string, JsonValue>(StringComparer.OrdinalIgnoreCase);
+            var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
             foreach (KeyValuePair<string, object?> pair in bag)
             {
-                fields[pair.Key] = ToJson(pair.Value, properties, 1);
+                values[pair.Key] = pair.Value;
             }
 
-            var record = new Record(fields);
-            string source = fields.TryGetValue("Source", out JsonValue? given) && given.Kind == JsonKind.String ? given.Text! : "Object";
-            ExportKind kind = ExportRecords.Classify(fields.ContainsKey);
+            return TryConvertProperties(values, properties, out socket, out error);
+        }
+
+        /// <summary>
+        /// Converts an object whose properties the caller has already read, by name: what
+        /// <see cref="TryConvert"/> does with a property bag. Each value is turned into the mapper's
+        /// terms only when the mapping asks for its name, so a bag's other properties cost nothing.
+        /// </summary>
+        /// <param name="values">The properties by name, compared case-insensitively (its comparer must be), values without wrappers.</param>
+        /// <param name="properties">Reads nested objects' properties, as for <see cref="TryConvert"/>.</param>
+        /// <param name="socket">The socket.</param>
+        /// <param name="error">What was wrong with the object, naming it.</param>
+        /// <returns>Whether the object converted.</returns>
+        public static bool TryConvertProperties(IReadOnlyDictionary<string, object?> values, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        {
+            socket = null;
+            var record = new Record(values, properties);
+            ExportKind kind = ExportRecords.Classify(values.ContainsKey);
             if (kind == ExportKind.Unknown)
             {
-                error = "an object with the properties " + string.Join(", ", fields.Keys) + " does not describe a socket: expected Protocol and Local (or LocalAddress and LocalPort)";
+                error = "an object with the properties " + string.Join(", ", values.Keys) + " does not describe a socket: expected Protocol and Local (or LocalAddress and LocalPort)";
                 return false;
             }
 
+            string source = Text(record, "Source", allowEmpty: true) ?? "Object";
             if (!ExportRecords.TryMap(record, kind, null, Context(), source, out SocketTuple? mapped, out error))
             {
                 return false;
             }
 
-            string? computer = Text(fields, "PSComputerName") ?? Text(fields, "ComputerName");
+            string? computer = Text(record, "PSComputerName") ?? Text(record, "ComputerName");
             socket = computer is null ? mapped : mapped.Copy(computerName: computer);
             return true;
         }
@@ -92,8 +108,8 @@ namespace PortTools
 
         private static ParseContext Context() => s_context ??= new ParseContext(new SocketTableParserOptions(), CancellationToken.None);
 
-        private static string? Text(Dictionary<string, JsonValue> fields, string name) =>
-            fields.TryGetValue(name, out JsonValue? value) && value.Kind == JsonKind.String && value.Text!.Length > 0 ? value.Text : null;
+        private static string? Text(Record record, string name, bool allowEmpty = false) =>
+            record.Get(name) is JsonValue value && value.Kind == JsonKind.String && (allowEmpty || value.Text!.Length > 0) ? value.Text : null;
 
         internal static JsonValue ToJson(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, int depth)
         {
@@ -138,13 +154,19 @@ namespace PortTools
             return JsonValue.Object(fields);
         }
 
+        /// <summary>A bag's properties, each put into the mapper's terms when asked for.</summary>
         private sealed class Record : IFieldRecord
         {
-            private readonly Dictionary<string, JsonValue> _fields;
+            private readonly IReadOnlyDictionary<string, object?> _values;
+            private readonly Func<object, IEnumerable<KeyValuePair<string, object?>>?> _properties;
 
-            public Record(Dictionary<string, JsonValue> fields) => _fields = fields;
+            public Record(IReadOnlyDictionary<string, object?> values, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties)
+            {
+                _values = values;
+                _properties = properties;
+            }
 
-            public JsonValue? Get(string name) => _fields.TryGetValue(name, out JsonValue? value) ? value : null;
+            public JsonValue? Get(string name) => _values.TryGetValue(name, out object? value) ? ToJson(value, _properties, 1) : null;
         }
     }
 }

@@ -309,10 +309,15 @@ namespace PortTools.Commands
             };
 
             SocketTableReadResult result;
+            int written = 0;
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                result = ReadLiveTable(query);
+                // A one-namespace Linux read hands its sockets over as they are built, and they are
+                // written meanwhile: the pipeline downstream works while the rest are built.
+                result = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) && !AllNetworkNamespaces.IsPresent
+                    ? ReadWhileWriting(query, out written)
+                    : ReadLiveTable(query);
             }
             catch (OperationCanceledException)
             {
@@ -330,15 +335,83 @@ namespace PortTools.Commands
                 WriteWarning(warning);
             }
 
-            foreach (SocketTuple socket in result.Sockets)
+            for (int i = written; i < result.Sockets.Count; i++)
             {
                 if (CancellationToken.IsCancellationRequested)
                 {
                     return;
                 }
 
+                SocketTuple socket = result.Sockets[i];
                 WriteObject(result.NetworkNamespaceCount > 1 ? Decorate(socket, NamespacedSocketTypeName) : socket);
             }
+        }
+
+        /// <summary>
+        /// Reads the live table on a worker thread and writes each socket the read hands over as soon as
+        /// it is built, in the order of the result, showing progress once the read has taken a second.
+        /// </summary>
+        /// <param name="query">What to read.</param>
+        /// <param name="written">How many of the result's sockets were written (the first ones).</param>
+        /// <returns>The read.</returns>
+        private SocketTableReadResult ReadWhileWriting(SocketQuery query, out int written)
+        {
+            using var wake = new System.Threading.ManualResetEventSlim(false);
+            var progress = new SocketReadProgress { HandOverSockets = true, SocketsHandedOver = wake.Set };
+            System.Threading.Tasks.Task<SocketTableReadResult> read = System.Threading.Tasks.Task.Run(() => LiveSocketTable.Read(query, CancellationToken, progress));
+            _ = read.ContinueWith(_ => wake.Set(), System.Threading.CancellationToken.None, System.Threading.Tasks.TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long shownAt = 0;
+            ProgressRecord? record = null;
+            written = 0;
+            try
+            {
+                while (true)
+                {
+                    // Reset before looking: a batch or the end that comes after the look sets it again.
+                    wake.Reset();
+                    bool done = read.IsCompleted;
+                    int ready = progress.SocketsReady;
+                    for (; written < ready && !CancellationToken.IsCancellationRequested; written++)
+                    {
+                        WriteObject(progress.ReadySocket(written));
+                    }
+
+                    if (done || CancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    long elapsed = clock.ElapsedMilliseconds;
+                    if (elapsed >= ProgressDelay.TotalMilliseconds && elapsed - shownAt >= ProgressInterval)
+                    {
+                        shownAt = elapsed;
+                        record ??= new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Reading the socket table");
+                        record.StatusDescription = progress.Describe();
+                        record.PercentComplete = progress.PercentComplete;
+                        WriteProgress(record);
+                    }
+
+                    wake.Wait(ProgressInterval);
+                }
+            }
+            finally
+            {
+                if (!read.IsCompleted)
+                {
+                    // Stopped downstream (Select-Object -First) or by Ctrl+C (which cancels the read): the read
+                    // ends, as it did before anything was written, before its wake-up is disposed.
+                    read.ContinueWith(t => _ = t.Exception, System.Threading.Tasks.TaskScheduler.Default).Wait();
+                }
+
+                if (record is not null)
+                {
+                    record.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(record);
+                }
+            }
+
+            return read.GetAwaiter().GetResult(); // the reader's own exception, not an AggregateException
         }
 
         private void CheckUnixParameters()

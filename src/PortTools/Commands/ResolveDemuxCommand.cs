@@ -91,7 +91,7 @@ namespace PortTools.Commands
         /// <summary>The socket table to resolve against (default: this host's live table): SocketTuples, their text form, or objects that carry them.</summary>
         [Parameter]
         [AllowEmptyCollection]
-        public PSObject[]? SocketTable { get; set; }
+        public object[]? SocketTable { get; set; }
 
         /// <summary>Whose rules to follow with -SocketTable: Linux, Windows, FreeBSD or MacOS (default: the SocketHost's OS, else this host's).</summary>
         [Parameter]

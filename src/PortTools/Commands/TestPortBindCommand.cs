@@ -129,7 +129,7 @@ namespace PortTools.Commands
         [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
         [Parameter(Mandatory = true, ParameterSetName = PathSimulateSet)]
         [AllowEmptyCollection]
-        public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
+        public object[] SocketTable { get; set; } = Array.Empty<object>();
 
         /// <summary>
         /// The facts of the host the table belongs to: a SocketHost from Get-SocketHost (run there, or
@@ -442,11 +442,11 @@ namespace PortTools.Commands
             }
         }
 
-        private List<UnixSocket> ConvertUnixTable(IEnumerable<PSObject?> entries)
+        private List<UnixSocket> ConvertUnixTable(IEnumerable<object?> entries)
         {
             var table = new List<UnixSocket>();
             int position = 0;
-            foreach (PSObject? entry in entries)
+            foreach (object? entry in entries)
             {
                 position++;
                 if (PowerShellObjects.TryConvertUnixSocket(entry, out UnixSocket? socket, out string? error))

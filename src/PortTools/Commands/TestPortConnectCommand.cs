@@ -96,7 +96,7 @@ namespace PortTools.Commands
         /// <summary>Simulate against this table instead of the live one: SocketTuples, their text form, or objects that carry them.</summary>
         [Parameter(Mandatory = true, ParameterSetName = SimulateSet)]
         [AllowEmptyCollection]
-        public PSObject[] SocketTable { get; set; } = Array.Empty<PSObject>();
+        public object[] SocketTable { get; set; } = Array.Empty<object>();
 
         /// <summary>
         /// The facts of the host the table belongs to: a SocketHost from Get-SocketHost (run there, or

@@ -252,9 +252,13 @@ namespace PortTools.Commands
             List<SocketTuple> table, PSObject? socketHost, string? networkNamespace, TargetOS? targetOS, Func<SocketHost, SocketHost> overrides)
         {
             var indexes = new List<(SocketIndex, SocketHost, string?)>();
-            foreach ((string? computer, List<SocketTuple> sockets) in ComputerPartitions(table, socketHost))
+            bool uniform = networkNamespace is null && (table is SocketTableEntries { WasOneComputerAndNamespace: true } || IsOneComputerAndNamespace(table));
+            IEnumerable<(string? ComputerName, List<SocketTuple> Sockets)> partitions = uniform
+                ? new[] { (table.Count > 0 ? table[0].ComputerName : null, table) }
+                : ComputerPartitions(table, socketHost);
+            foreach ((string? computer, List<SocketTuple> sockets) in partitions)
             {
-                foreach (IReadOnlyList<SocketTuple> partition in NamespacePartitions(sockets, networkNamespace))
+                foreach (IReadOnlyList<SocketTuple> partition in uniform ? new[] { sockets } : NamespacePartitions(sockets, networkNamespace))
                 {
                     SocketHost host = overrides(SimulationHost(socketHost, networkNamespace, partition, targetOS));
                     host = host.With(os: targetOS ?? host.OS ?? TargetOSInfo.Current);
@@ -263,6 +267,31 @@ namespace PortTools.Commands
             }
 
             return indexes;
+        }
+
+        /// <summary>
+        /// Whether every socket names the same computer (or none) and the same namespace object (or
+        /// none): the common table, one computer's live read or one file, which is then indexed as it
+        /// is, in one pass over it rather than one to partition by computer and another by namespace.
+        /// </summary>
+        /// <param name="table">The socket table.</param>
+        /// <returns>False when they may differ (the partitions then decide).</returns>
+        private static bool IsOneComputerAndNamespace(List<SocketTuple> table)
+        {
+            if (table.Count == 0)
+            {
+                return true;
+            }
+
+            foreach (SocketTuple socket in table)
+            {
+                if (!SocketTableEntries.SameComputerAndNamespace(table[0], socket))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>

@@ -9,6 +9,10 @@ namespace PortTools.Commands
     /// <summary>Reads PowerShell objects as property bags for the core's converters.</summary>
     internal static class PowerShellObjects
     {
+        // One dictionary per thread for the properties of the bag being converted, reused from row to row.
+        [ThreadStatic]
+        private static Dictionary<string, object?>? s_bagValues;
+
         /// <summary>
         /// The properties of an object, or null for primitives and strings. Deserialized objects,
         /// [pscustomobject]s (Import-Csv, ConvertFrom-Json), hashtables and ordinary .NET objects all qualify.
@@ -33,7 +37,8 @@ namespace PortTools.Commands
         /// <summary>
         /// A socket from a pipeline or -SocketTable entry: a SocketTuple, its text, or an object that carries
         /// one. The PSComputerName that remoting and jobs add to the wrapper of a SocketTuple they rehydrated
-        /// becomes its ComputerName.
+        /// becomes its ComputerName. A SocketTuple, wrapped or not, is taken as it is; a property bag
+        /// (deserialized, Import-Csv, ConvertFrom-Json) is read property by property, once.
         /// </summary>
         /// <param name="item">The entry as PowerShell passed it.</param>
         /// <param name="socket">The socket.</param>
@@ -41,14 +46,51 @@ namespace PortTools.Commands
         /// <returns>Whether the entry converted.</returns>
         public static bool TryConvertSocket(object? item, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
         {
+            object? value = item is PSObject wrapper ? wrapper.BaseObject : item;
+            if (value is SocketTuple tuple)
+            {
+                error = null;
+                socket = tuple.ComputerName is null && RemoteComputerName(item!) is string computer ? tuple.WithComputerName(computer) : tuple;
+                return true;
+            }
+
+            if (value is PSCustomObject && item is PSObject bag)
+            {
+                Dictionary<string, object?> values = s_bagValues ??= new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+                values.Clear();
+                foreach (KeyValuePair<string, object?> pair in Members(bag))
+                {
+                    values[pair.Key] = pair.Value;
+                }
+
+                try
+                {
+                    if (!SocketTupleConverter.TryConvertProperties(values, Properties, out socket, out error))
+                    {
+                        return false;
+                    }
+
+                    if (socket.ComputerName is null && values.TryGetValue("PSComputerName", out object? named) && named is string remote && remote.Length > 0)
+                    {
+                        socket = socket.WithComputerName(remote);
+                    }
+
+                    return true;
+                }
+                finally
+                {
+                    values.Clear(); // holds no row's values beyond its conversion
+                }
+            }
+
             if (!SocketTupleConverter.TryConvert(Unwrap(item), Properties, out socket, out error))
             {
                 return false;
             }
 
-            if (socket.ComputerName is null && item is PSObject wrapper && wrapper.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0)
+            if (socket.ComputerName is null && item is PSObject shell && RemoteComputerName(shell) is string name)
             {
-                socket = socket.WithComputerName(computer);
+                socket = socket.WithComputerName(name);
             }
 
             return true;
@@ -66,12 +108,30 @@ namespace PortTools.Commands
                 return false;
             }
 
-            if (socket.ComputerName is null && item is PSObject wrapper && wrapper.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0)
+            if (socket.ComputerName is null && item is not null && RemoteComputerName(item) is string computer)
             {
                 socket = socket.WithComputerName(computer);
             }
 
             return true;
+        }
+
+        /// <summary>
+        /// The PSComputerName note that remoting and jobs add to what they return, or null. Only an object
+        /// with instance members can carry one: asking any other wrapper for it would give each object an
+        /// (empty) member table of its own, which on a table of a million sockets costs more than the rest.
+        /// </summary>
+        /// <param name="item">The object, wrapped or not.</param>
+        /// <returns>The computer name, or null.</returns>
+        private static string? RemoteComputerName(object item)
+        {
+            if (!InstanceMembers.MayHave(item))
+            {
+                return null;
+            }
+
+            PSObject shell = item as PSObject ?? PSObject.AsPSObject(item);
+            return shell.Properties["PSComputerName"]?.Value is string computer && computer.Length > 0 ? computer : null;
         }
 
         /// <summary>The object under a PSObject wrapper (what a cmdlet should look at).</summary>

@@ -16,15 +16,18 @@ namespace PortTools.Commands
         /// <param name="entries">The entries.</param>
         /// <param name="writeError">Reports an entry that does not convert.</param>
         /// <param name="entriesBefore">How many entries earlier calls took (pipeline input comes in pieces), so that positions count from the first.</param>
-        public static List<SocketTuple> Convert(IEnumerable<PSObject?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
+        public static SocketTableEntries Convert(IEnumerable<object?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
         {
-            var table = new List<SocketTuple>();
+            var table = new SocketTableEntries(entries is System.Collections.ICollection counted ? counted.Count : 0);
             int position = entriesBefore;
-            foreach (PSObject? entry in entries)
+            bool uniform = true;
+            foreach (object? entry in entries)
             {
                 position++;
                 if (PowerShellObjects.TryConvertSocket(entry, out SocketTuple? socket, out string? error))
                 {
+                    // Checked here, while the socket is at hand, rather than in another pass over the table.
+                    uniform = uniform && (table.Count == 0 || SocketTableEntries.SameComputerAndNamespace(table[0], socket));
                     table.Add(socket);
                     continue;
                 }
@@ -33,7 +36,30 @@ namespace PortTools.Commands
                 writeError(new ErrorRecord(exception, ErrorId, ErrorCategory.InvalidArgument, entry));
             }
 
+            table.WasOneComputerAndNamespace = uniform;
             return table;
         }
+    }
+
+    /// <summary>A converted -SocketTable, which remembers what its conversion saw of it.</summary>
+    internal sealed class SocketTableEntries : List<SocketTuple>
+    {
+        public SocketTableEntries(int capacity)
+            : base(capacity)
+        {
+        }
+
+        /// <summary>
+        /// Whether, when converted, every socket named the same computer (or none) and the same namespace
+        /// object (or none); false when they may differ. Not kept up to date by later changes to the list.
+        /// </summary>
+        public bool WasOneComputerAndNamespace { get; set; }
+
+        /// <summary>Whether two sockets name the same computer (ignoring case; or both none) and the same namespace object (or both none).</summary>
+        /// <param name="first">One socket.</param>
+        /// <param name="second">The other.</param>
+        /// <returns>Whether they do.</returns>
+        public static bool SameComputerAndNamespace(SocketTuple first, SocketTuple second) =>
+            ReferenceEquals(first.NetworkNamespace, second.NetworkNamespace) && string.Equals(first.ComputerName, second.ComputerName, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -165,6 +165,47 @@ namespace PortTools.Tests.Linux
         }
 
         [LinuxFact]
+        public void A_one_namespace_read_hands_its_sockets_over_as_built_in_the_order_of_the_result()
+        {
+            var listeners = new List<Socket>();
+            try
+            {
+                // More than one batch, so that sockets are handed over before the read ends.
+                for (int i = 0; i < 600; i++)
+                {
+                    Socket listener = Loopback.Tcp();
+                    listeners.Add(listener);
+                    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    listener.Listen(1);
+                }
+
+                int wakeUps = 0;
+                var progress = new SocketReadProgress { HandOverSockets = true, SocketsHandedOver = () => Interlocked.Increment(ref wakeUps) };
+                SocketTableReadResult result = LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken.None, progress);
+
+                Assert.Equal(result.Sockets.Count, progress.SocketsReady);
+                Assert.Equal(result.Sockets, Enumerable.Range(0, progress.SocketsReady).Select(progress.ReadySocket));
+                Assert.True(wakeUps >= 2, "one wake-up per batch and one at the end");
+                Assert.Throws<ArgumentOutOfRangeException>(() => progress.ReadySocket(progress.SocketsReady));
+
+                // Not asked for (or a read of every namespace): nothing is handed over, the result holds all.
+                var plain = new SocketReadProgress();
+                Assert.NotEmpty(LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken.None, plain).Sockets);
+                Assert.Equal(0, plain.SocketsReady);
+                if (Privilege.IsRoot)
+                {
+                    var every = new SocketReadProgress { HandOverSockets = true };
+                    Assert.NotEmpty(LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false, AllNetworkNamespaces = true }, CancellationToken.None, every).Sockets);
+                    Assert.Equal(0, every.SocketsReady);
+                }
+            }
+            finally
+            {
+                listeners.ForEach(l => l.Dispose());
+            }
+        }
+
+        [LinuxFact]
         public void Skipping_process_mapping_leaves_owners_empty()
         {
             IPAddress address = Loopback.NextAddress();
