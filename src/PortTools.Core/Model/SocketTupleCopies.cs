@@ -4,35 +4,10 @@ namespace PortTools
     internal static class SocketTupleCopies
     {
         /// <summary>A copy with its reuse options and user set: one possibility of what a table does not show.</summary>
-        public static SocketTuple WithOptions(this SocketTuple socket, bool? reuseAddress, bool? reusePort, bool? reusePortLoadBalance, long? userId)
-        {
-            SocketTuple copy = socket;
-            return new SocketTuple
-            {
-                Protocol = copy.Protocol,
-                State = copy.State,
-                LocalAddress = copy.LocalAddress,
-                LocalPort = copy.LocalPort,
-                RemoteAddress = copy.RemoteAddress,
-                RemotePort = copy.RemotePort,
-                ReuseAddress = reuseAddress,
-                ReusePort = reusePort,
-                ReusePortLoadBalance = reusePortLoadBalance,
-                ExclusiveAddressUse = copy.ExclusiveAddressUse,
-                IPv6Only = copy.IPv6Only,
-                BoundInterface = copy.BoundInterface,
-                UserId = userId,
-                Processes = copy.Processes,
-                Inode = copy.Inode,
-                Source = copy.Source,
-                ComputerName = copy.ComputerName,
-                NetworkNamespace = copy.NetworkNamespace,
-                Container = copy.Container,
-                ReadHere = copy.ReadHere,
-            };
-        }
+        public static SocketTuple WithOptions(this SocketTuple socket, bool? reuseAddress, bool? reusePort, bool? reusePortLoadBalance, long? userId) =>
+            socket.Copy(options: (reuseAddress, reusePort, reusePortLoadBalance, userId));
 
-        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null, NetworkNamespaceInfo? networkNamespace = null, ContainerInfo? container = null) => new SocketTuple
+        public static SocketTuple Copy(this SocketTuple socket, SocketState? state = null, int? localPort = null, System.Net.IPAddress? localAddress = null, System.Net.IPAddress? remoteAddress = null, int? remotePort = null, string? computerName = null, string? source = null, NetworkNamespaceInfo? networkNamespace = null, ContainerInfo? container = null, (bool? ReuseAddress, bool? ReusePort, bool? ReusePortLoadBalance, long? UserId)? options = null) => new SocketTuple
         {
             Protocol = socket.Protocol,
             State = state ?? socket.State,
@@ -40,13 +15,13 @@ namespace PortTools
             LocalPort = localPort ?? socket.LocalPort,
             RemoteAddress = remoteAddress ?? socket.RemoteAddress,
             RemotePort = remotePort ?? socket.RemotePort,
-            ReuseAddress = socket.ReuseAddress,
-            ReusePort = socket.ReusePort,
-            ReusePortLoadBalance = socket.ReusePortLoadBalance,
+            ReuseAddress = options is { } set ? set.ReuseAddress : socket.ReuseAddress,
+            ReusePort = options is { } port ? port.ReusePort : socket.ReusePort,
+            ReusePortLoadBalance = options is { } balance ? balance.ReusePortLoadBalance : socket.ReusePortLoadBalance,
             ExclusiveAddressUse = socket.ExclusiveAddressUse,
             IPv6Only = socket.IPv6Only,
             BoundInterface = socket.BoundInterface,
-            UserId = socket.UserId,
+            UserId = options is { } user ? user.UserId : socket.UserId,
             Processes = socket.Processes,
             Inode = socket.Inode,
             Source = source ?? socket.Source,

@@ -75,61 +75,8 @@ namespace PortTools
         /// processes or sockets hold it, "uid 1000" when the owner is not known, "TIME-WAIT" for TIME-WAIT
         /// entries, which no process owns, "?" when nothing is known; null when nothing conflicts.
         /// </summary>
-        public static string? HolderName(IReadOnlyList<SocketTuple> conflicts)
-        {
-            if (conflicts.Count == 0)
-            {
-                return null;
-            }
-
-            // The first socket with an owner names the holder; sockets without one count as one holder each.
-            SocketTuple? named = null;
-            foreach (SocketTuple socket in conflicts)
-            {
-                if (socket.Processes.Count > 0)
-                {
-                    named = socket;
-                    break;
-                }
-            }
-
-            named ??= conflicts[0];
-            var processes = new HashSet<int>();
-            int holders = 0;
-            foreach (SocketTuple socket in conflicts)
-            {
-                if (socket.Processes.Count == 0)
-                {
-                    holders++;
-                    continue;
-                }
-
-                foreach (SocketOwner owner in socket.Processes)
-                {
-                    if (processes.Add(owner.ProcessId))
-                    {
-                        holders++;
-                    }
-                }
-            }
-
-            string name;
-            if (named.Processes.Count > 0)
-            {
-                SocketOwner owner = named.Processes[0];
-                name = (owner.ProcessName ?? "pid") + " (" + owner.ProcessId.ToString(CultureInfo.InvariantCulture) + ")";
-            }
-            else if (named.State == SocketState.TimeWait && named.Protocol == TransportProtocol.Tcp)
-            {
-                name = "TIME-WAIT";
-            }
-            else
-            {
-                name = named.UserId is long uid ? "uid " + uid.ToString(CultureInfo.InvariantCulture) : "?";
-            }
-
-            return holders > 1 ? name + " +" + (holders - 1).ToString(CultureInfo.InvariantCulture) : name;
-        }
+        public static string? HolderName(IReadOnlyList<SocketTuple> conflicts) =>
+            HolderNames.Short(conflicts, socket => socket.Processes, socket => socket.State == SocketState.TimeWait && socket.Protocol == TransportProtocol.Tcp ? "TIME-WAIT" : HolderNames.User(socket.UserId));
 
         /// <summary>Kinds of conflict in the order the kernel met them, TIME-WAIT sockets last: a live holder is the one to act on.</summary>
         private static List<Kind> Group(List<(IndexedSocket Socket, ConflictCause Cause)> conflicts)

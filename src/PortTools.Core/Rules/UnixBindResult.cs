@@ -75,7 +75,7 @@ namespace PortTools
         /// with "+1" when another process (or a socket without a known owner) holds it too, "uid 1000"
         /// when only the owner's uid is known, "?" when nothing is; null when no socket holds it.
         /// </summary>
-        public string? Holder => HolderName(_holders);
+        public string? Holder => HolderNames.Short(_holders, socket => socket.Processes, socket => HolderNames.User(socket.UserId));
 
         /// <summary>The decision in sentences: the cause first, then what to do about it.</summary>
         public string Reason { get; init; } = string.Empty;
@@ -94,49 +94,6 @@ namespace PortTools
 
         /// <summary>The computer the socket table came from, when known.</summary>
         public string? ComputerName { get; init; }
-
-        private static string? HolderName(IReadOnlyList<UnixSocket> holders)
-        {
-            if (holders.Count == 0)
-            {
-                return null;
-            }
-
-            // The first socket with an owner names the holder; sockets without one count as one holder each.
-            UnixSocket named = holders[0];
-            foreach (UnixSocket socket in holders)
-            {
-                if (socket.Processes.Count > 0)
-                {
-                    named = socket;
-                    break;
-                }
-            }
-
-            var processes = new HashSet<int>();
-            int count = 0;
-            foreach (UnixSocket socket in holders)
-            {
-                if (socket.Processes.Count == 0)
-                {
-                    count++;
-                    continue;
-                }
-
-                foreach (SocketOwner owner in socket.Processes)
-                {
-                    if (processes.Add(owner.ProcessId))
-                    {
-                        count++;
-                    }
-                }
-            }
-
-            string name = named.Processes.Count > 0
-                ? (named.Processes[0].ProcessName ?? "pid") + " (" + named.Processes[0].ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")"
-                : named.UserId is long uid ? "uid " + uid.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
-            return count > 1 ? name + " +" + (count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : name;
-        }
 
         /// <summary>"/run/app.sock: EADDRINUSE".</summary>
         public override string ToString() =>
