@@ -291,7 +291,7 @@ namespace PortTools.Text
                 LocalPort = localPort,
                 RemoteAddress = peer!,
                 RemotePort = peerPort,
-                Processes = _owners.Count == 0 ? SocketOwnerList.Empty : SocketOwnerList.Wrap(_owners.ToArray()),
+                Processes = _owners.Count switch { 0 => SocketOwnerList.Empty, 1 => Context.SingleOwner(_owners[0]), _ => SocketOwnerList.Wrap(_owners.ToArray()) },
                 UserId = userId,
                 Inode = inode,
                 ReceiveQueue = receiveQueue,
