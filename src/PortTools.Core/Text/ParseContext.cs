@@ -98,7 +98,7 @@ namespace PortTools.Text
             return new string(_sourceBuffer, 0, length);
         }
 
-        /// <summary>One IPAddress object per distinct address (and link-local scope).</summary>
+        /// <summary>One IPAddress object per address (and link-local scope) seen recently: see <see cref="RecentAddresses"/>.</summary>
         public IPAddress Address(ReadOnlySpan<byte> bytes, uint scopeId = 0) => _addresses.Get(bytes, scopeId);
 
         /// <summary>A process name as the live reader would give it (see <see cref="ProcessNameText"/>), pooled.</summary>
