@@ -7,17 +7,14 @@
 # PowerShell 7 (Core) gets the netstandard2.0 build; its runtime provides those dependencies itself.
 #
 # The type data names a converter compiled into PortTools.dll, so it is added here, once the assembly
-# is loaded, rather than through the manifest, which processes types before any root module loads.
-# Only cmdlets run here, so this also works in ConstrainedLanguage mode.
+# is loaded, rather than through the manifest, which processes types before any root module loads:
+# PortTools.Types.psd1 is a manifest of nothing but that type data, imported as a nested module, so
+# it goes when PortTools is removed. Only Import-Module runs here, a command of PowerShell's own
+# engine: Join-Path or Update-TypeData would first load the Microsoft.PowerShell.Management or
+# Utility module, which costs a fresh session more than the rest of the import. Only cmdlets run
+# here, so this also works in ConstrainedLanguage mode.
 
 $framework = if ($PSEdition -eq 'Desktop') { 'net472' } else { 'netstandard2.0' }
-$binaryPath = Join-Path -Path (Join-Path -Path $PSScriptRoot -ChildPath 'bin') -ChildPath $framework
 
-Import-Module -Name (Join-Path -Path $binaryPath -ChildPath 'PortTools.dll') -ErrorAction Stop
-
-$typesPath = Join-Path -Path $PSScriptRoot -ChildPath 'PortTools.types.ps1xml'
-Update-TypeData -PrependPath $typesPath -ErrorAction Stop
-
-$ExecutionContext.SessionState.Module.OnRemove = {
-    Remove-TypeData -Path $typesPath -ErrorAction SilentlyContinue
-}
+Import-Module -Name "$PSScriptRoot/bin/$framework/PortTools.dll" -ErrorAction Stop
+Import-Module -Name "$PSScriptRoot/PortTools.Types.psd1" -ErrorAction Stop

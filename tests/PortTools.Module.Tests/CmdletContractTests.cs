@@ -338,13 +338,19 @@ namespace PortTools.Module.Tests
         public void Type_data_rehydrates_deserialized_sockets_and_keeps_enums_as_names()
         {
             // The manifest would process type data before any root module loads, and the converter it names
-            // lives in the edition's PortTools.dll: the loader adds the type data once that is loaded.
+            // lives in the edition's PortTools.dll: the loader adds the type data once that is loaded, by
+            // importing a manifest of nothing but that type data (a nested module, removed with PortTools).
             Manifest manifest = Manifest.Load();
             Assert.Null(manifest.List("TypesToProcess"));
             Assert.Null(manifest.List("RequiredAssemblies"));
             string loader = File.ReadAllText(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.psm1"));
-            Assert.Matches(@"Update-TypeData -PrependPath \$typesPath", loader);
-            Assert.Contains("'PortTools.types.ps1xml'", loader, StringComparison.Ordinal);
+            int assemblyImport = loader.IndexOf("/PortTools.dll\" -ErrorAction Stop", StringComparison.Ordinal);
+            int typesImport = loader.IndexOf("Import-Module -Name \"$PSScriptRoot/PortTools.Types.psd1\" -ErrorAction Stop", StringComparison.Ordinal);
+            Assert.True(assemblyImport > 0 && typesImport > assemblyImport, "the loader imports PortTools.Types.psd1 after PortTools.dll");
+            var typesManifest = new Manifest(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.Types.psd1"));
+            Assert.Equal(new[] { "PortTools.types.ps1xml" }, typesManifest.List("TypesToProcess"));
+            Assert.Equal(manifest.Scalar("ModuleVersion"), typesManifest.Scalar("ModuleVersion"));
+            Assert.Null(typesManifest.Scalar("RootModule"));
 
             XDocument types = XDocument.Load(Path.Combine(ModuleMetadata.RepositoryRoot(), "module", "PortTools.types.ps1xml"));
             XElement socket = types.Descendants("Type").Single(t => t.Element("Name")!.Value == "PortTools.SocketTuple");

@@ -218,7 +218,7 @@ namespace PortTools.Text
                 LocalPort = localPort,
                 RemoteAddress = remote!,
                 RemotePort = remotePort,
-                Processes = pid is long id && id > 0 ? SocketOwnerList.Wrap(new[] { context.Owner((int)id, null) }) : SocketOwnerList.Empty,
+                Processes = pid is long id && id > 0 ? context.SingleOwner(context.Owner((int)id, null)) : SocketOwnerList.Empty,
                 Source = source,
                 ComputerName = context.ComputerName ?? ComputerNameOf(record),
             };

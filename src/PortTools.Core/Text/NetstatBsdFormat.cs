@@ -279,7 +279,7 @@ namespace PortTools.Text
                     if (end > colon + 1 && (end == tail.Length || tail[end] == ' ') && Digits.TryParseInt(tail.Slice(colon + 1, end - colon - 1), out int pid))
                     {
                         ReadOnlySpan<char> name = TokenReader.Trim(tail.Slice(0, colon));
-                        owners = pid == 0 ? SocketOwnerList.Empty : SocketOwnerList.Wrap(new[] { Context.Owner(pid, name.IsEmpty ? null : Context.ProcessName(name)) });
+                        owners = pid == 0 ? SocketOwnerList.Empty : Context.SingleOwner(Context.Owner(pid, name.IsEmpty ? null : Context.ProcessName(name)));
                         return true;
                     }
                 }

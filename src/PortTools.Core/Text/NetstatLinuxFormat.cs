@@ -269,7 +269,7 @@ namespace PortTools.Text
             }
 
             ReadOnlySpan<char> name = TokenReader.Trim(text.Slice(slash + 1));
-            owners = SocketOwnerList.Wrap(new[] { Context.Owner(pid, name.IsEmpty ? null : Context.ProcessName(name)) });
+            owners = Context.SingleOwner(Context.Owner(pid, name.IsEmpty ? null : Context.ProcessName(name)));
             return true;
         }
 

@@ -189,7 +189,7 @@ namespace PortTools.Text
                     LocalPort = socket.LocalPort,
                     RemoteAddress = socket.RemoteAddress,
                     RemotePort = socket.RemotePort,
-                    Processes = SocketOwnerList.Wrap(new[] { Context.Owner(_pendingPid, _pendingName) }),
+                    Processes = Context.SingleOwner(Context.Owner(_pendingPid, _pendingName)),
                     Source = socket.Source,
                     ComputerName = socket.ComputerName,
                 };

@@ -13,10 +13,6 @@ namespace PortTools.Text
     /// </summary>
     internal sealed class ParseContext
     {
-        // The address cache is replaced after this many lookups, so a long file with many distinct
-        // peers keeps memory flat instead of growing with the file.
-        private const int AddressLookupsPerCache = 1 << 16;
-
         private readonly Queue<SocketTableResult> _results = new Queue<SocketTableResult>();
 
         // Before the first socket, results wait here once a line has failed, so that text which is not a
@@ -25,8 +21,8 @@ namespace PortTools.Text
         private int _heldFailures;
         private readonly Dictionary<int, SocketOwner> _owners = new Dictionary<int, SocketOwner>();
         private readonly char[] _sourceBuffer = new char[48];
-        private AddressCache _addresses = new AddressCache();
-        private int _addressLookups;
+        private readonly Dictionary<int, SocketOwnerList> _singleOwners = new Dictionary<int, SocketOwnerList>();
+        private readonly RecentAddresses _addresses = new RecentAddresses();
         private int _sourcePrefixLength;
 
         public ParseContext(SocketTableParserOptions options, CancellationToken cancellation)
@@ -102,17 +98,8 @@ namespace PortTools.Text
             return new string(_sourceBuffer, 0, length);
         }
 
-        /// <summary>One IPAddress object per distinct address (and link-local scope).</summary>
-        public IPAddress Address(ReadOnlySpan<byte> bytes, uint scopeId = 0)
-        {
-            if (++_addressLookups > AddressLookupsPerCache)
-            {
-                _addresses = new AddressCache();
-                _addressLookups = 0;
-            }
-
-            return _addresses.Get(bytes, scopeId);
-        }
+        /// <summary>One IPAddress object per address (and link-local scope) seen recently: see <see cref="RecentAddresses"/>.</summary>
+        public IPAddress Address(ReadOnlySpan<byte> bytes, uint scopeId = 0) => _addresses.Get(bytes, scopeId);
 
         /// <summary>A process name as the live reader would give it (see <see cref="ProcessNameText"/>), pooled.</summary>
         public string ProcessName(ReadOnlySpan<char> name) => ProcessNameText.TryNormalize(name, out string normalized) ? Names.Get(normalized.AsSpan()) : Names.Get(name);
@@ -132,6 +119,23 @@ namespace PortTools.Text
             }
 
             return owner;
+        }
+
+        /// <summary>The list of one owner, shared by every socket of that owner (a list is immutable).</summary>
+        public SocketOwnerList SingleOwner(SocketOwner owner)
+        {
+            if (_singleOwners.TryGetValue(owner.ProcessId, out SocketOwnerList? list) && ReferenceEquals(list[0], owner))
+            {
+                return list;
+            }
+
+            list = SocketOwnerList.Wrap(new[] { owner });
+            if (_singleOwners.Count < 65536)
+            {
+                _singleOwners[owner.ProcessId] = list;
+            }
+
+            return list;
         }
 
         /// <summary>Whether the text was taken as not a socket table: nothing more is read.</summary>

@@ -139,7 +139,7 @@ namespace PortTools
                 throw new ArgumentNullException(nameof(reader));
             }
 
-            return ReadAllIterator(reader);
+            return _context.Options.KeepSocketLines ? ReadAllIterator(reader) : ReadBufferedIterator(reader);
         }
 
         /// <summary>Parses a whole text, stopping at the first error.</summary>
@@ -223,6 +223,58 @@ namespace PortTools
             {
                 yield return result;
             }
+        }
+
+        /// <summary>As <see cref="ReadAllIterator"/>, with lines read into a reused buffer (see SocketTableParserOptions.KeepSocketLines).</summary>
+        private IEnumerable<SocketTableResult> ReadBufferedIterator(TextReader reader)
+        {
+            var lines = new LineBuffer(reader);
+            while (!_context.Stopped)
+            {
+                if ((_lineNumber & 0x3FF) == 0)
+                {
+                    _context.Cancellation.ThrowIfCancellationRequested();
+                }
+
+                if (!AddBufferedLine(lines))
+                {
+                    break;
+                }
+
+                while (_context.TryDequeue(out SocketTableResult result))
+                {
+                    yield return result;
+                }
+            }
+
+            Complete();
+            while (_context.TryDequeue(out SocketTableResult result))
+            {
+                yield return result;
+            }
+        }
+
+        private bool AddBufferedLine(LineBuffer lines)
+        {
+            if (!lines.TryRead(out ReadOnlySpan<char> line))
+            {
+                return false;
+            }
+
+            if (_reader is null)
+            {
+                AddLine(line.ToString()); // the format is detected on strings, from the first lines alone
+                return true;
+            }
+
+            _lineNumber++;
+            while (line.Length > 0 && line[0] == '\uFEFF')
+            {
+                line = line.Slice(1);
+            }
+
+            _reader.Read(line, _lineNumber);
+            return true;
         }
 
         private void AddLine(string line)

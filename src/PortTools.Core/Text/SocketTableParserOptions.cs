@@ -47,6 +47,14 @@ namespace PortTools
         /// </summary>
         public int MaxLeadingFailures { get; set; } = DefaultMaxLeadingFailures;
 
+        /// <summary>
+        /// Whether a socket result of <see cref="SocketTableParser.ReadAll"/> carries its line's text
+        /// (<see cref="SocketTableResult.Line"/>). When false, ss lines are read in a reused buffer and a
+        /// socket read from one has an empty Line, which spares a string per line; skipped lines and errors
+        /// always carry their text. True by default.
+        /// </summary>
+        public bool KeepSocketLines { get; set; } = true;
+
         /// <summary>The default of <see cref="MaxLeadingFailures"/>.</summary>
         public const int DefaultMaxLeadingFailures = 50;
     }

@@ -39,30 +39,35 @@ namespace PortTools.Text
             _protocol = context.Options.Protocol;
         }
 
-        public override void Read(string line, long lineNumber)
+        public override void Read(string line, long lineNumber) => Read(line.AsSpan(), line, lineNumber);
+
+        /// <summary>A line in a reused buffer: its text is made a string only for a result that shows it (a skip, an error, a held line).</summary>
+        public override void Read(ReadOnlySpan<char> line, long lineNumber) => Read(line, null, lineNumber);
+
+        private void Read(ReadOnlySpan<char> line, string? lineText, long lineNumber)
         {
             if (line.Length > 0 && line[0] == '\t')
             {
-                Context.Skip(lineNumber, line, "ss detail line (-i, -m)");
+                Context.Skip(lineNumber, Text(line, lineText), "ss detail line (-i, -m)");
                 return;
             }
 
-            var tokens = new TokenReader(line.AsSpan());
+            var tokens = new TokenReader(line);
             if (!tokens.Next(out ReadOnlySpan<char> first))
             {
-                Context.Skip(lineNumber, line, "blank line");
+                Context.Skip(lineNumber, Text(line, lineText), "blank line");
                 return;
             }
 
-            if (Is(first, "Netid") || (Is(first, "State") && line.IndexOf("Recv-Q", StringComparison.Ordinal) > 0))
+            if (Is(first, "Netid") || (Is(first, "State") && line.IndexOf("Recv-Q".AsSpan(), StringComparison.Ordinal) > 0))
             {
-                Context.Skip(lineNumber, line, "header");
+                Context.Skip(lineNumber, Text(line, lineText), "header");
                 return;
             }
 
             if (first[0] == '`')
             {
-                Context.SkipOtherProtocol(lineNumber, line, "an SCTP association");
+                Context.SkipOtherProtocol(lineNumber, Text(line, lineText), "an SCTP association");
                 return;
             }
 
@@ -80,7 +85,7 @@ namespace PortTools.Text
                 }
                 else
                 {
-                    Context.SkipOtherProtocol(lineNumber, line, first.ToString());
+                    Context.SkipOtherProtocol(lineNumber, Text(line, lineText), first.ToString());
                     return;
                 }
 
@@ -93,7 +98,7 @@ namespace PortTools.Text
                 {
                     if (_held.Count < MaxHeldLines)
                     {
-                        _held.Add(new KeyValuePair<long, string>(lineNumber, line));
+                        _held.Add(new KeyValuePair<long, string>(lineNumber, Text(line, lineText)));
                         return;
                     }
 
@@ -104,7 +109,7 @@ namespace PortTools.Text
                 protocol = _protocol ?? TransportProtocol.Tcp;
             }
 
-            ReadSocket(line, lineNumber, ref tokens, protocol, state);
+            ReadSocket(line, lineText, lineNumber, ref tokens, protocol, state);
         }
 
         public override void Complete()
@@ -159,41 +164,41 @@ namespace PortTools.Text
             {
                 var tokens = new TokenReader(entry.Value.AsSpan());
                 tokens.Next(out ReadOnlySpan<char> state);
-                ReadSocket(entry.Value, entry.Key, ref tokens, _protocol!.Value, state);
+                ReadSocket(entry.Value.AsSpan(), entry.Value, entry.Key, ref tokens, _protocol!.Value, state);
             }
         }
 
-        private void ReadSocket(string line, long lineNumber, ref TokenReader tokens, TransportProtocol protocol, ReadOnlySpan<char> stateText)
+        private void ReadSocket(ReadOnlySpan<char> line, string? lineText, long lineNumber, ref TokenReader tokens, TransportProtocol protocol, ReadOnlySpan<char> stateText)
         {
             if (!StateText.TryParse(stateText, protocol, out SocketState state, out string? stateError))
             {
-                Context.Fail(lineNumber, line, stateError!);
+                Context.Fail(lineNumber, Text(line, lineText), stateError!);
                 return;
             }
 
             if (!tokens.Next(out ReadOnlySpan<char> recvText) || !Digits.TryParse(recvText, out long receiveQueue))
             {
-                Context.Fail(lineNumber, line, "expected the Recv-Q column (a number) after the state, found " + Found(recvText));
+                Context.Fail(lineNumber, Text(line, lineText), "expected the Recv-Q column (a number) after the state, found " + Found(recvText));
                 return;
             }
 
             if (!tokens.Next(out ReadOnlySpan<char> sendText) || !Digits.TryParse(sendText, out long sendQueue))
             {
-                Context.Fail(lineNumber, line, "expected the Send-Q column (a number) after Recv-Q, found " + Found(sendText));
+                Context.Fail(lineNumber, Text(line, lineText), "expected the Send-Q column (a number) after Recv-Q, found " + Found(sendText));
                 return;
             }
 
             tokens.Next(out ReadOnlySpan<char> localText);
             if (!TryEndpoint(localText, "local", out IPAddress? local, out int localPort, out bool localStar, out string? device, out string? error))
             {
-                Context.Fail(lineNumber, line, error!);
+                Context.Fail(lineNumber, Text(line, lineText), error!);
                 return;
             }
 
             tokens.Next(out ReadOnlySpan<char> peerText);
             if (!TryEndpoint(peerText, "peer", out IPAddress? peer, out int peerPort, out _, out _, out error))
             {
-                Context.Fail(lineNumber, line, error!);
+                Context.Fail(lineNumber, Text(line, lineText), error!);
                 return;
             }
 
@@ -210,7 +215,7 @@ namespace PortTools.Text
 
             if (peer is not null && peer.AddressFamily != local.AddressFamily && !IPAddressText.IsWildcard(peer))
             {
-                Context.Fail(lineNumber, line, "the peer " + Quote(peerText) + " is not of the local address's family (" + Quote(localText) + ")");
+                Context.Fail(lineNumber, Text(line, lineText), "the peer " + Quote(peerText) + " is not of the local address's family (" + Quote(localText) + ")");
                 return;
             }
 
@@ -221,7 +226,7 @@ namespace PortTools.Text
             long? userId = null;
             ulong? inode = null;
             bool extended = false;
-            ReadOnlySpan<char> rest = line.AsSpan();
+            ReadOnlySpan<char> rest = line;
             while (tokens.Next(out ReadOnlySpan<char> token))
             {
                 if (token.StartsWith("users:(".AsSpan(), StringComparison.Ordinal))
@@ -229,7 +234,7 @@ namespace PortTools.Text
                     int start = tokens.Position - token.Length;
                     if (!TryReadUsers(rest.Slice(start), out int consumed, out error))
                     {
-                        Context.Fail(lineNumber, line, error!);
+                        Context.Fail(lineNumber, Text(line, lineText), error!);
                         return;
                     }
 
@@ -239,7 +244,7 @@ namespace PortTools.Text
                 {
                     if (!Digits.TryParse(token.Slice(4), out long uid) || uid > uint.MaxValue)
                     {
-                        Context.Fail(lineNumber, line, "expected a user id after 'uid:', found " + Quote(token));
+                        Context.Fail(lineNumber, Text(line, lineText), "expected a user id after 'uid:', found " + Quote(token));
                         return;
                     }
 
@@ -249,7 +254,7 @@ namespace PortTools.Text
                 {
                     if (!Digits.TryParseUInt64(token.Slice(4), out ulong number))
                     {
-                        Context.Fail(lineNumber, line, "expected an inode number after 'ino:', found " + Quote(token));
+                        Context.Fail(lineNumber, Text(line, lineText), "expected an inode number after 'ino:', found " + Quote(token));
                         return;
                     }
 
@@ -265,7 +270,7 @@ namespace PortTools.Text
                 {
                     if (!TryTimer(token, out SocketTimer parsedTimer, out TimeSpan parsedExpiry, out int parsedCount))
                     {
-                        Context.Fail(lineNumber, line, "expected timer:(name,time,count) as ss -o prints it, such as timer:(timewait,52sec,0), found " + Quote(token));
+                        Context.Fail(lineNumber, Text(line, lineText), "expected timer:(name,time,count) as ss -o prints it, such as timer:(timewait,52sec,0), found " + Quote(token));
                         return;
                     }
 
@@ -291,7 +296,7 @@ namespace PortTools.Text
                 LocalPort = localPort,
                 RemoteAddress = peer!,
                 RemotePort = peerPort,
-                Processes = _owners.Count == 0 ? SocketOwnerList.Empty : SocketOwnerList.Wrap(_owners.ToArray()),
+                Processes = _owners.Count switch { 0 => SocketOwnerList.Empty, 1 => Context.SingleOwner(_owners[0]), _ => SocketOwnerList.Wrap(_owners.ToArray()) },
                 UserId = userId,
                 Inode = inode,
                 ReceiveQueue = receiveQueue,
@@ -305,7 +310,7 @@ namespace PortTools.Text
                 ComputerName = Context.ComputerName,
             };
             Context.Parsed();
-            Context.Emit(socket, lineNumber, line);
+            Context.Emit(socket, lineNumber, lineText ?? string.Empty);
         }
 
         /// <summary>
@@ -513,6 +518,8 @@ namespace PortTools.Text
         }
 
         private static string Quote(ReadOnlySpan<char> text) => ParseContext.Quote(text);
+
+        private static string Text(ReadOnlySpan<char> line, string? lineText) => lineText ?? line.ToString();
 
         private static string Found(ReadOnlySpan<char> token) => token.IsEmpty ? "the end of the line" : Quote(token);
     }

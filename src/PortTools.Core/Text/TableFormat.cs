@@ -15,6 +15,9 @@ namespace PortTools.Text
 
         public abstract void Read(string line, long lineNumber);
 
+        /// <summary>A line in a buffer the caller reuses; formats that can read it in place override this.</summary>
+        public virtual void Read(ReadOnlySpan<char> line, long lineNumber) => Read(line.ToString(), lineNumber);
+
         /// <summary>The input ended: settle and emit whatever is still open.</summary>
         public virtual void Complete()
         {

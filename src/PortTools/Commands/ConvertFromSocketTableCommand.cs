@@ -183,6 +183,9 @@ namespace PortTools.Commands
             ProcNetByteOrder = ProcNetByteOrder,
             ComputerName = ComputerName,
             MaxLeadingFailures = Force ? 0 : SocketTableParserOptions.DefaultMaxLeadingFailures,
+
+            // Only skipped lines and errors are shown with their text: a file's ss lines are read in place.
+            KeepSocketLines = false,
         };
 
         private static ErrorRecord DirectoryError(string path, object? target) => new ErrorRecord(
