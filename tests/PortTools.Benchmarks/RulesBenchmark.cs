@@ -34,6 +34,7 @@ namespace PortTools.Benchmarks
             // insert per socket, sized up front), alternating round by round.
             var build = new Rounds();
             var buildGc = new Rounds();
+            var buildBytes = new Rounds();
             var fill = new Rounds();
             SocketIndex index = null!;
             Dictionary<LookupKey, int> floor = null!;
@@ -43,9 +44,11 @@ namespace PortTools.Benchmarks
                 index = null!;
                 GC.Collect();
                 TimeSpan pauseBefore = GC.GetTotalPauseDuration();
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 watch.Restart();
                 index = SocketIndex.Build(table, facts);
                 build.Add(watch.Elapsed.TotalMilliseconds);
+                buildBytes.Add((GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / (double)size);
                 buildGc.Add((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds);
                 floor = null!;
                 GC.Collect();
@@ -68,11 +71,20 @@ namespace PortTools.Benchmarks
             var demuxFloor = new Rounds();
             var bind = new Rounds();
             var bindFloor = new Rounds();
+            var demuxBytes = new Rounds();
+            var bindBytes = new Rounds();
+            var demuxGc = new Rounds();
+            var bindGc = new Rounds();
+            int demuxCollections = 0;
+            int bindCollections = 0;
             int delivered = 0;
             int granted = 0;
             for (int round = 0; round < rounds; round++)
             {
                 delivered = 0;
+                long demuxAllocated = GC.GetAllocatedBytesForCurrentThread();
+                TimeSpan demuxPause = GC.GetTotalPauseDuration();
+                int demuxCount = GC.CollectionCount(0);
                 watch.Restart();
                 for (int i = 0; i < decisions; i++)
                 {
@@ -83,11 +95,17 @@ namespace PortTools.Benchmarks
                 }
 
                 demux.Add(watch.Elapsed.TotalMilliseconds);
+                demuxBytes.Add((GC.GetAllocatedBytesForCurrentThread() - demuxAllocated) / (double)decisions);
+                demuxGc.Add((GC.GetTotalPauseDuration() - demuxPause).TotalMilliseconds);
+                demuxCollections += GC.CollectionCount(0) - demuxCount;
                 watch.Restart();
                 Lookups(floor, packetKeys, decisions);
                 demuxFloor.Add(watch.Elapsed.TotalMilliseconds);
 
                 granted = 0;
+                long bindAllocated = GC.GetAllocatedBytesForCurrentThread();
+                TimeSpan bindPause = GC.GetTotalPauseDuration();
+                int bindCount = GC.CollectionCount(0);
                 watch.Restart();
                 for (int i = 0; i < decisions; i++)
                 {
@@ -98,6 +116,9 @@ namespace PortTools.Benchmarks
                 }
 
                 bind.Add(watch.Elapsed.TotalMilliseconds);
+                bindBytes.Add((GC.GetAllocatedBytesForCurrentThread() - bindAllocated) / (double)decisions);
+                bindGc.Add((GC.GetTotalPauseDuration() - bindPause).TotalMilliseconds);
+                bindCollections += GC.CollectionCount(0) - bindCount;
                 watch.Restart();
                 Lookups(floor, bindKeys, decisions);
                 bindFloor.Add(watch.Elapsed.TotalMilliseconds);
@@ -113,6 +134,8 @@ namespace PortTools.Benchmarks
                 $"{bind.PerSecond(decisions).Rate()} | {bindFloor.PerSecond(decisions).Rate()} | {bind.Over(bindFloor).Ratio()} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
             Console.WriteLine();
             Console.WriteLine("Targets: a delivery decision and a bind decision at most 10 lookups each; the build at most 3x the fill.");
+            Console.WriteLine();
+            Console.WriteLine($"Allocated: {buildBytes.Format(v => v.ToString("0"))} bytes per indexed socket; {demuxBytes.Format(v => v.ToString("0"))} bytes per delivery decision; {bindBytes.Format(v => v.ToString("0"))} bytes per bind decision. GC pauses per round of decisions: {demuxGc.Milliseconds()} delivery ({demuxCollections} collections in all), {bindGc.Milliseconds()} bind ({bindCollections}).");
             return 0;
         }
 

@@ -157,26 +157,46 @@ namespace PortTools
                     continue;
                 }
 
-                BindBucketCache cache = For(socket.Port);
-                switch (socket.State)
-                {
-                    case SocketState.Bound:
-                        cache.Update(socket, BindEventKind.Bind);
-                        break;
-                    case SocketState.Listen:
-                        cache.Update(socket, BindEventKind.Bind);
-                        cache.Update(socket, BindEventKind.Listen);
-                        break;
-                    case SocketState.Established or SocketState.SynSent when cache.Owners == 0:
-                        cache.Connected();
-                        break;
-                    default:
-                        cache.Joined();
-                        break;
-                }
+                For(socket.Port).Replay(socket);
             }
 
             return caches;
+        }
+
+        /// <summary>
+        /// The cache of one TCP bind bucket replayed from its sockets in bind order (each listener
+        /// listening right after its bind), as <see cref="Replay(IReadOnlyList{IndexedSocket}, IReadOnlyList{BindEvent}?, HostFacts)"/>
+        /// replays it without a history: for an index that already holds its buckets, with no lookup per socket.
+        /// </summary>
+        public static BindBucketCache ReplayBucket(List<IndexedSocket> bucket)
+        {
+            var cache = new BindBucketCache();
+            foreach (IndexedSocket socket in bucket)
+            {
+                cache.Replay(socket);
+            }
+
+            return cache;
+        }
+
+        private void Replay(IndexedSocket socket)
+        {
+            switch (socket.State)
+            {
+                case SocketState.Bound:
+                    Update(socket, BindEventKind.Bind);
+                    break;
+                case SocketState.Listen:
+                    Update(socket, BindEventKind.Bind);
+                    Update(socket, BindEventKind.Listen);
+                    break;
+                case SocketState.Established or SocketState.SynSent when Owners == 0:
+                    Connected();
+                    break;
+                default:
+                    Joined();
+                    break;
+            }
         }
     }
 }

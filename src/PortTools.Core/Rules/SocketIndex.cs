@@ -31,8 +31,12 @@ namespace PortTools
     public sealed class SocketIndex
     {
         private readonly List<IndexedSocket> _entries;
-        private readonly Dictionary<int, List<IndexedSocket>> _byPort = new Dictionary<int, List<IndexedSocket>>();
-        private readonly Dictionary<FourTuple, IndexedSocket> _established;
+        private readonly Dictionary<int, BindBucketList> _byPort = new Dictionary<int, BindBucketList>();
+
+        // While a large table is indexed: the bind buckets by PortKey in a flat array, so that a socket
+        // finds its bucket without a hashed lookup (each bucket is still entered once into _byPort).
+        private BindBucketList?[]? _bucketsBeingBuilt;
+        private readonly EstablishedTable _established;
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _udpChains = new Dictionary<ChainKey, List<IndexedSocket>>();
         private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
@@ -48,11 +52,13 @@ namespace PortTools
             Facts = facts;
             Order = order;
             _entries = new List<IndexedSocket>(table.Count);
-            _established = new Dictionary<FourTuple, IndexedSocket>(table.Count);
+            _established = new EstablishedTable(table.Count);
             for (int i = 0; i < table.Count; i++)
             {
                 SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
-                _entries.Add(new IndexedSocket(socket, i, facts));
+                var entry = new IndexedSocket(socket, i, facts);
+                HasBoundDevice |= entry.Device is not null;
+                _entries.Add(entry);
             }
 
             // What the table itself proves of options it does not show, before any chain or group is formed.
@@ -63,6 +69,7 @@ namespace PortTools
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
+            _bucketsBeingBuilt = table.Count >= 4096 ? new BindBucketList?[0x20000] : null;
             for (int i = 0; i < bindOrder.Count; i++)
             {
                 IndexedSocket entry = bindOrder[i];
@@ -72,21 +79,17 @@ namespace PortTools
                     Bucket(entry.Protocol, entry.Port).Add(entry);
                 }
 
-                if (entry.InEstablishedHash)
+                if (entry.InEstablishedHash && _established.TryAdd(entry))
                 {
-                    var key = new FourTuple(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
-                    if (!_established.ContainsKey(key))
-                    {
-                        _established.Add(key, entry);
-                        entry.HoldsTuple = true;
-                    }
+                    entry.HoldsTuple = true;
                 }
             }
 
             BuildListenerChains(order);
             BuildUdpChains(bindOrder);
             BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? _entries : bindOrder, order);
-            _tcpBucketCaches = BindBucketCache.Replay(bindOrder, history, facts);
+            _tcpBucketCaches = history is null ? ReplayTcpBuckets() : BindBucketCache.Replay(bindOrder, history, facts);
+            _bucketsBeingBuilt = null;
         }
 
         // A view of another index with other host facts: the same sockets, chains and caches.
@@ -102,6 +105,7 @@ namespace PortTools
             _udpPrimaryChains = source._udpPrimaryChains;
             _groups = source._groups;
             _tcpBucketCaches = source._tcpBucketCaches;
+            HasBoundDevice = source.HasBoundDevice;
             _lookupsOf = ReferenceEquals(facts.ReservedPorts, source.Facts.ReservedPorts) ? source._lookupsOf ?? source : null;
             NetworkNamespace = source.NetworkNamespace;
         }
@@ -117,6 +121,9 @@ namespace PortTools
 
         /// <summary>How the table's order was read.</summary>
         public SocketTableOrder Order { get; }
+
+        /// <summary>Whether any socket of the table is bound to a device (SO_BINDTODEVICE).</summary>
+        internal bool HasBoundDevice { get; }
 
         /// <summary>The number of sockets.</summary>
         public int Count => _entries.Count;
@@ -195,10 +202,17 @@ namespace PortTools
 
         /// <summary>The sockets that hold (protocol, port) in the bind table, in bind order: TIME-WAIT entries included, half-open requests not.</summary>
         internal List<IndexedSocket>? BindBucket(TransportProtocol protocol, int port) =>
-            _byPort.TryGetValue(PortKey(protocol, port), out List<IndexedSocket>? bucket) ? bucket : null;
+            _byPort.TryGetValue(PortKey(protocol, port), out BindBucketList? bucket) ? bucket : null;
+
+        /// <summary>
+        /// The TCP bind bucket of a port read as its holder classes (see <see cref="BindBucketList.HolderClasses"/>),
+        /// or null when no socket holds the port or the bucket has too many classes to be worth it.
+        /// </summary>
+        internal IndexedSocket[]? TcpHolderClasses(int port) =>
+            _byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket) ? bucket.HolderClasses() : null;
 
         internal IndexedSocket? Established(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
-            _established.TryGetValue(new FourTuple(protocol, local, localPort, remote, remotePort), out IndexedSocket? entry) ? entry : null;
+            _established.Find(protocol, local, localPort, remote, remotePort);
 
         /// <summary>TCP listeners of one lhash2 bucket (port, address; :: and 0.0.0.0 share one), in the order the kernel walks them.</summary>
         internal List<IndexedSocket>? ListenerChain(int port, Ip16 address) =>
@@ -217,13 +231,42 @@ namespace PortTools
         private List<IndexedSocket> Bucket(TransportProtocol protocol, int port)
         {
             int key = PortKey(protocol, port);
-            if (!_byPort.TryGetValue(key, out List<IndexedSocket>? bucket))
+            BindBucketList?[]? flat = _bucketsBeingBuilt;
+            if (flat is not null && (uint)key < (uint)flat.Length)
             {
-                bucket = new List<IndexedSocket>(2);
+                BindBucketList? known = flat[key];
+                if (known is null)
+                {
+                    known = new BindBucketList();
+                    flat[key] = known;
+                    _byPort.Add(key, known);
+                }
+
+                return known;
+            }
+
+            if (!_byPort.TryGetValue(key, out BindBucketList? bucket))
+            {
+                bucket = new BindBucketList();
                 _byPort.Add(key, bucket);
             }
 
             return bucket;
+        }
+
+        /// <summary>Each TCP bind bucket's fast-path caches, replayed from the bucket itself (it holds its sockets in bind order).</summary>
+        private Dictionary<int, BindBucketCache> ReplayTcpBuckets()
+        {
+            var caches = new Dictionary<int, BindBucketCache>(_byPort.Count);
+            foreach (KeyValuePair<int, BindBucketList> bucket in _byPort)
+            {
+                if (bucket.Key < 0x10000)
+                {
+                    caches.Add(bucket.Key, BindBucketCache.ReplayBucket(bucket.Value));
+                }
+            }
+
+            return caches;
         }
 
         private static int PortKey(TransportProtocol protocol, int port) => (protocol == TransportProtocol.Tcp ? 0 : 0x10000) | port;
@@ -410,6 +453,65 @@ namespace PortTools
             _groups.Add(new List<IndexedSocket> { entry });
         }
 
+        /// <summary>The sockets of one bind bucket, in bind order, with a summary of them made on first use.</summary>
+        private sealed class BindBucketList : List<IndexedSocket>
+        {
+            // More classes than this and reading the bucket socket by socket costs no more.
+            private const int MaximumClasses = 16;
+
+            private IndexedSocket[]? _classes;
+            private bool _tooManyClasses;
+
+            /// <summary>
+            /// The bucket's first socket of each holder class, in bind order: sockets that agree in all a
+            /// bind's conflict check reads of a holder (device, family, address, IPV6_V6ONLY, whether it
+            /// listens or is in TIME-WAIT, the sharing options and whether each is known, uid) meet any
+            /// proposed socket alike. A busy server port holds hundreds of accepted connections of one class:
+            /// an unrecorded bind decision reads one of them instead of all. Made when first asked for and
+            /// never changed after, so readers on several threads at worst make it twice.
+            /// </summary>
+            public IndexedSocket[]? HolderClasses()
+            {
+                if (_classes is not null || _tooManyClasses)
+                {
+                    return _classes;
+                }
+
+                var classes = new List<IndexedSocket>(2);
+                foreach (IndexedSocket holder in this)
+                {
+                    bool known = false;
+                    foreach (IndexedSocket seen in classes)
+                    {
+                        if (SameHolderClass(seen, holder))
+                        {
+                            known = true;
+                            break;
+                        }
+                    }
+
+                    if (!known)
+                    {
+                        if (classes.Count == MaximumClasses)
+                        {
+                            _tooManyClasses = true;
+                            return null;
+                        }
+
+                        classes.Add(holder);
+                    }
+                }
+
+                return _classes = classes.ToArray();
+            }
+
+            private static bool SameHolderClass(IndexedSocket a, IndexedSocket b) =>
+                a.Protocol == b.Protocol && a.Inet6 == b.Inet6 && a.Class == b.Class && a.Local.Equals(b.Local) && a.V6Only == b.V6Only
+                && (a.State == SocketState.Listen) == (b.State == SocketState.Listen) && (a.State == SocketState.TimeWait) == (b.State == SocketState.TimeWait)
+                && a.ReuseAddress == b.ReuseAddress && a.ReuseAddressKnown == b.ReuseAddressKnown && a.ReusePort == b.ReusePort && a.ReusePortKnown == b.ReusePortKnown
+                && a.Uid == b.Uid && string.Equals(a.Device, b.Device, StringComparison.Ordinal);
+        }
+
         private readonly struct ChainKey : IEquatable<ChainKey>
         {
             private readonly int _port;
@@ -428,25 +530,85 @@ namespace PortTools
             public override int GetHashCode() => _address.GetHashCode() ^ (_port * 397);
         }
 
-        private readonly struct FourTuple : IEquatable<FourTuple>
+        /// <summary>
+        /// The established hash: sockets by exact (protocol, local, remote) 4-tuple, first one in bind order
+        /// kept. Open addressing over two flat arrays (the sockets and their hashes, sized up front at
+        /// twice the table, linear probing): one probe sequence inserts (where a Dictionary asks
+        /// ContainsKey, then Add), no per-entry node or key copy is kept, and a probe reads a socket only
+        /// when the 32-bit hashes agree.
+        /// </summary>
+        private sealed class EstablishedTable
         {
-            private readonly Ip16 _local;
-            private readonly Ip16 _remote;
-            private readonly int _ports;
+            private readonly IndexedSocket?[] _sockets;
+            private readonly int[] _hashes;
+            private readonly int _shift;
 
-            public FourTuple(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            public EstablishedTable(int capacity)
             {
-                _local = local;
-                _remote = remote;
-                _ports = (localPort << 16) | remotePort;
-                _ports ^= protocol == TransportProtocol.Udp ? int.MinValue : 0;
+                int bits = 4;
+                while ((1L << bits) < 2L * capacity)
+                {
+                    bits++;
+                }
+
+                _sockets = new IndexedSocket?[1 << bits];
+                _hashes = new int[1 << bits];
+                _shift = 32 - bits;
             }
 
-            public bool Equals(FourTuple other) => other._ports == _ports && other._local.Equals(_local) && other._remote.Equals(_remote);
+            /// <summary>Adds a socket unless one of the same 4-tuple is there already (a text table may repeat one).</summary>
+            public bool TryAdd(IndexedSocket entry)
+            {
+                int hash = Hash(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
+                int mask = _sockets.Length - 1;
+                for (int slot = Slot(hash); ; slot = (slot + 1) & mask)
+                {
+                    IndexedSocket? held = _sockets[slot];
+                    if (held is null)
+                    {
+                        _sockets[slot] = entry;
+                        _hashes[slot] = hash;
+                        return true;
+                    }
 
-            public override bool Equals(object? obj) => obj is FourTuple other && Equals(other);
+                    if (_hashes[slot] == hash && Matches(held, entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort))
+                    {
+                        return false;
+                    }
+                }
+            }
 
-            public override int GetHashCode() => _ports ^ (_local.GetHashCode() * 31) ^ (_remote.GetHashCode() * 17);
+            public IndexedSocket? Find(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                int hash = Hash(protocol, local, localPort, remote, remotePort);
+                int mask = _sockets.Length - 1;
+                for (int slot = Slot(hash); ; slot = (slot + 1) & mask)
+                {
+                    IndexedSocket? held = _sockets[slot];
+                    if (held is null)
+                    {
+                        return null;
+                    }
+
+                    if (_hashes[slot] == hash && Matches(held, protocol, local, localPort, remote, remotePort))
+                    {
+                        return held;
+                    }
+                }
+            }
+
+            // Fibonacci hashing: the top bits of the product spread ports and addresses over the whole array.
+            private int Slot(int hash) => (int)(((uint)hash * 2654435769u) >> _shift);
+
+            private static bool Matches(IndexedSocket held, TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
+                held.Port == localPort && held.RemotePort == remotePort && (held.Protocol == TransportProtocol.Udp) == (protocol == TransportProtocol.Udp)
+                && held.Local.Equals(local) && held.Remote.Equals(remote);
+
+            private static int Hash(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                int ports = ((localPort << 16) | remotePort) ^ (protocol == TransportProtocol.Udp ? int.MinValue : 0);
+                return ports ^ (local.GetHashCode() * 31) ^ (remote.GetHashCode() * 17);
+            }
         }
     }
 
