@@ -164,22 +164,11 @@ namespace PortTools
         }
 
         /// <summary>
-        /// The cache of one TCP bind bucket replayed from its sockets in bind order (each listener
-        /// listening right after its bind), as <see cref="Replay(IReadOnlyList{IndexedSocket}, IReadOnlyList{BindEvent}?, HostFacts)"/>
-        /// replays it without a history: for an index that already holds its buckets, with no lookup per socket.
+        /// One socket of the bucket, in bind order, as a replay without a history takes it (a listener
+        /// listens right after its bind): for an index that fills each bucket's cache as it fills the
+        /// bucket, with no lookup per socket.
         /// </summary>
-        public static BindBucketCache ReplayBucket(List<IndexedSocket> bucket)
-        {
-            var cache = new BindBucketCache();
-            foreach (IndexedSocket socket in bucket)
-            {
-                cache.Replay(socket);
-            }
-
-            return cache;
-        }
-
-        private void Replay(IndexedSocket socket)
+        public void Replay(IndexedSocket socket)
         {
             switch (socket.State)
             {

@@ -41,7 +41,8 @@ namespace PortTools
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _udpChains = new Dictionary<ChainKey, List<IndexedSocket>>();
         private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
-        private readonly Dictionary<int, BindBucketCache> _tcpBucketCaches;
+        // The TCP bind buckets' caches as a known history left them; null when each bucket holds its own.
+        private readonly Dictionary<int, BindBucketCache>? _historyBucketCaches;
         private ConnectTables? _connectTables;
 
         // The index this one is a view of, when the connect() lookups can be shared (the same reserved ports).
@@ -76,7 +77,14 @@ namespace PortTools
                 entry.BindSequence = i;
                 if (entry.InBindBucket)
                 {
-                    Bucket(entry.Protocol, entry.Port).Add(entry);
+                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port);
+                    bucket.Add(entry);
+
+                    // Without a history, each TCP bucket's fast-path caches are replayed as the bucket fills (bind order).
+                    if (history is null && entry.Protocol == TransportProtocol.Tcp)
+                    {
+                        (bucket.Cache ??= new BindBucketCache()).Replay(entry);
+                    }
                 }
 
                 if (entry.InEstablishedHash && _established.TryAdd(entry))
@@ -88,7 +96,7 @@ namespace PortTools
             BuildListenerChains(order);
             BuildUdpChains(bindOrder);
             BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? _entries : bindOrder, order);
-            _tcpBucketCaches = history is null ? ReplayTcpBuckets() : BindBucketCache.Replay(bindOrder, history, facts);
+            _historyBucketCaches = history is null ? null : BindBucketCache.Replay(bindOrder, history, facts);
             _bucketsBeingBuilt = null;
         }
 
@@ -104,7 +112,7 @@ namespace PortTools
             _udpChains = source._udpChains;
             _udpPrimaryChains = source._udpPrimaryChains;
             _groups = source._groups;
-            _tcpBucketCaches = source._tcpBucketCaches;
+            _historyBucketCaches = source._historyBucketCaches;
             HasBoundDevice = source.HasBoundDevice;
             _lookupsOf = ReferenceEquals(facts.ReservedPorts, source.Facts.ReservedPorts) ? source._lookupsOf ?? source : null;
             NetworkNamespace = source.NetworkNamespace;
@@ -198,18 +206,32 @@ namespace PortTools
         internal ConnectTables ConnectTables => _lookupsOf?.ConnectTables ?? _connectTables ?? System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
 
         /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
-        internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;
+        internal BindBucketCache? TcpBucketCache(int port) => _historyBucketCaches is not null
+            ? _historyBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null
+            : _byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket) ? bucket.Cache : null;
 
         /// <summary>The sockets that hold (protocol, port) in the bind table, in bind order: TIME-WAIT entries included, half-open requests not.</summary>
         internal List<IndexedSocket>? BindBucket(TransportProtocol protocol, int port) =>
             _byPort.TryGetValue(PortKey(protocol, port), out BindBucketList? bucket) ? bucket : null;
 
         /// <summary>
-        /// The TCP bind bucket of a port read as its holder classes (see <see cref="BindBucketList.HolderClasses"/>),
-        /// or null when no socket holds the port or the bucket has too many classes to be worth it.
+        /// The TCP bind bucket of a port with, from the same lookup, its fast-path caches and its holder
+        /// classes (the first socket of each class of sockets a bind's conflict check cannot tell apart, in
+        /// bind order; null when there are too many to be worth it). Null when no socket holds the port.
         /// </summary>
-        internal IndexedSocket[]? TcpHolderClasses(int port) =>
-            _byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket) ? bucket.HolderClasses() : null;
+        internal List<IndexedSocket>? TcpBucket(int port, out BindBucketCache? cache, out IndexedSocket[]? holderClasses)
+        {
+            if (!_byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket))
+            {
+                cache = null;
+                holderClasses = null;
+                return null;
+            }
+
+            cache = _historyBucketCaches is not null ? TcpBucketCache(port) : bucket.Cache;
+            holderClasses = bucket.HolderClasses();
+            return bucket;
+        }
 
         internal IndexedSocket? Established(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
             _established.Find(protocol, local, localPort, remote, remotePort);
@@ -228,7 +250,7 @@ namespace PortTools
 
         internal IReadOnlyList<IndexedSocket> GroupMembers(int group) => _groups[group];
 
-        private List<IndexedSocket> Bucket(TransportProtocol protocol, int port)
+        private BindBucketList Bucket(TransportProtocol protocol, int port)
         {
             int key = PortKey(protocol, port);
             BindBucketList?[]? flat = _bucketsBeingBuilt;
@@ -252,21 +274,6 @@ namespace PortTools
             }
 
             return bucket;
-        }
-
-        /// <summary>Each TCP bind bucket's fast-path caches, replayed from the bucket itself (it holds its sockets in bind order).</summary>
-        private Dictionary<int, BindBucketCache> ReplayTcpBuckets()
-        {
-            var caches = new Dictionary<int, BindBucketCache>(_byPort.Count);
-            foreach (KeyValuePair<int, BindBucketList> bucket in _byPort)
-            {
-                if (bucket.Key < 0x10000)
-                {
-                    caches.Add(bucket.Key, BindBucketCache.ReplayBucket(bucket.Value));
-                }
-            }
-
-            return caches;
         }
 
         private static int PortKey(TransportProtocol protocol, int port) => (protocol == TransportProtocol.Tcp ? 0 : 0x10000) | port;
@@ -462,6 +469,9 @@ namespace PortTools
             private IndexedSocket[]? _classes;
             private bool _tooManyClasses;
 
+            /// <summary>A TCP bucket's fast-path caches, replayed from its sockets (tables without a known history).</summary>
+            public BindBucketCache? Cache { get; set; }
+
             /// <summary>
             /// The bucket's first socket of each holder class, in bind order: sockets that agree in all a
             /// bind's conflict check reads of a holder (device, family, address, IPV6_V6ONLY, whether it
@@ -621,38 +631,79 @@ namespace PortTools
     }
 
     /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
-    internal sealed class IndexedSocket
+    internal class IndexedSocket
     {
+        private readonly SocketTuple? _socket;
+
         public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
+            : this(
+                position,
+                facts,
+                socket.Protocol,
+                socket.LocalAddress,
+                socket.LocalPort,
+                socket.State,
+                socket.IPv6Only,
+                socket.ReuseAddress,
+                socket.ReusePort,
+                socket.ReusePortLoadBalance,
+                socket.ExclusiveAddressUse,
+                socket.UserId,
+                socket.BoundInterface,
+                socket.HasRemote ? socket.RemoteAddress : null,
+                socket.RemotePort)
         {
-            Socket = socket;
+            _socket = socket;
+        }
+
+        /// <summary>A socket from its parts, for one whose SocketTuple is made only when asked for (<see cref="ProposedSocket"/>).</summary>
+        protected IndexedSocket(
+            int position,
+            HostFacts facts,
+            TransportProtocol protocol,
+            IPAddress localAddress,
+            int localPort,
+            SocketState state,
+            bool? ipv6Only,
+            bool? reuseAddress,
+            bool? reusePort,
+            bool? reusePortLoadBalance,
+            bool? exclusiveAddressUse,
+            long? userId,
+            string? device,
+            IPAddress? remoteAddress,
+            int remotePort)
+        {
             Position = position;
-            Protocol = socket.Protocol;
-            Inet6 = socket.AddressFamily == AddressFamily.InterNetworkV6;
-            Local = Ip16.From(socket.LocalAddress);
-            Port = socket.LocalPort;
-            State = socket.State;
+            Protocol = protocol;
+            Inet6 = localAddress.AddressFamily == AddressFamily.InterNetworkV6;
+            Local = Ip16.From(localAddress);
+            Port = localPort;
+            State = state;
             Class = Classify(Inet6, Local);
 
+            // IPV6_V6ONLY is read only for IPv6 sockets (SocketTuple.IPv6Only is null for IPv4 ones).
+            bool? v6Only = Inet6 ? ipv6Only : null;
+
             // A specific, non-mapped IPv6 bind sets IPV6_V6ONLY in the kernel (__inet6_bind).
-            V6Only = Inet6 && (Class == AddressClass.Spec6 || (socket.IPv6Only ?? DefaultV6Only(facts)));
-            V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || socket.IPv6Only.HasValue;
-            ReuseAddress = socket.ReuseAddress ?? false;
-            ReusePort = socket.ReusePort ?? false;
-            ReuseAddressKnown = socket.ReuseAddress.HasValue;
-            ReusePortKnown = socket.ReusePort.HasValue;
-            ReusePortLoadBalance = socket.ReusePortLoadBalance ?? false;
-            ExclusiveAddressUse = socket.ExclusiveAddressUse ?? false;
-            UidKnown = socket.UserId.HasValue;
-            Uid = socket.UserId ?? facts.UserId;
-            Device = socket.BoundInterface;
-            HasPeer = socket.HasRemote;
-            Remote = HasPeer ? Ip16.From(socket.RemoteAddress) : default;
-            RemotePort = socket.RemotePort;
+            V6Only = Inet6 && (Class == AddressClass.Spec6 || (v6Only ?? DefaultV6Only(facts)));
+            V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || v6Only.HasValue;
+            ReuseAddress = reuseAddress ?? false;
+            ReusePort = reusePort ?? false;
+            ReuseAddressKnown = reuseAddress.HasValue;
+            ReusePortKnown = reusePort.HasValue;
+            ReusePortLoadBalance = reusePortLoadBalance ?? false;
+            ExclusiveAddressUse = exclusiveAddressUse ?? false;
+            UidKnown = userId.HasValue;
+            Uid = userId ?? facts.UserId;
+            Device = device;
+            HasPeer = remoteAddress is not null;
+            Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
+            RemotePort = remotePort;
             ChainAddress = Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
         }
 
-        public SocketTuple Socket { get; }
+        public virtual SocketTuple Socket => _socket!;
 
         /// <summary>Position in the table as given.</summary>
         public int Position { get; }

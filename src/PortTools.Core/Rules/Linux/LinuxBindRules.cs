@@ -193,46 +193,45 @@ namespace PortTools.Rules.Linux
         /// </summary>
         private static BindDecision TcpConflicts(SocketIndex index, IndexedSocket proposed, bool atListen, IndexedSocket? exclude = null, bool recording = true)
         {
-            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
-            List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Tcp, proposed.Port);
+            List<IndexedSocket>? bucket = index.TcpBucket(proposed.Port, out BindBucketCache? cache, out IndexedSocket[]? holderClasses);
             if (bucket is null || (exclude is not null && bucket.Count == 1 && bucket[0] == exclude))
             {
-                return decision;
+                return new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
             }
 
+            if (!recording && exclude is null && holderClasses is not null)
+            {
+                return TcpConflictsByClass(proposed, atListen, cache, holderClasses);
+            }
+
+            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
+
             // inet_csk_get_port's fast paths come before the slow check and can admit a bind it would refuse.
-            BindBucketCache? cache = index.TcpBucketCache(proposed.Port);
             bool reuse = proposed.ReuseAddress && !atListen;
             string? fastPath = cache is null ? null
                 : cache.FastReuse > 0 && reuse ? "fastreuse"
                 : cache.ReusePortMatch(proposed) ? "fastreuseport"
                 : null;
 
-            // Unrecorded, only the first conflict and the counts are kept, and one holder of each class
-            // stands for all of its class: they meet the proposed socket alike, and the first of a class
-            // comes first in the bucket (so the first conflict is one of them).
+            // Unrecorded, only the first conflict and the counts are kept.
             List<IndexedSocket>? undecided = recording ? new List<IndexedSocket>() : null;
             int undecidedCount = 0;
             int conflictCount = 0;
             ConflictCause firstCause = ConflictCause.NoSharingOption;
-            IReadOnlyList<IndexedSocket> holders = (recording || exclude is not null ? null : index.TcpHolderClasses(proposed.Port)) ?? (IReadOnlyList<IndexedSocket>)bucket;
-            for (int i = 0; i < holders.Count; i++)
+            foreach (IndexedSocket holder in bucket)
             {
-                IndexedSocket holder = holders[i];
-                if (holder == exclude || !DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+                if (holder == exclude)
                 {
                     continue;
                 }
 
-                // A holder's option that is not known may be on: a rule it could meet is "possible".
-                bool r1 = proposed.ReuseAddress && holder.MayReuseAddress && holder.State != SocketState.Listen;
-                bool r2 = proposed.ReusePort && holder.MayReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
-                if ((r1 && holder.ReuseAddressKnown) || (r2 && holder.ReusePortKnown))
+                HolderVerdict verdict = TcpVerdict(proposed, holder);
+                if (verdict == HolderVerdict.Shares)
                 {
                     continue;
                 }
 
-                if (r1 || r2)
+                if (verdict == HolderVerdict.Undecided)
                 {
                     undecided?.Add(holder);
                     undecidedCount++;
@@ -282,6 +281,74 @@ namespace PortTools.Rules.Linux
                 ? decision
                 : recording ? Rename(decision, BindErrorKind.AddressInUse, RuleName(firstCause, TransportProtocol.Tcp))
                 : new BindDecision(proposed, BindErrorKind.AddressInUse, RuleName(firstCause, TransportProtocol.Tcp), atListen);
+        }
+
+        /// <summary>
+        /// <see cref="TcpConflicts"/> unrecorded, with one holder of each class standing for all of its
+        /// class (<see cref="SocketIndex.TcpBucket"/>): they meet the proposed socket alike, and the first of
+        /// a class comes first in the bucket, so the first conflict is one of them. Only the answer is
+        /// made; the decision replays recorded for its conflicts and notes.
+        /// </summary>
+        private static BindDecision TcpConflictsByClass(IndexedSocket proposed, bool atListen, BindBucketCache? cache, IndexedSocket[] holderClasses)
+        {
+            bool reuse = proposed.ReuseAddress && !atListen;
+            string? fastPath = cache is null ? null
+                : cache.FastReuse > 0 && reuse ? "linux.tcp.fast-path-fastreuse"
+                : cache.ReusePortMatch(proposed) ? "linux.tcp.fast-path-fastreuseport"
+                : null;
+            bool undecided = false;
+            foreach (IndexedSocket holder in holderClasses)
+            {
+                HolderVerdict verdict = TcpVerdict(proposed, holder);
+                if (verdict == HolderVerdict.Conflicts)
+                {
+                    // A fast path admits it all the same; else the first conflict names the rule.
+                    return fastPath is not null
+                        ? new BindDecision(proposed, BindErrorKind.None, fastPath, atListen)
+                        : new BindDecision(proposed, BindErrorKind.AddressInUse, RuleName(TcpCause(proposed, holder), TransportProtocol.Tcp), atListen);
+                }
+
+                undecided |= verdict == HolderVerdict.Undecided;
+            }
+
+            return undecided && fastPath is null
+                ? new BindDecision(proposed, BindErrorKind.AddressInUse, "linux.tcp.unknown-options", atListen)
+                : new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
+        }
+
+        /// <summary>How one holder of the port meets the proposed socket.</summary>
+        private enum HolderVerdict
+        {
+            /// <summary>No conflict: another device or address, or a sharing rule both certainly meet.</summary>
+            Shares,
+
+            /// <summary>A sharing rule the holder's unknown options may meet.</summary>
+            Undecided,
+
+            /// <summary>A certain conflict.</summary>
+            Conflicts,
+        }
+
+        /// <summary>
+        /// inet_bind_conflict for one holder: S may coexist only if R1 (SO_REUSEADDR on both, the holder
+        /// not listening) or R2 (SO_REUSEPORT on both, the holder in TIME-WAIT or of the same uid) holds.
+        /// </summary>
+        private static HolderVerdict TcpVerdict(IndexedSocket proposed, IndexedSocket holder)
+        {
+            if (!DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+            {
+                return HolderVerdict.Shares;
+            }
+
+            // A holder's option that is not known may be on: a rule it could meet is "possible".
+            bool r1 = proposed.ReuseAddress && holder.MayReuseAddress && holder.State != SocketState.Listen;
+            bool r2 = proposed.ReusePort && holder.MayReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
+            if ((r1 && holder.ReuseAddressKnown) || (r2 && holder.ReusePortKnown))
+            {
+                return HolderVerdict.Shares;
+            }
+
+            return r1 || r2 ? HolderVerdict.Undecided : HolderVerdict.Conflicts;
         }
 
         /// <summary>The cause of a certain conflict: one that holds whatever the holder's unknown options are (a uid mismatch first).</summary>
@@ -658,23 +725,23 @@ namespace PortTools.Rules.Linux
         private static bool Ipv4Equal(uint first, uint second, bool secondV6Only, bool matchFirstWildcard, bool matchSecondWildcard) =>
             !secondV6Only && (first == second || (matchFirstWildcard && first == 0) || (matchSecondWildcard && second == 0));
 
-        private static IndexedSocket Propose(BindRequest request, HostFacts facts)
+        // The SocketTuple of the proposed socket is made only when a result names it.
+        private static IndexedSocket Propose(BindRequest request, HostFacts facts) => new ProposedSocket(request, facts, MakeProposedTuple);
+
+        private static readonly Func<BindRequest, HostFacts, SocketTuple> MakeProposedTuple = ProposedTuple;
+
+        private static SocketTuple ProposedTuple(BindRequest request, HostFacts facts) => new SocketTuple
         {
-            bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
-            var socket = new SocketTuple
-            {
-                Protocol = request.Protocol,
-                State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
-                LocalAddress = request.Address,
-                LocalPort = request.Port,
-                ReuseAddress = request.ReuseAddress,
-                ReusePort = request.ReusePort,
-                IPv6Only = inet6 ? request.IPv6Only ?? facts.BindV6Only : null,
-                BoundInterface = request.Interface,
-                UserId = request.UserId ?? facts.UserId,
-            };
-            return new IndexedSocket(socket, -1, facts);
-        }
+            Protocol = request.Protocol,
+            State = ProposedSocket.StateOf(request),
+            LocalAddress = request.Address,
+            LocalPort = request.Port,
+            ReuseAddress = request.ReuseAddress,
+            ReusePort = request.ReusePort,
+            IPv6Only = ProposedSocket.IPv6OnlyOf(request, facts),
+            BoundInterface = request.Interface,
+            UserId = request.UserId ?? facts.UserId,
+        };
 
         private static BindDecision Fail(IndexedSocket proposed, BindErrorKind error, string rule, string detail) =>
             new BindDecision(proposed, error, rule) { Detail = detail };
