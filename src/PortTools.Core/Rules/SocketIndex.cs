@@ -38,7 +38,7 @@ namespace PortTools
         private BindBucketList?[]? _bucketsBeingBuilt;
         private readonly EstablishedTable _established;
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
-        private readonly Dictionary<ChainKey, List<IndexedSocket>> _udpChains = new Dictionary<ChainKey, List<IndexedSocket>>();
+        private readonly Dictionary<ChainKey, UdpChainList> _udpChains = new Dictionary<ChainKey, UdpChainList>();
         private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
         // The TCP bind buckets' caches as a known history left them; null when each bucket holds its own.
@@ -242,7 +242,23 @@ namespace PortTools
 
         /// <summary>UDP sockets of one hash2 slot (port, address), in the order the kernel walks them.</summary>
         internal List<IndexedSocket>? UdpChain(int port, Ip16 address) =>
-            _udpChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
+            _udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain) ? chain : null;
+
+        /// <summary>
+        /// One UDP hash2 slot as <see cref="UdpChain(int, Ip16)"/> gives it, with what a delivery reads of each socket
+        /// in one flat array alongside (made on the first delivery to it, never changed after).
+        /// </summary>
+        internal List<IndexedSocket>? UdpChain(int port, Ip16 address, out UdpChainEntry[]? entries)
+        {
+            if (!_udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain))
+            {
+                entries = null;
+                return null;
+            }
+
+            entries = chain.Entries ??= UdpChainEntry.Of(chain);
+            return chain;
+        }
 
         /// <summary>The UDP sockets of a port in the order udp_lib_lport_inuse walks them (the primary hash chain).</summary>
         internal List<IndexedSocket>? UdpPrimaryChain(int port) =>
@@ -406,9 +422,9 @@ namespace PortTools
                 }
 
                 var key = new ChainKey(entry.Port, entry.ChainAddress);
-                if (!_udpChains.TryGetValue(key, out List<IndexedSocket>? chain))
+                if (!_udpChains.TryGetValue(key, out UdpChainList? chain))
                 {
-                    chain = new List<IndexedSocket>(1);
+                    chain = new UdpChainList();
                     _udpChains.Add(key, chain);
                 }
 
@@ -522,6 +538,17 @@ namespace PortTools
                 && a.Uid == b.Uid && string.Equals(a.Device, b.Device, StringComparison.Ordinal);
         }
 
+        /// <summary>A UDP hash2 chain with its delivery entries, made when first asked for.</summary>
+        private sealed class UdpChainList : List<IndexedSocket>
+        {
+            public UdpChainList()
+                : base(1)
+            {
+            }
+
+            public UdpChainEntry[]? Entries { get; set; }
+        }
+
         private readonly struct ChainKey : IEquatable<ChainKey>
         {
             private readonly int _port;
@@ -542,15 +569,14 @@ namespace PortTools
 
         /// <summary>
         /// The established hash: sockets by exact (protocol, local, remote) 4-tuple, first one in bind order
-        /// kept. Open addressing over two flat arrays (the sockets and their hashes, sized up front at
-        /// twice the table, linear probing): one probe sequence inserts (where a Dictionary asks
-        /// ContainsKey, then Add), no per-entry node or key copy is kept, and a probe reads a socket only
-        /// when the 32-bit hashes agree.
+        /// kept. Open addressing over one flat array of (hash, socket) slots, sized up front at twice the
+        /// table, linear probing: one probe sequence inserts (where a Dictionary asks ContainsKey, then
+        /// Add), no per-entry node or key copy is kept, a slot's hash and socket share a cache line, and a
+        /// probe reads a socket only when the 32-bit hashes agree.
         /// </summary>
         private sealed class EstablishedTable
         {
-            private readonly IndexedSocket?[] _sockets;
-            private readonly int[] _hashes;
+            private readonly Slot[] _slots;
             private readonly int _shift;
 
             public EstablishedTable(int capacity)
@@ -561,8 +587,7 @@ namespace PortTools
                     bits++;
                 }
 
-                _sockets = new IndexedSocket?[1 << bits];
-                _hashes = new int[1 << bits];
+                _slots = new Slot[1 << bits];
                 _shift = 32 - bits;
             }
 
@@ -570,18 +595,17 @@ namespace PortTools
             public bool TryAdd(IndexedSocket entry)
             {
                 int hash = Hash(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
-                int mask = _sockets.Length - 1;
-                for (int slot = Slot(hash); ; slot = (slot + 1) & mask)
+                int mask = _slots.Length - 1;
+                for (int slot = Home(hash); ; slot = (slot + 1) & mask)
                 {
-                    IndexedSocket? held = _sockets[slot];
+                    IndexedSocket? held = _slots[slot].Socket;
                     if (held is null)
                     {
-                        _sockets[slot] = entry;
-                        _hashes[slot] = hash;
+                        _slots[slot] = new Slot(hash, entry);
                         return true;
                     }
 
-                    if (_hashes[slot] == hash && Matches(held, entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort))
+                    if (_slots[slot].Hash == hash && Matches(held, entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort))
                     {
                         return false;
                     }
@@ -591,16 +615,16 @@ namespace PortTools
             public IndexedSocket? Find(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
             {
                 int hash = Hash(protocol, local, localPort, remote, remotePort);
-                int mask = _sockets.Length - 1;
-                for (int slot = Slot(hash); ; slot = (slot + 1) & mask)
+                int mask = _slots.Length - 1;
+                for (int slot = Home(hash); ; slot = (slot + 1) & mask)
                 {
-                    IndexedSocket? held = _sockets[slot];
+                    IndexedSocket? held = _slots[slot].Socket;
                     if (held is null)
                     {
                         return null;
                     }
 
-                    if (_hashes[slot] == hash && Matches(held, protocol, local, localPort, remote, remotePort))
+                    if (_slots[slot].Hash == hash && Matches(held, protocol, local, localPort, remote, remotePort))
                     {
                         return held;
                     }
@@ -608,7 +632,7 @@ namespace PortTools
             }
 
             // Fibonacci hashing: the top bits of the product spread ports and addresses over the whole array.
-            private int Slot(int hash) => (int)(((uint)hash * 2654435769u) >> _shift);
+            private int Home(int hash) => (int)(((uint)hash * 2654435769u) >> _shift);
 
             private static bool Matches(IndexedSocket held, TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
                 held.Port == localPort && held.RemotePort == remotePort && (held.Protocol == TransportProtocol.Udp) == (protocol == TransportProtocol.Udp)
@@ -619,6 +643,96 @@ namespace PortTools
                 int ports = ((localPort << 16) | remotePort) ^ (protocol == TransportProtocol.Udp ? int.MinValue : 0);
                 return ports ^ (local.GetHashCode() * 31) ^ (remote.GetHashCode() * 17);
             }
+
+            private readonly struct Slot
+            {
+                public Slot(int hash, IndexedSocket socket)
+                {
+                    Hash = hash;
+                    Socket = socket;
+                }
+
+                public int Hash { get; }
+
+                public IndexedSocket? Socket { get; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a UDP delivery reads of one socket of a hash2 chain, copied out of it so that a chain's sockets
+    /// lie side by side in one array: scoring a chain then reads consecutive memory instead of a scattered
+    /// object per socket (a socket spans several cache lines, and a chain's sockets were made far apart).
+    /// </summary>
+    internal readonly struct UdpChainEntry
+    {
+        private const int FlagV6Only = 1;
+        private const int FlagInet6 = 2;
+        private const int FlagMapped = 4;
+        private const int FlagHasPeer = 8;
+        private const int FlagConnected = 16;
+        private const int FlagMayReusePort = 32;
+        private const int FlagReusePortKnown = 64;
+
+        private readonly int _flags;
+
+        private UdpChainEntry(IndexedSocket socket)
+        {
+            Socket = socket;
+            Device = socket.Device;
+            Local = socket.Local;
+            Remote = socket.Remote;
+            Uid = socket.Uid;
+            V4 = socket.V4;
+            RemotePort = socket.RemotePort;
+            Group = socket.Group;
+            _flags = (socket.V6Only ? FlagV6Only : 0) | (socket.Inet6 ? FlagInet6 : 0) | (socket.Class == AddressClass.V4 ? FlagMapped : 0)
+                | (socket.HasPeer ? FlagHasPeer : 0) | (socket.State == SocketState.Connected ? FlagConnected : 0)
+                | (socket.MayReusePort ? FlagMayReusePort : 0) | (socket.ReusePortKnown ? FlagReusePortKnown : 0);
+        }
+
+        public IndexedSocket Socket { get; }
+
+        public string? Device { get; }
+
+        public Ip16 Local { get; }
+
+        public Ip16 Remote { get; }
+
+        public long Uid { get; }
+
+        /// <summary><see cref="IndexedSocket.V4"/>.</summary>
+        public uint V4 { get; }
+
+        public int RemotePort { get; }
+
+        public int Group { get; }
+
+        public bool V6Only => (_flags & FlagV6Only) != 0;
+
+        public bool Inet6 => (_flags & FlagInet6) != 0;
+
+        /// <summary>Its address class is V4 (AF_INET, or v4-mapped).</summary>
+        public bool ClassV4 => (_flags & FlagMapped) != 0;
+
+        public bool HasPeer => (_flags & FlagHasPeer) != 0;
+
+        /// <summary>In state Connected.</summary>
+        public bool Connected => (_flags & FlagConnected) != 0;
+
+        public bool MayReusePort => (_flags & FlagMayReusePort) != 0;
+
+        public bool ReusePortKnown => (_flags & FlagReusePortKnown) != 0;
+
+        public static UdpChainEntry[] Of(List<IndexedSocket> chain)
+        {
+            var entries = new UdpChainEntry[chain.Count];
+            for (int i = 0; i < entries.Length; i++)
+            {
+                entries[i] = new UdpChainEntry(chain[i]);
+            }
+
+            return entries;
         }
     }
 

@@ -264,7 +264,7 @@ namespace PortTools.Rules.Linux
         private static IndexedSocket? UdpPass(SocketIndex index, Packet packet, Ip16 slotAddress, DemuxStage stage, DemuxDecision decision, out List<IndexedSocket>? group)
         {
             group = null;
-            List<IndexedSocket>? chain = index.UdpChain(packet.DestinationPort, slotAddress);
+            index.UdpChain(packet.DestinationPort, slotAddress, out UdpChainEntry[]? chain);
             if (chain is null)
             {
                 return null;
@@ -272,13 +272,15 @@ namespace PortTools.Rules.Linux
 
             int best = packet.IsIPv4 ? 0 : -1;
             IndexedSocket? result = null;
-            foreach (IndexedSocket socket in chain)
+            for (int i = 0; i < chain.Length; i++)
             {
-                (int score, CandidateNote note) = UdpScore(socket, packet, slotAddress);
+                ref readonly UdpChainEntry entry = ref chain[i];
+                (int score, CandidateNote note) = UdpScore(in entry, packet, slotAddress);
                 if (score > best && score >= 0)
                 {
                     best = score;
-                    if (socket.State != SocketState.Connected && socket.Group >= 0)
+                    IndexedSocket socket = entry.Socket;
+                    if (!entry.Connected && entry.Group >= 0)
                     {
                         List<IndexedSocket> members = Eligible(index.GroupMembers(socket.Group));
                         decision.Consider(socket, score, stage, CandidateNote.GroupPicked);
@@ -309,10 +311,11 @@ namespace PortTools.Rules.Linux
                     decision.Sockets = null;
                     decision.Stage = stage;
                 }
-                else
+                else if (decision.Recording)
                 {
+                    IndexedSocket socket = entry.Socket;
                     decision.Consider(socket, score, stage, score < 0 ? note : CandidateNote.NotHigher);
-                    if (score == best && score >= 0 && result is not null && decision.Recording)
+                    if (score == best && score >= 0 && result is not null)
                     {
                         decision.Notes.Add(DemuxExplanation.Describe(result) + " and " + DemuxExplanation.Describe(socket) + " score alike (" + score.ToString(CultureInfo.InvariantCulture)
                             + "); the kernel keeps the first it walks, and order decided: the newest bind comes first, except IPv6 SO_REUSEPORT sockets, which are added at the end");
@@ -324,7 +327,7 @@ namespace PortTools.Rules.Linux
         }
 
         /// <summary>compute_score for UDP. IPv4: (AF_INET ? 2 : 1) + 4 per connected address and port + 4 bound device. IPv6: 1 per each of those.</summary>
-        private static (int Score, CandidateNote Note) UdpScore(IndexedSocket socket, Packet packet, Ip16 slotAddress)
+        private static (int Score, CandidateNote Note) UdpScore(in UdpChainEntry socket, Packet packet, Ip16 slotAddress)
         {
             int score;
             int step;
@@ -350,7 +353,7 @@ namespace PortTools.Rules.Linux
                     return (-1, CandidateNote.FamilyIsIPv4);
                 }
 
-                if (!socket.Local.Equals(slotAddress) || socket.Class == AddressClass.V4)
+                if (!socket.Local.Equals(slotAddress) || socket.ClassV4)
                 {
                     return (-1, CandidateNote.AddressDiffers);
                 }
@@ -382,7 +385,7 @@ namespace PortTools.Rules.Linux
                 }
             }
 
-            if (!DeviceMatches(socket, packet))
+            if (!DeviceMatches(socket.Device, packet))
             {
                 return (-1, CandidateNote.DeviceDiffers);
             }
@@ -551,18 +554,21 @@ namespace PortTools.Rules.Linux
 
             bool tcp = decision.Stage is DemuxStage.ListenerExact or DemuxStage.ListenerWildcard;
             Ip16 slot = decision.Stage is DemuxStage.ListenerExact or DemuxStage.UdpExact ? packet.Destination : default;
-            List<IndexedSocket>? chain = tcp ? index.ListenerChain(packet.DestinationPort, slot) : index.UdpChain(packet.DestinationPort, slot);
+            UdpChainEntry[]? entries = null;
+            List<IndexedSocket>? chain = tcp ? index.ListenerChain(packet.DestinationPort, slot) : index.UdpChain(packet.DestinationPort, slot, out entries);
             if (chain is null)
             {
                 return;
             }
 
             // The list of all is made at the first tie, large enough for the whole chain, and only then.
+            // A UDP chain is read from its flat entries (the same values as its sockets').
             List<IndexedSocket>? receivers = decision.Sockets;
             List<IndexedSocket>? all = null;
-            foreach (IndexedSocket socket in chain)
+            for (int i = 0; i < chain.Count; i++)
             {
-                if (!Tied(socket, anchor, receivers))
+                IndexedSocket socket = chain[i];
+                if (entries is not null ? !Tied(in entries[i], anchor, receivers) : !Tied(socket, anchor, receivers))
                 {
                     continue;
                 }
@@ -605,9 +611,17 @@ namespace PortTools.Rules.Linux
                 || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
                 || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal));
 
+        /// <summary><see cref="Tied(IndexedSocket, IndexedSocket, List{IndexedSocket}?)"/> read from a UDP chain's flat entry.</summary>
+        private static bool Tied(in UdpChainEntry socket, IndexedSocket anchor, List<IndexedSocket>? receivers) =>
+            !((receivers is null ? socket.Socket == anchor : receivers.Contains(socket.Socket)) || socket.Connected || !socket.MayReusePort || (socket.ReusePortKnown && anchor.ReusePortKnown)
+                || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
+                || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal));
+
         /// <summary>A socket bound to a device takes only packets arriving on it; an unbound socket takes any.</summary>
-        private static bool DeviceMatches(IndexedSocket socket, Packet packet) =>
-            socket.Device is null || (packet.Interface is not null && string.Equals(socket.Device, packet.Interface, StringComparison.Ordinal));
+        private static bool DeviceMatches(IndexedSocket socket, Packet packet) => DeviceMatches(socket.Device, packet);
+
+        private static bool DeviceMatches(string? device, Packet packet) =>
+            device is null || (packet.Interface is not null && string.Equals(device, packet.Interface, StringComparison.Ordinal));
 
         private static bool IsZeroV4(Ip16 address) => address.IsV4Mapped && address.V4 == 0;
     }
