@@ -343,6 +343,8 @@ namespace PortTools
         /// </summary>
         private void BuildUdpPrimaryChains(IReadOnlyList<IndexedSocket> sockets, SocketTableOrder order)
         {
+            // A large table finds each port's chain in a flat array (each chain still entered once into the dictionary).
+            List<IndexedSocket>?[]? byPort = sockets.Count >= 4096 ? new List<IndexedSocket>?[0x10000] : null;
             foreach (IndexedSocket entry in sockets)
             {
                 if (entry.Protocol != TransportProtocol.Udp)
@@ -350,10 +352,16 @@ namespace PortTools
                     continue;
                 }
 
-                if (!_udpPrimaryChains.TryGetValue(entry.Port, out List<IndexedSocket>? chain))
+                List<IndexedSocket>? chain = byPort is not null && (uint)entry.Port < 0x10000u ? byPort[entry.Port] : null;
+                if (chain is null && !_udpPrimaryChains.TryGetValue(entry.Port, out chain))
                 {
                     chain = new List<IndexedSocket>(1);
                     _udpPrimaryChains.Add(entry.Port, chain);
+                }
+
+                if (byPort is not null && (uint)entry.Port < 0x10000u)
+                {
+                    byPort[entry.Port] = chain;
                 }
 
                 if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
@@ -814,7 +822,6 @@ namespace PortTools
             HasPeer = remoteAddress is not null;
             Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
             RemotePort = remotePort;
-            ChainAddress = Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
         }
 
         public virtual SocketTuple Socket => _socket!;
@@ -835,8 +842,8 @@ namespace PortTools
         /// <summary>The local address, IPv4 as v4-mapped.</summary>
         public Ip16 Local { get; }
 
-        /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address.</summary>
-        public Ip16 ChainAddress { get; }
+        /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address (worked out when read: a million sockets need not hold it).</summary>
+        public Ip16 ChainAddress => Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
 
         public int Port { get; }
 
