@@ -140,43 +140,6 @@ namespace PortTools
         }
     }
 
-    /// <summary>
-    /// The socket a Linux bind decision proposes, normalized from the request as IndexedSocket normalizes
-    /// the SocketTuple that <c>makeTuple</c> gives (the same values), which is made only when something
-    /// reads <see cref="Socket"/> (a result naming it): a decision per request then allocates no tuple.
-    /// </summary>
-    internal sealed class ProposedSocket : IndexedSocket
-    {
-        private readonly BindRequest _request;
-        private readonly HostFacts _facts;
-        private readonly Func<BindRequest, HostFacts, SocketTuple> _makeTuple;
-        private SocketTuple? _tuple;
-
-        public ProposedSocket(BindRequest request, HostFacts facts, Func<BindRequest, HostFacts, SocketTuple> makeTuple)
-            : base(-1, facts, request.Protocol, request.Address, request.Port, StateOf(request), IPv6OnlyOf(request, facts), request.ReuseAddress, request.ReusePort, null, null, request.UserId ?? facts.UserId, request.Interface, null, 0)
-        {
-            _request = request;
-            _facts = facts;
-            _makeTuple = makeTuple;
-
-            // A port out of range fails as it did when the tuple was made first (SocketTuple checks it).
-            if ((uint)request.Port > 65535)
-            {
-                _tuple = makeTuple(request, facts);
-            }
-        }
-
-        public override SocketTuple Socket => _tuple ??= _makeTuple(_request, _facts);
-
-        /// <summary>UDP sockets are unconnected; TCP ones listen when asked to, else are only bound.</summary>
-        public static SocketState StateOf(BindRequest request) =>
-            request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound;
-
-        /// <summary>IPV6_V6ONLY as given, else net.ipv6.bindv6only; none for IPv4.</summary>
-        public static bool? IPv6OnlyOf(BindRequest request, HostFacts facts) =>
-            request.AddressFamily == AddressFamily.InterNetworkV6 ? request.IPv6Only ?? facts.BindV6Only : null;
-    }
-
     /// <summary>What the rule sets share: the proposed socket, failures without a holder, options an OS lacks.</summary>
     internal static class RuleSupport
     {

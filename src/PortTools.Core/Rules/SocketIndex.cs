@@ -753,9 +753,11 @@ namespace PortTools
     }
 
     /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
-    internal class IndexedSocket
+    internal sealed class IndexedSocket
     {
-        private readonly SocketTuple? _socket;
+        // The SocketTuple, or for a proposed socket what makes it when first read (sealed, so that storing
+        // sockets in arrays and lists costs no covariance check).
+        private object _socket;
 
         public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
             : this(
@@ -778,8 +780,8 @@ namespace PortTools
             _socket = socket;
         }
 
-        /// <summary>A socket from its parts, for one whose SocketTuple is made only when asked for (<see cref="ProposedSocket"/>).</summary>
-        protected IndexedSocket(
+        /// <summary>A socket from its parts, for one whose SocketTuple is made only when asked for (<see cref="Proposed"/>).</summary>
+        private IndexedSocket(
             int position,
             HostFacts facts,
             TransportProtocol protocol,
@@ -822,9 +824,37 @@ namespace PortTools
             HasPeer = remoteAddress is not null;
             Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
             RemotePort = remotePort;
+            _socket = null!;
         }
 
-        public virtual SocketTuple Socket => _socket!;
+        public SocketTuple Socket => _socket as SocketTuple ?? MakeProposedTuple();
+
+        /// <summary>
+        /// The socket a bind proposes, normalized from the request as the constructor normalizes the
+        /// SocketTuple <paramref name="makeTuple"/> gives (the same values); that tuple is made only when
+        /// something reads <see cref="Socket"/> (a result naming it), so a decision allocates none.
+        /// </summary>
+        public static IndexedSocket Proposed(BindRequest request, HostFacts facts, bool? ipv6Only, Func<BindRequest, HostFacts, SocketTuple> makeTuple)
+        {
+            // A port out of range fails as it did when the tuple was made first (SocketTuple checks it).
+            if ((uint)request.Port > 65535)
+            {
+                return new IndexedSocket(makeTuple(request, facts), -1, facts);
+            }
+
+            SocketState state = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound;
+            return new IndexedSocket(-1, facts, request.Protocol, request.Address, request.Port, state, ipv6Only, request.ReuseAddress, request.ReusePort, null, null, request.UserId ?? facts.UserId, request.Interface, null, 0)
+            {
+                _socket = new TupleMaker(request, facts, makeTuple),
+            };
+        }
+
+        private SocketTuple MakeProposedTuple()
+        {
+            SocketTuple made = ((TupleMaker)_socket).Make();
+            _socket = made;
+            return made;
+        }
 
         /// <summary>Position in the table as given.</summary>
         public int Position { get; }
@@ -964,6 +994,22 @@ namespace PortTools
         }
 
         public override string ToString() => Socket.ToString();
+
+        private sealed class TupleMaker
+        {
+            private readonly BindRequest _request;
+            private readonly HostFacts _facts;
+            private readonly Func<BindRequest, HostFacts, SocketTuple> _make;
+
+            public TupleMaker(BindRequest request, HostFacts facts, Func<BindRequest, HostFacts, SocketTuple> make)
+            {
+                _request = request;
+                _facts = facts;
+                _make = make;
+            }
+
+            public SocketTuple Make() => _make(_request, _facts);
+        }
     }
 
     /// <summary>A 16-byte address with IPv4 held v4-mapped, comparable and hashable without allocation.</summary>

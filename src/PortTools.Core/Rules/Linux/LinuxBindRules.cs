@@ -726,19 +726,23 @@ namespace PortTools.Rules.Linux
             !secondV6Only && (first == second || (matchFirstWildcard && first == 0) || (matchSecondWildcard && second == 0));
 
         // The SocketTuple of the proposed socket is made only when a result names it.
-        private static IndexedSocket Propose(BindRequest request, HostFacts facts) => new ProposedSocket(request, facts, MakeProposedTuple);
+        private static IndexedSocket Propose(BindRequest request, HostFacts facts) => IndexedSocket.Proposed(request, facts, IPv6OnlyOf(request, facts), MakeProposedTuple);
 
         private static readonly Func<BindRequest, HostFacts, SocketTuple> MakeProposedTuple = ProposedTuple;
+
+        /// <summary>IPV6_V6ONLY as given, else net.ipv6.bindv6only; none for IPv4.</summary>
+        private static bool? IPv6OnlyOf(BindRequest request, HostFacts facts) =>
+            request.AddressFamily == AddressFamily.InterNetworkV6 ? request.IPv6Only ?? facts.BindV6Only : null;
 
         private static SocketTuple ProposedTuple(BindRequest request, HostFacts facts) => new SocketTuple
         {
             Protocol = request.Protocol,
-            State = ProposedSocket.StateOf(request),
+            State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
             LocalAddress = request.Address,
             LocalPort = request.Port,
             ReuseAddress = request.ReuseAddress,
             ReusePort = request.ReusePort,
-            IPv6Only = ProposedSocket.IPv6OnlyOf(request, facts),
+            IPv6Only = IPv6OnlyOf(request, facts),
             BoundInterface = request.Interface,
             UserId = request.UserId ?? facts.UserId,
         };
