@@ -54,27 +54,46 @@ namespace PortTools
             Order = order;
             _entries = new List<IndexedSocket>(table.Count);
             _established = new EstablishedTable(table.Count);
+
+            // The listeners and the UDP sockets, in table order, are set apart as they are met: the
+            // passes that need only them then do not read the whole table again.
+            var listeners = new List<IndexedSocket>();
+            var udpInTableOrder = new List<IndexedSocket>();
             for (int i = 0; i < table.Count; i++)
             {
                 SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
                 var entry = new IndexedSocket(socket, i, facts);
                 HasBoundDevice |= entry.Device is not null;
                 _entries.Add(entry);
+                if (entry.IsListener)
+                {
+                    listeners.Add(entry);
+                }
+                else if (entry.Protocol == TransportProtocol.Udp)
+                {
+                    udpInTableOrder.Add(entry);
+                }
             }
 
             // What the table itself proves of options it does not show, before any chain or group is formed.
             if (facts.OS == TargetOS.Linux)
             {
-                SocketOptionInference.Apply(_entries);
+                SocketOptionInference.Apply(listeners, udpInTableOrder);
             }
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
             _bucketsBeingBuilt = table.Count >= 4096 ? new BindBucketList?[0x20000] : null;
+            List<IndexedSocket> udpInBindOrder = order == SocketTableOrder.KernelOrder ? new List<IndexedSocket>(udpInTableOrder.Count) : udpInTableOrder;
             for (int i = 0; i < bindOrder.Count; i++)
             {
                 IndexedSocket entry = bindOrder[i];
                 entry.BindSequence = i;
+                if (order == SocketTableOrder.KernelOrder && entry.Protocol == TransportProtocol.Udp)
+                {
+                    udpInBindOrder.Add(entry);
+                }
+
                 if (entry.InBindBucket)
                 {
                     BindBucketList bucket = Bucket(entry.Protocol, entry.Port);
@@ -93,9 +112,9 @@ namespace PortTools
                 }
             }
 
-            BuildListenerChains(order);
-            BuildUdpChains(bindOrder);
-            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? _entries : bindOrder, order);
+            BuildListenerChains(listeners, order);
+            BuildUdpChains(udpInBindOrder);
+            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? udpInTableOrder : udpInBindOrder, order);
             _historyBucketCaches = history is null ? null : BindBucketCache.Replay(bindOrder, history, facts);
             _bucketsBeingBuilt = null;
         }
@@ -381,9 +400,9 @@ namespace PortTools
         /// groups form at listen() (inet_reuseport_add_sock): same family, IPV6_V6ONLY, device, uid
         /// and exact address as an earlier listener with SO_REUSEPORT.
         /// </summary>
-        private void BuildListenerChains(SocketTableOrder order)
+        private void BuildListenerChains(List<IndexedSocket> listenersInTableOrder, SocketTableOrder order)
         {
-            foreach (IndexedSocket entry in _entries)
+            foreach (IndexedSocket entry in listenersInTableOrder)
             {
                 if (!entry.IsListener)
                 {
