@@ -34,6 +34,7 @@ namespace PortTools.Benchmarks
             // insert per socket, sized up front), alternating round by round.
             var build = new Rounds();
             var buildGc = new Rounds();
+            var buildBytes = new Rounds();
             var fill = new Rounds();
             SocketIndex index = null!;
             Dictionary<LookupKey, int> floor = null!;
@@ -43,9 +44,11 @@ namespace PortTools.Benchmarks
                 index = null!;
                 GC.Collect();
                 TimeSpan pauseBefore = GC.GetTotalPauseDuration();
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 watch.Restart();
                 index = SocketIndex.Build(table, facts);
                 build.Add(watch.Elapsed.TotalMilliseconds);
+                buildBytes.Add((GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / (double)size);
                 buildGc.Add((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds);
                 floor = null!;
                 GC.Collect();
@@ -68,11 +71,20 @@ namespace PortTools.Benchmarks
             var demuxFloor = new Rounds();
             var bind = new Rounds();
             var bindFloor = new Rounds();
+            var demuxBytes = new Rounds();
+            var bindBytes = new Rounds();
+            var demuxGc = new Rounds();
+            var bindGc = new Rounds();
+            int demuxCollections = 0;
+            int bindCollections = 0;
             int delivered = 0;
             int granted = 0;
             for (int round = 0; round < rounds; round++)
             {
                 delivered = 0;
+                long demuxAllocated = GC.GetAllocatedBytesForCurrentThread();
+                TimeSpan demuxPause = GC.GetTotalPauseDuration();
+                int demuxCount = GC.CollectionCount(0);
                 watch.Restart();
                 for (int i = 0; i < decisions; i++)
                 {
@@ -83,11 +95,17 @@ namespace PortTools.Benchmarks
                 }
 
                 demux.Add(watch.Elapsed.TotalMilliseconds);
+                demuxBytes.Add((GC.GetAllocatedBytesForCurrentThread() - demuxAllocated) / (double)decisions);
+                demuxGc.Add((GC.GetTotalPauseDuration() - demuxPause).TotalMilliseconds);
+                demuxCollections += GC.CollectionCount(0) - demuxCount;
                 watch.Restart();
                 Lookups(floor, packetKeys, decisions);
                 demuxFloor.Add(watch.Elapsed.TotalMilliseconds);
 
                 granted = 0;
+                long bindAllocated = GC.GetAllocatedBytesForCurrentThread();
+                TimeSpan bindPause = GC.GetTotalPauseDuration();
+                int bindCount = GC.CollectionCount(0);
                 watch.Restart();
                 for (int i = 0; i < decisions; i++)
                 {
@@ -98,6 +116,9 @@ namespace PortTools.Benchmarks
                 }
 
                 bind.Add(watch.Elapsed.TotalMilliseconds);
+                bindBytes.Add((GC.GetAllocatedBytesForCurrentThread() - bindAllocated) / (double)decisions);
+                bindGc.Add((GC.GetTotalPauseDuration() - bindPause).TotalMilliseconds);
+                bindCollections += GC.CollectionCount(0) - bindCount;
                 watch.Restart();
                 Lookups(floor, bindKeys, decisions);
                 bindFloor.Add(watch.Elapsed.TotalMilliseconds);
@@ -113,7 +134,85 @@ namespace PortTools.Benchmarks
                 $"{bind.PerSecond(decisions).Rate()} | {bindFloor.PerSecond(decisions).Rate()} | {bind.Over(bindFloor).Ratio()} | {delivered * 100.0 / decisions:0}% | {granted * 100.0 / decisions:0}% |");
             Console.WriteLine();
             Console.WriteLine("Targets: a delivery decision and a bind decision at most 10 lookups each; the build at most 3x the fill.");
+            Console.WriteLine();
+            if (options.Text("by-kind", "no") == "yes")
+            {
+                ByKind(index, floor, packets, packetKeys, binds, bindKeys);
+            }
+
+            Console.WriteLine($"Allocated: {buildBytes.Format(v => v.ToString("0"))} bytes per indexed socket; {demuxBytes.Format(v => v.ToString("0"))} bytes per delivery decision; {bindBytes.Format(v => v.ToString("0"))} bytes per bind decision. GC pauses per round of decisions: {demuxGc.Milliseconds()} delivery ({demuxCollections} collections in all), {bindGc.Milliseconds()} bind ({bindCollections}).");
             return 0;
+        }
+
+        /// <summary>
+        /// Where the decisions' time goes (--by-kind yes): each kind of packet and bind timed on its own
+        /// against lookups of its own keys, median of 5 rounds.
+        /// </summary>
+        private static void ByKind(SocketIndex index, Dictionary<LookupKey, int> floor, DemuxRequest[] packets, LookupKey[] packetKeys, BindRequest[] binds, LookupKey[] bindKeys)
+        {
+            string PacketKind(DemuxRequest packet)
+            {
+                DemuxDecision decision = RuleEngine.DecideDeliveryCore(index, packet);
+                return (packet.Protocol == TransportProtocol.Tcp ? "tcp " : "udp ") + decision.Outcome + " " + decision.Stage + (decision.Sockets is null ? string.Empty : " (several)");
+            }
+
+            string BindKind(BindRequest bind)
+            {
+                List<IndexedSocket>? bucket = index.BindBucket(bind.Protocol, bind.Port);
+                return (bind.Protocol == TransportProtocol.Tcp ? "tcp " : "udp ") + (bucket is null ? "free port" : bucket.Count > 100 ? "port of >100 sockets" : "port of <=100 sockets");
+            }
+
+            Report("delivery", packets, packetKeys, PacketKind, p => RuleEngine.DecideDeliveryCore(index, p).Outcome == DemuxOutcome.Delivered, floor);
+            Report("bind", binds, bindKeys, BindKind, b => RuleEngine.DecideBindCore(index, b).Success, floor);
+        }
+
+        private static void Report<T>(string what, T[] requests, LookupKey[] keys, Func<T, string> kindOf, Func<T, bool> decide, Dictionary<LookupKey, int> floor)
+        {
+            var kinds = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < requests.Length; i++)
+            {
+                string kind = kindOf(requests[i]);
+                if (!kinds.TryGetValue(kind, out List<int>? members))
+                {
+                    kinds.Add(kind, members = new List<int>());
+                }
+
+                members.Add(i);
+            }
+
+            Console.WriteLine($"| {what} kind | share | ns per decision | ns per lookup (floor) | vs lookups |");
+            Console.WriteLine("|---|---|---|---|---|");
+            var watch = new Stopwatch();
+            foreach (KeyValuePair<string, List<int>> kind in kinds)
+            {
+                T[] mine = kind.Value.ConvertAll(i => requests[i]).ToArray();
+                LookupKey[] myKeys = kind.Value.ConvertAll(i => keys[i]).ToArray();
+                int count = Math.Max(200_000, mine.Length * 50);
+                var decisions = new Rounds();
+                var lookups = new Rounds();
+                int sink = 0;
+                for (int round = 0; round < 5; round++)
+                {
+                    watch.Restart();
+                    for (int i = 0; i < count; i++)
+                    {
+                        sink += decide(mine[i % mine.Length]) ? 1 : 0;
+                    }
+
+                    decisions.Add(watch.Elapsed.TotalMilliseconds * 1e6 / count);
+                    watch.Restart();
+                    for (int i = 0; i < count; i++)
+                    {
+                        sink += floor.TryGetValue(myKeys[i % myKeys.Length], out _) ? 1 : 0;
+                    }
+
+                    lookups.Add(watch.Elapsed.TotalMilliseconds * 1e6 / count);
+                }
+
+                Console.WriteLine($"| {kind.Key} | {kind.Value.Count * 100.0 / requests.Length:0.0}% | {decisions.Format(v => v.ToString("0"))} | {lookups.Format(v => v.ToString("0"))} | {decisions.Over(lookups).Ratio()} |{(sink < 0 ? " " : string.Empty)}");
+            }
+
+            Console.WriteLine();
         }
 
         /// <summary>The floor of an index build: every socket's 5-tuple into a Dictionary sized for the table.</summary>

@@ -157,26 +157,35 @@ namespace PortTools
                     continue;
                 }
 
-                BindBucketCache cache = For(socket.Port);
-                switch (socket.State)
-                {
-                    case SocketState.Bound:
-                        cache.Update(socket, BindEventKind.Bind);
-                        break;
-                    case SocketState.Listen:
-                        cache.Update(socket, BindEventKind.Bind);
-                        cache.Update(socket, BindEventKind.Listen);
-                        break;
-                    case SocketState.Established or SocketState.SynSent when cache.Owners == 0:
-                        cache.Connected();
-                        break;
-                    default:
-                        cache.Joined();
-                        break;
-                }
+                For(socket.Port).Replay(socket);
             }
 
             return caches;
+        }
+
+        /// <summary>
+        /// One socket of the bucket, in bind order, as a replay without a history takes it (a listener
+        /// listens right after its bind): for an index that fills each bucket's cache as it fills the
+        /// bucket, with no lookup per socket.
+        /// </summary>
+        public void Replay(IndexedSocket socket)
+        {
+            switch (socket.State)
+            {
+                case SocketState.Bound:
+                    Update(socket, BindEventKind.Bind);
+                    break;
+                case SocketState.Listen:
+                    Update(socket, BindEventKind.Bind);
+                    Update(socket, BindEventKind.Listen);
+                    break;
+                case SocketState.Established or SocketState.SynSent when Owners == 0:
+                    Connected();
+                    break;
+                default:
+                    Joined();
+                    break;
+            }
         }
     }
 }

@@ -163,9 +163,15 @@ namespace PortTools
         public BindErrorKind Error { get; }
 
         // Made on first use: most decisions add no note or dependency, and a decision is made per question.
+        private List<(IndexedSocket Socket, ConflictCause Cause)>? _conflicts;
         private List<string>? _notes;
         private List<string>? _dependsOn;
         private List<string>? _hostFactsDeciding;
+
+        // An unrecorded decision holds only its answer; it is replayed with recording on the index and
+        // request it was made for when its conflicts, notes or dependencies are first read.
+        private SocketIndex? _replayIndex;
+        private BindRequest? _replayRequest;
 
         /// <summary>The rule that decided, such as linux.tcp.reuseaddr-vs-listener.</summary>
         public string Rule { get; }
@@ -174,13 +180,27 @@ namespace PortTools
         public bool AtListen { get; }
 
         /// <summary>Conflicting sockets with what makes each conflict, in the order the kernel met them.</summary>
-        public List<(IndexedSocket Socket, ConflictCause Cause)> Conflicts { get; } = new List<(IndexedSocket, ConflictCause)>();
+        public List<(IndexedSocket Socket, ConflictCause Cause)> Conflicts
+        {
+            get
+            {
+                Materialize();
+                return _conflicts ??= new List<(IndexedSocket, ConflictCause)>();
+            }
+        }
 
         /// <summary>The explanation when there is no conflicting socket to name.</summary>
         public string? Detail { get; set; }
 
         /// <summary>Caveats that qualify the answer (unknown options, order-decided ties).</summary>
-        public List<string> Notes => _notes ??= new List<string>();
+        public List<string> Notes
+        {
+            get
+            {
+                Materialize();
+                return _notes ??= new List<string>();
+            }
+        }
 
         /// <summary>
         /// The unknown facts the answer turns on, each a short phrase naming the fact and whose it is
@@ -188,7 +208,14 @@ namespace PortTools
         /// that host"). When any is listed, <see cref="Error"/> is what the unfavourable possibility
         /// gives and the result's CanBind is null: the engine does not guess.
         /// </summary>
-        public List<string> DependsOn => _dependsOn ??= new List<string>();
+        public List<string> DependsOn
+        {
+            get
+            {
+                Materialize();
+                return _dependsOn ??= new List<string>();
+            }
+        }
 
         /// <summary>
         /// When the answer turns on host facts that are not known (UnknownHostFacts), what the
@@ -219,6 +246,35 @@ namespace PortTools
         public PortRange Range { get; set; }
 
         public bool Success => Error == BindErrorKind.None;
+
+        /// <summary>
+        /// Marks an unrecorded decision (one whose rule set kept no conflict list, note or dependency)
+        /// as made for <paramref name="request"/> on <paramref name="index"/>, to be replayed there with
+        /// recording when those are first read.
+        /// </summary>
+        public BindDecision ReplayOn(SocketIndex index, BindRequest request)
+        {
+            _replayIndex = index;
+            _replayRequest = request;
+            return this;
+        }
+
+        private void Materialize()
+        {
+            SocketIndex? index = _replayIndex;
+            if (index is null)
+            {
+                return;
+            }
+
+            // The same rules on the same index and request: the answer is the same, now with its record.
+            _replayIndex = null;
+            BindDecision recorded = RuleEngine.DecideBindCore(index, _replayRequest!, recording: true);
+            _replayRequest = null;
+            _conflicts = recorded._conflicts;
+            _notes = recorded._notes;
+            _dependsOn = recorded._dependsOn;
+        }
     }
 
     /// <summary>Error names and numbers per OS.</summary>

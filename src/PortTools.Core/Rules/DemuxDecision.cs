@@ -121,15 +121,28 @@ namespace PortTools
     /// <summary>A rule engine's delivery answer, before it is put into words.</summary>
     internal sealed class DemuxDecision
     {
-        // Made on first use: most decisions add no note, dependency or possibility, and a decision is
-        // made per packet.
-        private List<string>? _notes;
-        private List<string>? _dependsOn;
-        private List<(string When, DemuxDecision Decision)>? _possibilities;
+        // What a decision says besides its answer lives apart, made on first use: a decision is made
+        // per packet, and most add no candidate (unrecorded), note, dependency, possibility or caveat.
+        private Extras? _extras;
 
-        public DemuxDecision(DemuxRequest request) => Request = request;
+        // An unrecorded decision (Recording false) holds only its answer; the index it was made on
+        // replays it with recording when its candidates, notes or dependencies are first read.
+        private SocketIndex? _replayIndex;
+
+        public DemuxDecision(DemuxRequest request, bool recording = true)
+        {
+            Request = request;
+            Recording = recording;
+        }
 
         public DemuxRequest Request { get; }
+
+        /// <summary>
+        /// Whether the rule set records candidates, notes and dependencies while it decides. Without,
+        /// the rule set must not touch them (<see cref="Consider"/> does nothing): they are made by a
+        /// recorded replay when first read (<see cref="ReplayOn"/>).
+        /// </summary>
+        public bool Recording { get; }
 
         public DemuxOutcome Outcome { get; set; } = DemuxOutcome.Refused;
 
@@ -141,30 +154,100 @@ namespace PortTools
         /// <summary>A SO_REUSEPORT group's eligible members, or every multicast receiver.</summary>
         public List<IndexedSocket>? Sockets { get; set; }
 
-        public List<(IndexedSocket Socket, int Score, DemuxStage Stage, CandidateNote Note)> Candidates { get; } = new List<(IndexedSocket, int, DemuxStage, CandidateNote)>();
+        public List<(IndexedSocket Socket, int Score, DemuxStage Stage, CandidateNote Note)> Candidates
+        {
+            get
+            {
+                Materialize();
+                return Extra.Candidates ??= new List<(IndexedSocket, int, DemuxStage, CandidateNote)>();
+            }
+        }
 
         /// <summary>Sentences that qualify the answer (order ties, TIME-WAIT, unknown interface).</summary>
-        public List<string> Notes => _notes ??= new List<string>();
+        public List<string> Notes
+        {
+            get
+            {
+                Materialize();
+                return Extra.Notes ??= new List<string>();
+            }
+        }
 
         /// <summary>
         /// The unknown facts that decide between <see cref="Sockets"/> (see DemuxResult.DependsOn);
         /// when any is listed, <see cref="Socket"/> stays null and Sockets holds every possible receiver.
         /// </summary>
-        public List<string> DependsOn => _dependsOn ??= new List<string>();
+        public List<string> DependsOn
+        {
+            get
+            {
+                Materialize();
+                return Extra.DependsOn ??= new List<string>();
+            }
+        }
 
         /// <summary>
         /// When the answer turns on host facts that are not known (UnknownHostFacts): each
         /// possibility of the deciding facts, in words, with what it gives. The Reason lists them.
         /// </summary>
-        public List<(string When, DemuxDecision Decision)> Possibilities => _possibilities ??= new List<(string, DemuxDecision)>();
+        public List<(string When, DemuxDecision Decision)> Possibilities => Extra.Possibilities ??= new List<(string, DemuxDecision)>();
 
-        public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note) => Candidates.Add((socket, score, stage, note));
+        public void Consider(IndexedSocket socket, int score, DemuxStage stage, CandidateNote note)
+        {
+            if (Recording)
+            {
+                Candidates.Add((socket, score, stage, note));
+            }
+        }
 
         /// <summary>Caveats of the Windows and BSD rule sets, put into words by the result.</summary>
-        public DemuxCaveats Caveats { get; set; }
+        public DemuxCaveats Caveats
+        {
+            get => _extras?.Caveats ?? DemuxCaveats.None;
+            set => Extra.Caveats = value;
+        }
 
         /// <summary>A socket a caveat names (the one a multicast scan stopped at, the non-listening winner).</summary>
-        public IndexedSocket? Marker { get; set; }
+        public IndexedSocket? Marker
+        {
+            get => _extras?.Marker;
+            set => Extra.Marker = value;
+        }
+
+        private Extras Extra => _extras ??= new Extras();
+
+        /// <summary>Marks an unrecorded decision as made on <paramref name="index"/>, to be replayed there with recording when its lists are read.</summary>
+        public DemuxDecision ReplayOn(SocketIndex index)
+        {
+            _replayIndex = index;
+            return this;
+        }
+
+        private void Materialize()
+        {
+            SocketIndex? index = _replayIndex;
+            if (index is null)
+            {
+                return;
+            }
+
+            // The same rules on the same index and packet: the answer is the same, now with its record.
+            _replayIndex = null;
+            DemuxDecision recorded = RuleEngine.DecideDeliveryCore(index, Request, recording: true);
+            Extra.Candidates = recorded._extras?.Candidates;
+            Extra.Notes = recorded._extras?.Notes;
+            Extra.DependsOn = recorded._extras?.DependsOn;
+        }
+
+        private sealed class Extras
+        {
+            public List<(IndexedSocket Socket, int Score, DemuxStage Stage, CandidateNote Note)>? Candidates;
+            public List<string>? Notes;
+            public List<string>? DependsOn;
+            public List<(string When, DemuxDecision Decision)>? Possibilities;
+            public DemuxCaveats Caveats;
+            public IndexedSocket? Marker;
+        }
     }
 
     /// <summary>Puts delivery decisions into words.</summary>

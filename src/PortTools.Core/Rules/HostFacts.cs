@@ -238,7 +238,8 @@ namespace PortTools
         public bool IsLocal(IPAddress address)
         {
             IPAddress plain = Unscoped(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
-            if (plain.AddressFamily == AddressFamily.InterNetwork && plain.GetAddressBytes()[0] == 127 && OS == TargetOS.Linux)
+            // IPAddress.IsLoopback is all of 127.0.0.0/8 for IPv4, and copies no bytes per question.
+            if (plain.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(plain) && OS == TargetOS.Linux)
             {
                 return true;
             }

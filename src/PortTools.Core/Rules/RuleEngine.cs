@@ -20,7 +20,8 @@ namespace PortTools
         public static PortBindResult DecideBind(SocketIndex index, BindRequest request, string? computerName = null)
         {
             Check(index, request);
-            BindDecision decision = UnknownHostFacts.DecideBind(index, request, DecideBindCore);
+            // The result puts the decision into words at once: it is made with its record, not replayed for it.
+            BindDecision decision = UnknownHostFacts.DecideBind(index, request, (i, r) => DecideBindCore(i, r, recording: true));
             PortBindResult result = BindExplanation.ToResult(decision, request, index.Facts.OS, BindCheckMethod.Simulated, computerName);
             result.NetworkNamespace = index.NetworkNamespace;
             return result;
@@ -41,7 +42,8 @@ namespace PortTools
                 throw new ArgumentException(invalid);
             }
 
-            DemuxResult result = DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, DecideDeliveryCore), index.Facts.OS, computerName);
+            // The result puts the decision into words at once: it is made with its record, not replayed for it.
+            DemuxResult result = DemuxExplanation.ToResult(UnknownHostFacts.DecideDelivery(index, request, (i, r) => DecideDeliveryCore(i, r, recording: true)), index.Facts.OS, computerName);
             result.NetworkNamespace = index.NetworkNamespace;
             return result;
         }
@@ -97,18 +99,27 @@ namespace PortTools
             _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };
 
-        internal static BindDecision DecideBindCore(SocketIndex index, BindRequest request) => index.Facts.OS switch
+        /// <summary>
+        /// The bind decision. Unrecorded (the default), the Linux rules keep no conflict list, note or
+        /// dependency while they decide; those are made by a recorded replay when first read, so a caller
+        /// that wants only the answer pays for no words and no lists.
+        /// </summary>
+        internal static BindDecision DecideBindCore(SocketIndex index, BindRequest request, bool recording = false) => index.Facts.OS switch
         {
-            TargetOS.Linux => RuleSupport.ForeignOption(index.Facts, request) ?? LinuxBindRules.Decide(index, request),
+            TargetOS.Linux => RuleSupport.ForeignOption(index.Facts, request) ?? LinuxBindRules.Decide(index, request, recording),
             TargetOS.Windows => WindowsBindRules.Decide(index, request),
             TargetOS.FreeBSD => BsdUnknownOptions.Decide(index, request, FreeBsdBindRules.Decide, freeBsd: true),
             TargetOS.MacOS => BsdUnknownOptions.Decide(index, request, MacOsBindRules.Decide, freeBsd: false),
             _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };
 
-        internal static DemuxDecision DecideDeliveryCore(SocketIndex index, DemuxRequest request) => index.Facts.OS switch
+        /// <summary>
+        /// The delivery decision. Unrecorded (the default), the Linux rules keep no candidate list,
+        /// note or dependency while they decide; those are made by a recorded replay when first read.
+        /// </summary>
+        internal static DemuxDecision DecideDeliveryCore(SocketIndex index, DemuxRequest request, bool recording = false) => index.Facts.OS switch
         {
-            TargetOS.Linux => LinuxDemuxRules.Decide(index, request),
+            TargetOS.Linux => LinuxDemuxRules.Decide(index, request, recording),
             TargetOS.Windows => WindowsDemuxRules.Decide(index, request),
             TargetOS.FreeBSD => BsdDemuxRules.Decide(index, request, freeBsd: true),
             TargetOS.MacOS => BsdDemuxRules.Decide(index, request, freeBsd: false),

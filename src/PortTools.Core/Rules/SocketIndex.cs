@@ -31,13 +31,18 @@ namespace PortTools
     public sealed class SocketIndex
     {
         private readonly List<IndexedSocket> _entries;
-        private readonly Dictionary<int, List<IndexedSocket>> _byPort = new Dictionary<int, List<IndexedSocket>>();
-        private readonly Dictionary<FourTuple, IndexedSocket> _established;
+        private readonly Dictionary<int, BindBucketList> _byPort = new Dictionary<int, BindBucketList>();
+
+        // While a large table is indexed: the bind buckets by PortKey in a flat array, so that a socket
+        // finds its bucket without a hashed lookup (each bucket is still entered once into _byPort).
+        private BindBucketList?[]? _bucketsBeingBuilt;
+        private readonly EstablishedTable _established;
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
-        private readonly Dictionary<ChainKey, List<IndexedSocket>> _udpChains = new Dictionary<ChainKey, List<IndexedSocket>>();
+        private readonly Dictionary<ChainKey, UdpChainList> _udpChains = new Dictionary<ChainKey, UdpChainList>();
         private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
-        private readonly Dictionary<int, BindBucketCache> _tcpBucketCaches;
+        // The TCP bind buckets' caches as a known history left them; null when each bucket holds its own.
+        private readonly Dictionary<int, BindBucketCache>? _historyBucketCaches;
         private ConnectTables? _connectTables;
 
         // The index this one is a view of, when the connect() lookups can be shared (the same reserved ports).
@@ -48,45 +53,70 @@ namespace PortTools
             Facts = facts;
             Order = order;
             _entries = new List<IndexedSocket>(table.Count);
-            _established = new Dictionary<FourTuple, IndexedSocket>(table.Count);
+            _established = new EstablishedTable(table.Count);
+
+            // The listeners and the UDP sockets, in table order, are set apart as they are met: the
+            // passes that need only them then do not read the whole table again.
+            var listeners = new List<IndexedSocket>();
+            var udpInTableOrder = new List<IndexedSocket>();
             for (int i = 0; i < table.Count; i++)
             {
                 SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
-                _entries.Add(new IndexedSocket(socket, i, facts));
+                var entry = new IndexedSocket(socket, i, facts);
+                HasBoundDevice |= entry.Device is not null;
+                _entries.Add(entry);
+                if (entry.IsListener)
+                {
+                    listeners.Add(entry);
+                }
+                else if (entry.Protocol == TransportProtocol.Udp)
+                {
+                    udpInTableOrder.Add(entry);
+                }
             }
 
             // What the table itself proves of options it does not show, before any chain or group is formed.
             if (facts.OS == TargetOS.Linux)
             {
-                SocketOptionInference.Apply(_entries);
+                SocketOptionInference.Apply(listeners, udpInTableOrder);
             }
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
+            _bucketsBeingBuilt = table.Count >= 4096 ? new BindBucketList?[0x20000] : null;
+            List<IndexedSocket> udpInBindOrder = order == SocketTableOrder.KernelOrder ? new List<IndexedSocket>(udpInTableOrder.Count) : udpInTableOrder;
             for (int i = 0; i < bindOrder.Count; i++)
             {
                 IndexedSocket entry = bindOrder[i];
                 entry.BindSequence = i;
-                if (entry.InBindBucket)
+                if (order == SocketTableOrder.KernelOrder && entry.Protocol == TransportProtocol.Udp)
                 {
-                    Bucket(entry.Protocol, entry.Port).Add(entry);
+                    udpInBindOrder.Add(entry);
                 }
 
-                if (entry.InEstablishedHash)
+                if (entry.InBindBucket)
                 {
-                    var key = new FourTuple(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
-                    if (!_established.ContainsKey(key))
+                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port);
+                    bucket.Add(entry);
+
+                    // Without a history, each TCP bucket's fast-path caches are replayed as the bucket fills (bind order).
+                    if (history is null && entry.Protocol == TransportProtocol.Tcp)
                     {
-                        _established.Add(key, entry);
-                        entry.HoldsTuple = true;
+                        (bucket.Cache ??= new BindBucketCache()).Replay(entry);
                     }
+                }
+
+                if (entry.InEstablishedHash && _established.TryAdd(entry))
+                {
+                    entry.HoldsTuple = true;
                 }
             }
 
-            BuildListenerChains(order);
-            BuildUdpChains(bindOrder);
-            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? _entries : bindOrder, order);
-            _tcpBucketCaches = BindBucketCache.Replay(bindOrder, history, facts);
+            BuildListenerChains(listeners, order);
+            BuildUdpChains(udpInBindOrder);
+            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? udpInTableOrder : udpInBindOrder, order);
+            _historyBucketCaches = history is null ? null : BindBucketCache.Replay(bindOrder, history, facts);
+            _bucketsBeingBuilt = null;
         }
 
         // A view of another index with other host facts: the same sockets, chains and caches.
@@ -101,7 +131,8 @@ namespace PortTools
             _udpChains = source._udpChains;
             _udpPrimaryChains = source._udpPrimaryChains;
             _groups = source._groups;
-            _tcpBucketCaches = source._tcpBucketCaches;
+            _historyBucketCaches = source._historyBucketCaches;
+            HasBoundDevice = source.HasBoundDevice;
             _lookupsOf = ReferenceEquals(facts.ReservedPorts, source.Facts.ReservedPorts) ? source._lookupsOf ?? source : null;
             NetworkNamespace = source.NetworkNamespace;
         }
@@ -117,6 +148,9 @@ namespace PortTools
 
         /// <summary>How the table's order was read.</summary>
         public SocketTableOrder Order { get; }
+
+        /// <summary>Whether any socket of the table is bound to a device (SO_BINDTODEVICE).</summary>
+        internal bool HasBoundDevice { get; }
 
         /// <summary>The number of sockets.</summary>
         public int Count => _entries.Count;
@@ -191,14 +225,35 @@ namespace PortTools
         internal ConnectTables ConnectTables => _lookupsOf?.ConnectTables ?? _connectTables ?? System.Threading.LazyInitializer.EnsureInitialized(ref _connectTables, () => new ConnectTables(this))!;
 
         /// <summary>The fast-path caches of the TCP bind bucket of a port, or null when no socket holds it.</summary>
-        internal BindBucketCache? TcpBucketCache(int port) => _tcpBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null;
+        internal BindBucketCache? TcpBucketCache(int port) => _historyBucketCaches is not null
+            ? _historyBucketCaches.TryGetValue(port, out BindBucketCache? cache) ? cache : null
+            : _byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket) ? bucket.Cache : null;
 
         /// <summary>The sockets that hold (protocol, port) in the bind table, in bind order: TIME-WAIT entries included, half-open requests not.</summary>
         internal List<IndexedSocket>? BindBucket(TransportProtocol protocol, int port) =>
-            _byPort.TryGetValue(PortKey(protocol, port), out List<IndexedSocket>? bucket) ? bucket : null;
+            _byPort.TryGetValue(PortKey(protocol, port), out BindBucketList? bucket) ? bucket : null;
+
+        /// <summary>
+        /// The TCP bind bucket of a port with, from the same lookup, its fast-path caches and its holder
+        /// classes (the first socket of each class of sockets a bind's conflict check cannot tell apart, in
+        /// bind order; null when there are too many to be worth it). Null when no socket holds the port.
+        /// </summary>
+        internal List<IndexedSocket>? TcpBucket(int port, out BindBucketCache? cache, out IndexedSocket[]? holderClasses)
+        {
+            if (!_byPort.TryGetValue(PortKey(TransportProtocol.Tcp, port), out BindBucketList? bucket))
+            {
+                cache = null;
+                holderClasses = null;
+                return null;
+            }
+
+            cache = _historyBucketCaches is not null ? TcpBucketCache(port) : bucket.Cache;
+            holderClasses = bucket.HolderClasses();
+            return bucket;
+        }
 
         internal IndexedSocket? Established(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
-            _established.TryGetValue(new FourTuple(protocol, local, localPort, remote, remotePort), out IndexedSocket? entry) ? entry : null;
+            _established.Find(protocol, local, localPort, remote, remotePort);
 
         /// <summary>TCP listeners of one lhash2 bucket (port, address; :: and 0.0.0.0 share one), in the order the kernel walks them.</summary>
         internal List<IndexedSocket>? ListenerChain(int port, Ip16 address) =>
@@ -206,7 +261,23 @@ namespace PortTools
 
         /// <summary>UDP sockets of one hash2 slot (port, address), in the order the kernel walks them.</summary>
         internal List<IndexedSocket>? UdpChain(int port, Ip16 address) =>
-            _udpChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
+            _udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain) ? chain : null;
+
+        /// <summary>
+        /// One UDP hash2 slot as <see cref="UdpChain(int, Ip16)"/> gives it, with what a delivery reads of each socket
+        /// in one flat array alongside (made on the first delivery to it, never changed after).
+        /// </summary>
+        internal List<IndexedSocket>? UdpChain(int port, Ip16 address, out UdpChainEntry[]? entries)
+        {
+            if (!_udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain))
+            {
+                entries = null;
+                return null;
+            }
+
+            entries = chain.Entries ??= UdpChainEntry.Of(chain);
+            return chain;
+        }
 
         /// <summary>The UDP sockets of a port in the order udp_lib_lport_inuse walks them (the primary hash chain).</summary>
         internal List<IndexedSocket>? UdpPrimaryChain(int port) =>
@@ -214,12 +285,26 @@ namespace PortTools
 
         internal IReadOnlyList<IndexedSocket> GroupMembers(int group) => _groups[group];
 
-        private List<IndexedSocket> Bucket(TransportProtocol protocol, int port)
+        private BindBucketList Bucket(TransportProtocol protocol, int port)
         {
             int key = PortKey(protocol, port);
-            if (!_byPort.TryGetValue(key, out List<IndexedSocket>? bucket))
+            BindBucketList?[]? flat = _bucketsBeingBuilt;
+            if (flat is not null && (uint)key < (uint)flat.Length)
             {
-                bucket = new List<IndexedSocket>(2);
+                BindBucketList? known = flat[key];
+                if (known is null)
+                {
+                    known = new BindBucketList();
+                    flat[key] = known;
+                    _byPort.Add(key, known);
+                }
+
+                return known;
+            }
+
+            if (!_byPort.TryGetValue(key, out BindBucketList? bucket))
+            {
+                bucket = new BindBucketList();
                 _byPort.Add(key, bucket);
             }
 
@@ -277,6 +362,8 @@ namespace PortTools
         /// </summary>
         private void BuildUdpPrimaryChains(IReadOnlyList<IndexedSocket> sockets, SocketTableOrder order)
         {
+            // A large table finds each port's chain in a flat array (each chain still entered once into the dictionary).
+            List<IndexedSocket>?[]? byPort = sockets.Count >= 4096 ? new List<IndexedSocket>?[0x10000] : null;
             foreach (IndexedSocket entry in sockets)
             {
                 if (entry.Protocol != TransportProtocol.Udp)
@@ -284,10 +371,16 @@ namespace PortTools
                     continue;
                 }
 
-                if (!_udpPrimaryChains.TryGetValue(entry.Port, out List<IndexedSocket>? chain))
+                List<IndexedSocket>? chain = byPort is not null && (uint)entry.Port < 0x10000u ? byPort[entry.Port] : null;
+                if (chain is null && !_udpPrimaryChains.TryGetValue(entry.Port, out chain))
                 {
                     chain = new List<IndexedSocket>(1);
                     _udpPrimaryChains.Add(entry.Port, chain);
+                }
+
+                if (byPort is not null && (uint)entry.Port < 0x10000u)
+                {
+                    byPort[entry.Port] = chain;
                 }
 
                 if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
@@ -307,9 +400,9 @@ namespace PortTools
         /// groups form at listen() (inet_reuseport_add_sock): same family, IPV6_V6ONLY, device, uid
         /// and exact address as an earlier listener with SO_REUSEPORT.
         /// </summary>
-        private void BuildListenerChains(SocketTableOrder order)
+        private void BuildListenerChains(List<IndexedSocket> listenersInTableOrder, SocketTableOrder order)
         {
-            foreach (IndexedSocket entry in _entries)
+            foreach (IndexedSocket entry in listenersInTableOrder)
             {
                 if (!entry.IsListener)
                 {
@@ -356,9 +449,9 @@ namespace PortTools
                 }
 
                 var key = new ChainKey(entry.Port, entry.ChainAddress);
-                if (!_udpChains.TryGetValue(key, out List<IndexedSocket>? chain))
+                if (!_udpChains.TryGetValue(key, out UdpChainList? chain))
                 {
-                    chain = new List<IndexedSocket>(1);
+                    chain = new UdpChainList();
                     _udpChains.Add(key, chain);
                 }
 
@@ -410,6 +503,79 @@ namespace PortTools
             _groups.Add(new List<IndexedSocket> { entry });
         }
 
+        /// <summary>The sockets of one bind bucket, in bind order, with a summary of them made on first use.</summary>
+        private sealed class BindBucketList : List<IndexedSocket>
+        {
+            // More classes than this and reading the bucket socket by socket costs no more.
+            private const int MaximumClasses = 16;
+
+            private IndexedSocket[]? _classes;
+            private bool _tooManyClasses;
+
+            /// <summary>A TCP bucket's fast-path caches, replayed from its sockets (tables without a known history).</summary>
+            public BindBucketCache? Cache { get; set; }
+
+            /// <summary>
+            /// The bucket's first socket of each holder class, in bind order: sockets that agree in all a
+            /// bind's conflict check reads of a holder (device, family, address, IPV6_V6ONLY, whether it
+            /// listens or is in TIME-WAIT, the sharing options and whether each is known, uid) meet any
+            /// proposed socket alike. A busy server port holds hundreds of accepted connections of one class:
+            /// an unrecorded bind decision reads one of them instead of all. Made when first asked for and
+            /// never changed after, so readers on several threads at worst make it twice.
+            /// </summary>
+            public IndexedSocket[]? HolderClasses()
+            {
+                if (_classes is not null || _tooManyClasses)
+                {
+                    return _classes;
+                }
+
+                var classes = new List<IndexedSocket>(2);
+                foreach (IndexedSocket holder in this)
+                {
+                    bool known = false;
+                    foreach (IndexedSocket seen in classes)
+                    {
+                        if (SameHolderClass(seen, holder))
+                        {
+                            known = true;
+                            break;
+                        }
+                    }
+
+                    if (!known)
+                    {
+                        if (classes.Count == MaximumClasses)
+                        {
+                            _tooManyClasses = true;
+                            return null;
+                        }
+
+                        classes.Add(holder);
+                    }
+                }
+
+                return _classes = classes.ToArray();
+            }
+
+            private static bool SameHolderClass(IndexedSocket a, IndexedSocket b) =>
+                a.Protocol == b.Protocol && a.Inet6 == b.Inet6 && a.Class == b.Class && a.Local.Equals(b.Local) && a.V6Only == b.V6Only
+                && (a.State == SocketState.Listen) == (b.State == SocketState.Listen) && (a.State == SocketState.TimeWait) == (b.State == SocketState.TimeWait)
+                && a.ReuseAddress == b.ReuseAddress && a.ReuseAddressKnown == b.ReuseAddressKnown && a.ReusePort == b.ReusePort && a.ReusePortKnown == b.ReusePortKnown
+                && a.Uid == b.Uid && string.Equals(a.Device, b.Device, StringComparison.Ordinal);
+        }
+
+        /// <summary>A UDP hash2 chain with its delivery entries, made when first asked for.</summary>
+        private sealed class UdpChainList : List<IndexedSocket>
+        {
+            public UdpChainList()
+                : base(1)
+            {
+            }
+
+            public UdpChainEntry[]? Entries { get; set; }
+        }
+
         private readonly struct ChainKey : IEquatable<ChainKey>
         {
             private readonly int _port;
@@ -428,25 +594,172 @@ namespace PortTools
             public override int GetHashCode() => _address.GetHashCode() ^ (_port * 397);
         }
 
-        private readonly struct FourTuple : IEquatable<FourTuple>
+        /// <summary>
+        /// The established hash: sockets by exact (protocol, local, remote) 4-tuple, first one in bind order
+        /// kept. Open addressing over one flat array of (hash, socket) slots, sized up front at twice the
+        /// table, linear probing: one probe sequence inserts (where a Dictionary asks ContainsKey, then
+        /// Add), no per-entry node or key copy is kept, a slot's hash and socket share a cache line, and a
+        /// probe reads a socket only when the 32-bit hashes agree.
+        /// </summary>
+        private sealed class EstablishedTable
         {
-            private readonly Ip16 _local;
-            private readonly Ip16 _remote;
-            private readonly int _ports;
+            private readonly Slot[] _slots;
+            private readonly int _shift;
 
-            public FourTuple(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            public EstablishedTable(int capacity)
             {
-                _local = local;
-                _remote = remote;
-                _ports = (localPort << 16) | remotePort;
-                _ports ^= protocol == TransportProtocol.Udp ? int.MinValue : 0;
+                int bits = 4;
+                while ((1L << bits) < 2L * capacity)
+                {
+                    bits++;
+                }
+
+                _slots = new Slot[1 << bits];
+                _shift = 32 - bits;
             }
 
-            public bool Equals(FourTuple other) => other._ports == _ports && other._local.Equals(_local) && other._remote.Equals(_remote);
+            /// <summary>Adds a socket unless one of the same 4-tuple is there already (a text table may repeat one).</summary>
+            public bool TryAdd(IndexedSocket entry)
+            {
+                int hash = Hash(entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort);
+                int mask = _slots.Length - 1;
+                for (int slot = Home(hash); ; slot = (slot + 1) & mask)
+                {
+                    IndexedSocket? held = _slots[slot].Socket;
+                    if (held is null)
+                    {
+                        _slots[slot] = new Slot(hash, entry);
+                        return true;
+                    }
 
-            public override bool Equals(object? obj) => obj is FourTuple other && Equals(other);
+                    if (_slots[slot].Hash == hash && Matches(held, entry.Protocol, entry.Local, entry.Port, entry.Remote, entry.RemotePort))
+                    {
+                        return false;
+                    }
+                }
+            }
 
-            public override int GetHashCode() => _ports ^ (_local.GetHashCode() * 31) ^ (_remote.GetHashCode() * 17);
+            public IndexedSocket? Find(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                int hash = Hash(protocol, local, localPort, remote, remotePort);
+                int mask = _slots.Length - 1;
+                for (int slot = Home(hash); ; slot = (slot + 1) & mask)
+                {
+                    IndexedSocket? held = _slots[slot].Socket;
+                    if (held is null)
+                    {
+                        return null;
+                    }
+
+                    if (_slots[slot].Hash == hash && Matches(held, protocol, local, localPort, remote, remotePort))
+                    {
+                        return held;
+                    }
+                }
+            }
+
+            // Fibonacci hashing: the top bits of the product spread ports and addresses over the whole array.
+            private int Home(int hash) => (int)(((uint)hash * 2654435769u) >> _shift);
+
+            private static bool Matches(IndexedSocket held, TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort) =>
+                held.Port == localPort && held.RemotePort == remotePort && (held.Protocol == TransportProtocol.Udp) == (protocol == TransportProtocol.Udp)
+                && held.Local.Equals(local) && held.Remote.Equals(remote);
+
+            private static int Hash(TransportProtocol protocol, Ip16 local, int localPort, Ip16 remote, int remotePort)
+            {
+                int ports = ((localPort << 16) | remotePort) ^ (protocol == TransportProtocol.Udp ? int.MinValue : 0);
+                return ports ^ (local.GetHashCode() * 31) ^ (remote.GetHashCode() * 17);
+            }
+
+            private readonly struct Slot
+            {
+                public Slot(int hash, IndexedSocket socket)
+                {
+                    Hash = hash;
+                    Socket = socket;
+                }
+
+                public int Hash { get; }
+
+                public IndexedSocket? Socket { get; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// What a UDP delivery reads of one socket of a hash2 chain, copied out of it so that a chain's sockets
+    /// lie side by side in one array: scoring a chain then reads consecutive memory instead of a scattered
+    /// object per socket (a socket spans several cache lines, and a chain's sockets were made far apart).
+    /// </summary>
+    internal readonly struct UdpChainEntry
+    {
+        private const int FlagV6Only = 1;
+        private const int FlagInet6 = 2;
+        private const int FlagMapped = 4;
+        private const int FlagHasPeer = 8;
+        private const int FlagConnected = 16;
+        private const int FlagMayReusePort = 32;
+        private const int FlagReusePortKnown = 64;
+
+        private readonly int _flags;
+
+        private UdpChainEntry(IndexedSocket socket)
+        {
+            Socket = socket;
+            Device = socket.Device;
+            Local = socket.Local;
+            Remote = socket.Remote;
+            Uid = socket.Uid;
+            V4 = socket.V4;
+            RemotePort = socket.RemotePort;
+            Group = socket.Group;
+            _flags = (socket.V6Only ? FlagV6Only : 0) | (socket.Inet6 ? FlagInet6 : 0) | (socket.Class == AddressClass.V4 ? FlagMapped : 0)
+                | (socket.HasPeer ? FlagHasPeer : 0) | (socket.State == SocketState.Connected ? FlagConnected : 0)
+                | (socket.MayReusePort ? FlagMayReusePort : 0) | (socket.ReusePortKnown ? FlagReusePortKnown : 0);
+        }
+
+        public IndexedSocket Socket { get; }
+
+        public string? Device { get; }
+
+        public Ip16 Local { get; }
+
+        public Ip16 Remote { get; }
+
+        public long Uid { get; }
+
+        /// <summary><see cref="IndexedSocket.V4"/>.</summary>
+        public uint V4 { get; }
+
+        public int RemotePort { get; }
+
+        public int Group { get; }
+
+        public bool V6Only => (_flags & FlagV6Only) != 0;
+
+        public bool Inet6 => (_flags & FlagInet6) != 0;
+
+        /// <summary>Its address class is V4 (AF_INET, or v4-mapped).</summary>
+        public bool ClassV4 => (_flags & FlagMapped) != 0;
+
+        public bool HasPeer => (_flags & FlagHasPeer) != 0;
+
+        /// <summary>In state Connected.</summary>
+        public bool Connected => (_flags & FlagConnected) != 0;
+
+        public bool MayReusePort => (_flags & FlagMayReusePort) != 0;
+
+        public bool ReusePortKnown => (_flags & FlagReusePortKnown) != 0;
+
+        public static UdpChainEntry[] Of(List<IndexedSocket> chain)
+        {
+            var entries = new UdpChainEntry[chain.Count];
+            for (int i = 0; i < entries.Length; i++)
+            {
+                entries[i] = new UdpChainEntry(chain[i]);
+            }
+
+            return entries;
         }
     }
 
@@ -461,36 +774,106 @@ namespace PortTools
     /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
     internal sealed class IndexedSocket
     {
-        public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
-        {
-            Socket = socket;
-            Position = position;
-            Protocol = socket.Protocol;
-            Inet6 = socket.AddressFamily == AddressFamily.InterNetworkV6;
-            Local = Ip16.From(socket.LocalAddress);
-            Port = socket.LocalPort;
-            State = socket.State;
-            Class = Classify(Inet6, Local);
+        // The SocketTuple, or for a proposed socket what makes it when first read (sealed, so that storing
+        // sockets in arrays and lists costs no covariance check).
+        private object _socket;
 
-            // A specific, non-mapped IPv6 bind sets IPV6_V6ONLY in the kernel (__inet6_bind).
-            V6Only = Inet6 && (Class == AddressClass.Spec6 || (socket.IPv6Only ?? DefaultV6Only(facts)));
-            V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || socket.IPv6Only.HasValue;
-            ReuseAddress = socket.ReuseAddress ?? false;
-            ReusePort = socket.ReusePort ?? false;
-            ReuseAddressKnown = socket.ReuseAddress.HasValue;
-            ReusePortKnown = socket.ReusePort.HasValue;
-            ReusePortLoadBalance = socket.ReusePortLoadBalance ?? false;
-            ExclusiveAddressUse = socket.ExclusiveAddressUse ?? false;
-            UidKnown = socket.UserId.HasValue;
-            Uid = socket.UserId ?? facts.UserId;
-            Device = socket.BoundInterface;
-            HasPeer = socket.HasRemote;
-            Remote = HasPeer ? Ip16.From(socket.RemoteAddress) : default;
-            RemotePort = socket.RemotePort;
-            ChainAddress = Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
+        public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
+            : this(
+                position,
+                facts,
+                socket.Protocol,
+                socket.LocalAddress,
+                socket.LocalPort,
+                socket.State,
+                socket.IPv6Only,
+                socket.ReuseAddress,
+                socket.ReusePort,
+                socket.ReusePortLoadBalance,
+                socket.ExclusiveAddressUse,
+                socket.UserId,
+                socket.BoundInterface,
+                socket.HasRemote ? socket.RemoteAddress : null,
+                socket.RemotePort)
+        {
+            _socket = socket;
         }
 
-        public SocketTuple Socket { get; }
+        /// <summary>A socket from its parts, for one whose SocketTuple is made only when asked for (<see cref="Proposed"/>).</summary>
+        private IndexedSocket(
+            int position,
+            HostFacts facts,
+            TransportProtocol protocol,
+            IPAddress localAddress,
+            int localPort,
+            SocketState state,
+            bool? ipv6Only,
+            bool? reuseAddress,
+            bool? reusePort,
+            bool? reusePortLoadBalance,
+            bool? exclusiveAddressUse,
+            long? userId,
+            string? device,
+            IPAddress? remoteAddress,
+            int remotePort)
+        {
+            Position = position;
+            Protocol = protocol;
+            Inet6 = localAddress.AddressFamily == AddressFamily.InterNetworkV6;
+            Local = Ip16.From(localAddress);
+            Port = localPort;
+            State = state;
+            Class = Classify(Inet6, Local);
+
+            // IPV6_V6ONLY is read only for IPv6 sockets (SocketTuple.IPv6Only is null for IPv4 ones).
+            bool? v6Only = Inet6 ? ipv6Only : null;
+
+            // A specific, non-mapped IPv6 bind sets IPV6_V6ONLY in the kernel (__inet6_bind).
+            V6Only = Inet6 && (Class == AddressClass.Spec6 || (v6Only ?? DefaultV6Only(facts)));
+            V6OnlyKnown = !Inet6 || Class == AddressClass.Spec6 || v6Only.HasValue;
+            ReuseAddress = reuseAddress ?? false;
+            ReusePort = reusePort ?? false;
+            ReuseAddressKnown = reuseAddress.HasValue;
+            ReusePortKnown = reusePort.HasValue;
+            ReusePortLoadBalance = reusePortLoadBalance ?? false;
+            ExclusiveAddressUse = exclusiveAddressUse ?? false;
+            UidKnown = userId.HasValue;
+            Uid = userId ?? facts.UserId;
+            Device = device;
+            HasPeer = remoteAddress is not null;
+            Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
+            RemotePort = remotePort;
+            _socket = null!;
+        }
+
+        public SocketTuple Socket => _socket as SocketTuple ?? MakeProposedTuple();
+
+        /// <summary>
+        /// The socket a bind proposes, normalized from the request as the constructor normalizes the
+        /// SocketTuple <paramref name="makeTuple"/> gives (the same values); that tuple is made only when
+        /// something reads <see cref="Socket"/> (a result naming it), so a decision allocates none.
+        /// </summary>
+        public static IndexedSocket Proposed(BindRequest request, HostFacts facts, bool? ipv6Only, Func<BindRequest, HostFacts, SocketTuple> makeTuple)
+        {
+            // A port out of range fails as it did when the tuple was made first (SocketTuple checks it).
+            if ((uint)request.Port > 65535)
+            {
+                return new IndexedSocket(makeTuple(request, facts), -1, facts);
+            }
+
+            SocketState state = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound;
+            return new IndexedSocket(-1, facts, request.Protocol, request.Address, request.Port, state, ipv6Only, request.ReuseAddress, request.ReusePort, null, null, request.UserId ?? facts.UserId, request.Interface, null, 0)
+            {
+                _socket = new TupleMaker(request, facts, makeTuple),
+            };
+        }
+
+        private SocketTuple MakeProposedTuple()
+        {
+            SocketTuple made = ((TupleMaker)_socket).Make();
+            _socket = made;
+            return made;
+        }
 
         /// <summary>Position in the table as given.</summary>
         public int Position { get; }
@@ -508,8 +891,8 @@ namespace PortTools
         /// <summary>The local address, IPv4 as v4-mapped.</summary>
         public Ip16 Local { get; }
 
-        /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address.</summary>
-        public Ip16 ChainAddress { get; }
+        /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address (worked out when read: a million sockets need not hold it).</summary>
+        public Ip16 ChainAddress => Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
 
         public int Port { get; }
 
@@ -630,6 +1013,22 @@ namespace PortTools
         }
 
         public override string ToString() => Socket.ToString();
+
+        private sealed class TupleMaker
+        {
+            private readonly BindRequest _request;
+            private readonly HostFacts _facts;
+            private readonly Func<BindRequest, HostFacts, SocketTuple> _make;
+
+            public TupleMaker(BindRequest request, HostFacts facts, Func<BindRequest, HostFacts, SocketTuple> make)
+            {
+                _request = request;
+                _facts = facts;
+                _make = make;
+            }
+
+            public SocketTuple Make() => _make(_request, _facts);
+        }
     }
 
     /// <summary>A 16-byte address with IPv4 held v4-mapped, comparable and hashable without allocation.</summary>

@@ -22,20 +22,20 @@ namespace PortTools
     /// </summary>
     internal static class SocketOptionInference
     {
-        public static void Apply(IReadOnlyList<IndexedSocket> entries)
+        /// <param name="tcpListeners">The table's TCP listeners, in table order.</param>
+        /// <param name="udpSockets">The table's UDP sockets, in table order.</param>
+        public static void Apply(IReadOnlyList<IndexedSocket> tcpListeners, IReadOnlyList<IndexedSocket> udpSockets)
         {
             Dictionary<int, List<IndexedSocket>>? tcp = null;
             Dictionary<int, List<IndexedSocket>>? udp = null;
-            foreach (IndexedSocket entry in entries)
+            foreach (IndexedSocket entry in tcpListeners)
             {
-                if (entry.IsListener)
-                {
-                    Add(ref tcp, entry);
-                }
-                else if (entry.Protocol == TransportProtocol.Udp)
-                {
-                    Add(ref udp, entry);
-                }
+                Add(ref tcp, entry);
+            }
+
+            foreach (IndexedSocket entry in udpSockets)
+            {
+                Add(ref udp, entry);
             }
 
             if (tcp is not null)

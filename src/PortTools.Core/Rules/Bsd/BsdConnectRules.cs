@@ -47,7 +47,7 @@ namespace PortTools.Rules.Bsd
                 bound = request.Address ?? (inet6 ? IPAddress.IPv6Any : IPAddress.Any);
                 BindRequest bindRequest = ConnectSupport.BindRequestFor(request, bound);
                 decision.BindRequest = bindRequest;
-                BindDecision? bind = ConnectSupport.Bind(index, bindRequest, RuleEngine.DecideBindCore, decision);
+                BindDecision? bind = ConnectSupport.Bind(index, bindRequest, (i, r) => RuleEngine.DecideBindCore(i, r), decision);
                 if (bind is not null)
                 {
                     decision.Stage = ConnectStage.Bind;

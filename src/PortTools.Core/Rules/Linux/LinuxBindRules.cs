@@ -17,7 +17,14 @@ namespace PortTools.Rules.Linux
         // udp_lib_get_port switches to the port+address hash when a port's slot holds more than this.
         private const int UdpPrimarySlotLimit = 10;
 
-        public static BindDecision Decide(SocketIndex index, BindRequest request)
+        /// <summary>
+        /// Decides a bind. Unrecorded, the port checks keep no conflict list, note or dependency (the
+        /// notes and dependencies are words): the decision replays itself recorded when they are read.
+        /// </summary>
+        public static BindDecision Decide(SocketIndex index, BindRequest request) => Decide(index, request, recording: true);
+
+        /// <inheritdoc cref="Decide(SocketIndex, BindRequest)"/>
+        public static BindDecision Decide(SocketIndex index, BindRequest request, bool recording)
         {
             HostFacts facts = index.Facts;
             IndexedSocket proposed = Propose(request, facts);
@@ -35,7 +42,12 @@ namespace PortTools.Rules.Linux
             // With -Listen, listen() runs the same conflict check again (inet_csk_listen_start); the
             // pair rule looks only at the holder's state, so against an unchanged table it answers as
             // bind() did. Sequences (bind A, bind B, listen A, listen B) go through DecideListen.
-            BindDecision decision = request.Protocol == TransportProtocol.Tcp ? TcpConflicts(index, proposed, atListen: false) : UdpConflicts(index, proposed);
+            BindDecision decision = request.Protocol == TransportProtocol.Tcp ? TcpConflicts(index, proposed, atListen: false, recording: recording) : UdpConflicts(index, proposed, recording);
+            if (!recording)
+            {
+                return decision.ReplayOn(index, request);
+            }
+
             if (request.Listen && request.Protocol == TransportProtocol.Udp)
             {
                 decision.Notes.Add("listen() applies to TCP only; it was not checked for UDP");
@@ -80,7 +92,7 @@ namespace PortTools.Rules.Linux
         {
             // 1. The address: 0.0.0.0, local, multicast or broadcast; else EADDRNOTAVAIL unless nonlocal binds are allowed.
             IPAddress address = request.Address;
-            if (!IsValidIpv4(address, facts) && !facts.NonLocalBind && !request.FreeBind)
+            if (!IsValidIpv4(proposed.Local.V4, address, facts) && !facts.NonLocalBind && !request.FreeBind)
             {
                 return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
             }
@@ -112,7 +124,7 @@ namespace PortTools.Rules.Linux
                     return Fail(proposed, BindErrorKind.InvalidArgument, "linux.einval.mapped-v6only", "an IPV6_V6ONLY socket cannot bind the v4-mapped address " + address);
                 }
 
-                if (!IsValidIpv4(address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
+                if (!IsValidIpv4(bytes.V4, address.MapToIPv4(), facts) && !facts.NonLocalBind && !request.FreeBind)
                 {
                     return Fail(proposed, BindErrorKind.AddressNotAvailable, "linux.eaddrnotavail.not-local", address.MapToIPv4() + " is not an address of the host (net.ipv4.ip_nonlocal_bind is off and IP_FREEBIND was not set)");
                 }
@@ -165,11 +177,13 @@ namespace PortTools.Rules.Linux
             return null;
         }
 
-        private static bool IsValidIpv4(IPAddress address, HostFacts facts)
+        /// <param name="v4">The address as Ip16.V4 holds it (first octet lowest), read without copying its bytes.</param>
+        /// <param name="address">The same address, for the host's address sets.</param>
+        /// <param name="facts">The host facts.</param>
+        private static bool IsValidIpv4(uint v4, IPAddress address, HostFacts facts)
         {
-            byte[] bytes = address.GetAddressBytes();
-            bool any = bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0;
-            bool multicast = (bytes[0] & 0xF0) == 0xE0;
+            bool any = v4 == 0;
+            bool multicast = (v4 & 0xF0) == 0xE0;
             return any || multicast || facts.IsLocal(address) || facts.IsBroadcast(address);
         }
 
@@ -178,60 +192,83 @@ namespace PortTools.Rules.Linux
         /// only if R1 (SO_REUSEADDR on both, the holder not listening) or R2 (SO_REUSEPORT on both,
         /// the holder in TIME-WAIT or of the same uid) holds. Every conflict is listed.
         /// </summary>
-        private static BindDecision TcpConflicts(SocketIndex index, IndexedSocket proposed, bool atListen, IndexedSocket? exclude = null)
+        private static BindDecision TcpConflicts(SocketIndex index, IndexedSocket proposed, bool atListen, IndexedSocket? exclude = null, bool recording = true)
         {
-            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
-            List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Tcp, proposed.Port);
+            List<IndexedSocket>? bucket = index.TcpBucket(proposed.Port, out BindBucketCache? cache, out IndexedSocket[]? holderClasses);
             if (bucket is null || (exclude is not null && bucket.Count == 1 && bucket[0] == exclude))
             {
-                return decision;
+                return new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
             }
 
+            if (!recording && exclude is null && holderClasses is not null)
+            {
+                return TcpConflictsByClass(proposed, atListen, cache, holderClasses);
+            }
+
+            var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
+
             // inet_csk_get_port's fast paths come before the slow check and can admit a bind it would refuse.
-            BindBucketCache? cache = index.TcpBucketCache(proposed.Port);
             bool reuse = proposed.ReuseAddress && !atListen;
             string? fastPath = cache is null ? null
                 : cache.FastReuse > 0 && reuse ? "fastreuse"
                 : cache.ReusePortMatch(proposed) ? "fastreuseport"
                 : null;
 
-            var undecided = new List<IndexedSocket>();
+            // Unrecorded, only the first conflict and the counts are kept.
+            List<IndexedSocket>? undecided = recording ? new List<IndexedSocket>() : null;
+            int undecidedCount = 0;
+            int conflictCount = 0;
+            ConflictCause firstCause = ConflictCause.NoSharingOption;
             foreach (IndexedSocket holder in bucket)
             {
-                if (holder == exclude || !DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+                if (holder == exclude)
                 {
                     continue;
                 }
 
-                // A holder's option that is not known may be on: a rule it could meet is "possible".
-                bool r1 = proposed.ReuseAddress && holder.MayReuseAddress && holder.State != SocketState.Listen;
-                bool r2 = proposed.ReusePort && holder.MayReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
-                if ((r1 && holder.ReuseAddressKnown) || (r2 && holder.ReusePortKnown))
+                HolderVerdict verdict = TcpVerdict(proposed, holder);
+                if (verdict == HolderVerdict.Shares)
                 {
                     continue;
                 }
 
-                if (r1 || r2)
+                if (verdict == HolderVerdict.Undecided)
                 {
-                    undecided.Add(holder);
+                    undecided?.Add(holder);
+                    undecidedCount++;
                 }
                 else
                 {
-                    decision.Conflicts.Add((holder, TcpCause(proposed, holder)));
+                    if (conflictCount++ == 0)
+                    {
+                        firstCause = TcpCause(proposed, holder);
+                    }
+
+                    if (recording)
+                    {
+                        decision.Conflicts.Add((holder, conflictCount == 1 ? firstCause : TcpCause(proposed, holder)));
+                    }
                 }
             }
 
             // Holders whose unknown options decide: with a certain conflict they change nothing; alone they make the answer depend on them.
-            if (decision.Conflicts.Count == 0 && undecided.Count > 0 && fastPath is null)
+            if (conflictCount == 0 && undecidedCount > 0 && fastPath is null)
             {
-                return UnknownOptions(decision, undecided, TransportProtocol.Tcp);
+                return recording
+                    ? UnknownOptions(decision, undecided!, TransportProtocol.Tcp)
+                    : new BindDecision(proposed, BindErrorKind.AddressInUse, "linux.tcp.unknown-options", atListen);
             }
 
             if (fastPath is not null)
             {
-                if (decision.Conflicts.Count > 0)
+                if (conflictCount > 0)
                 {
-                    var admitted = new BindDecision(proposed, BindErrorKind.None, "linux.tcp.fast-path-" + fastPath, atListen);
+                    var admitted = new BindDecision(proposed, BindErrorKind.None, fastPath == "fastreuse" ? "linux.tcp.fast-path-fastreuse" : "linux.tcp.fast-path-fastreuseport", atListen);
+                    if (!recording)
+                    {
+                        return admitted;
+                    }
+
                     admitted.Notes.Add("the port's bind bucket admitted it from its " + fastPath + " cache without checking every socket, although "
                         + BindExplanation.Why(proposed, decision.Conflicts[0].Socket, decision.Conflicts[0].Cause)
                         + " (inet_csk_get_port: the cache was last set by a socket whose own options let it share the port)");
@@ -241,9 +278,78 @@ namespace PortTools.Rules.Linux
                 return decision;
             }
 
-            return decision.Conflicts.Count == 0
+            return conflictCount == 0
                 ? decision
-                : Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Tcp));
+                : recording ? Rename(decision, BindErrorKind.AddressInUse, RuleName(firstCause, TransportProtocol.Tcp))
+                : new BindDecision(proposed, BindErrorKind.AddressInUse, RuleName(firstCause, TransportProtocol.Tcp), atListen);
+        }
+
+        /// <summary>
+        /// <see cref="TcpConflicts"/> unrecorded, with one holder of each class standing for all of its
+        /// class (<see cref="SocketIndex.TcpBucket"/>): they meet the proposed socket alike, and the first of
+        /// a class comes first in the bucket, so the first conflict is one of them. Only the answer is
+        /// made; the decision replays recorded for its conflicts and notes.
+        /// </summary>
+        private static BindDecision TcpConflictsByClass(IndexedSocket proposed, bool atListen, BindBucketCache? cache, IndexedSocket[] holderClasses)
+        {
+            bool reuse = proposed.ReuseAddress && !atListen;
+            string? fastPath = cache is null ? null
+                : cache.FastReuse > 0 && reuse ? "linux.tcp.fast-path-fastreuse"
+                : cache.ReusePortMatch(proposed) ? "linux.tcp.fast-path-fastreuseport"
+                : null;
+            bool undecided = false;
+            foreach (IndexedSocket holder in holderClasses)
+            {
+                HolderVerdict verdict = TcpVerdict(proposed, holder);
+                if (verdict == HolderVerdict.Conflicts)
+                {
+                    // A fast path admits it all the same; else the first conflict names the rule.
+                    return fastPath is not null
+                        ? new BindDecision(proposed, BindErrorKind.None, fastPath, atListen)
+                        : new BindDecision(proposed, BindErrorKind.AddressInUse, RuleName(TcpCause(proposed, holder), TransportProtocol.Tcp), atListen);
+                }
+
+                undecided |= verdict == HolderVerdict.Undecided;
+            }
+
+            return undecided && fastPath is null
+                ? new BindDecision(proposed, BindErrorKind.AddressInUse, "linux.tcp.unknown-options", atListen)
+                : new BindDecision(proposed, BindErrorKind.None, "linux.ok", atListen);
+        }
+
+        /// <summary>How one holder of the port meets the proposed socket.</summary>
+        private enum HolderVerdict
+        {
+            /// <summary>No conflict: another device or address, or a sharing rule both certainly meet.</summary>
+            Shares,
+
+            /// <summary>A sharing rule the holder's unknown options may meet.</summary>
+            Undecided,
+
+            /// <summary>A certain conflict.</summary>
+            Conflicts,
+        }
+
+        /// <summary>
+        /// inet_bind_conflict for one holder: S may coexist only if R1 (SO_REUSEADDR on both, the holder
+        /// not listening) or R2 (SO_REUSEPORT on both, the holder in TIME-WAIT or of the same uid) holds.
+        /// </summary>
+        private static HolderVerdict TcpVerdict(IndexedSocket proposed, IndexedSocket holder)
+        {
+            if (!DevicesMayConflict(proposed, holder) || !Overlap(proposed, holder))
+            {
+                return HolderVerdict.Shares;
+            }
+
+            // A holder's option that is not known may be on: a rule it could meet is "possible".
+            bool r1 = proposed.ReuseAddress && holder.MayReuseAddress && holder.State != SocketState.Listen;
+            bool r2 = proposed.ReusePort && holder.MayReusePort && (holder.State == SocketState.TimeWait || proposed.Uid == holder.Uid);
+            if ((r1 && holder.ReuseAddressKnown) || (r2 && holder.ReusePortKnown))
+            {
+                return HolderVerdict.Shares;
+            }
+
+            return r1 || r2 ? HolderVerdict.Undecided : HolderVerdict.Conflicts;
         }
 
         /// <summary>The cause of a certain conflict: one that holds whatever the holder's unknown options are (a uid mismatch first).</summary>
@@ -275,7 +381,7 @@ namespace PortTools.Rules.Linux
         /// uid lets the bind through at once, anything else fails it. With more than ten sockets on the
         /// port, udp_lib_lport_inuse2 looks only at S's own address and at the wildcard.
         /// </summary>
-        private static BindDecision UdpConflicts(SocketIndex index, IndexedSocket proposed)
+        private static BindDecision UdpConflicts(SocketIndex index, IndexedSocket proposed, bool recording)
         {
             var decision = new BindDecision(proposed, BindErrorKind.None, "linux.ok");
             List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Udp, proposed.Port);
@@ -289,7 +395,7 @@ namespace PortTools.Rules.Linux
             UdpWalk walk;
             if (bucket.Count > UdpPrimarySlotLimit && !proposed.ChainAddress.IsZero)
             {
-                walk = UdpWalk.Run(index.UdpChain(proposed.Port, proposed.ChainAddress), proposed);
+                walk = UdpWalk.Run(index.UdpChain(proposed.Port, proposed.ChainAddress), proposed, recording);
                 if (!walk.Stopped)
                 {
                     walk = walk.Then(index.UdpChain(proposed.Port, default), proposed);
@@ -297,19 +403,19 @@ namespace PortTools.Rules.Linux
 
                 walk.Finish();
 
-                if (walk.Decider is null && walk.Undecided.Count == 0 && IsSpecificWithOthers(bucket, proposed))
+                if (recording && walk.Decider is null && walk.UndecidedCount == 0 && IsSpecificWithOthers(bucket, proposed))
                 {
                     decision.Notes.Add("with more than " + UdpPrimarySlotLimit + " sockets on the port, the kernel compares only sockets on the same address and on the wildcard");
                 }
             }
             else
             {
-                walk = UdpWalk.Run(index.UdpPrimaryChain(proposed.Port), proposed).Finish();
+                walk = UdpWalk.Run(index.UdpPrimaryChain(proposed.Port), proposed, recording).Finish();
             }
 
             if (!walk.MayFail)
             {
-                if (walk.Decider is not null && HasOtherUdpConflict(bucket, proposed, walk.Decider))
+                if (recording && walk.Decider is not null && HasOtherUdpConflict(bucket, proposed, walk.Decider))
                 {
                     decision.Notes.Add("the kernel met " + walk.Decider.Socket.Local + " first, which shares the port through SO_REUSEPORT, and stopped looking: order decided");
                 }
@@ -319,10 +425,17 @@ namespace PortTools.Rules.Linux
 
             if (walk.MaySucceed)
             {
-                return UnknownOptions(decision, walk.Undecided, TransportProtocol.Udp);
+                return recording
+                    ? UnknownOptions(decision, walk.Undecided!, TransportProtocol.Udp)
+                    : new BindDecision(proposed, BindErrorKind.AddressInUse, "linux.udp.unknown-options");
             }
 
             // Fails whichever way the unknown options go: the socket the walk certainly stops at names the cause.
+            if (!recording)
+            {
+                return new BindDecision(proposed, BindErrorKind.AddressInUse, RuleName(UdpCause(proposed, walk.Decider!), TransportProtocol.Udp));
+            }
+
             decision.Conflicts.Add((walk.Decider!, UdpCause(proposed, walk.Decider!)));
             return Rename(decision, BindErrorKind.AddressInUse, RuleName(decision.Conflicts[0].Cause, TransportProtocol.Udp));
         }
@@ -345,10 +458,13 @@ namespace PortTools.Rules.Linux
             /// <summary>The socket where the walk certainly stops.</summary>
             public IndexedSocket? Decider { get; private set; }
 
-            /// <summary>Sockets whose unknown options decide.</summary>
-            public List<IndexedSocket> Undecided { get; } = new List<IndexedSocket>();
+            /// <summary>Sockets whose unknown options decide; null when the walk is not recorded (only <see cref="UndecidedCount"/> is kept).</summary>
+            public List<IndexedSocket>? Undecided { get; private set; }
 
-            public static UdpWalk Run(List<IndexedSocket>? chain, IndexedSocket proposed) => new UdpWalk().Walk(chain, proposed);
+            public int UndecidedCount { get; private set; }
+
+            public static UdpWalk Run(List<IndexedSocket>? chain, IndexedSocket proposed, bool recording) =>
+                new UdpWalk { Undecided = recording ? new List<IndexedSocket>() : null }.Walk(chain, proposed);
 
             /// <summary>Continues into a second chain (the wildcard slot of the hash2 shortcut).</summary>
             public UdpWalk Then(List<IndexedSocket>? chain, IndexedSocket proposed) => Walk(chain, proposed);
@@ -381,7 +497,8 @@ namespace PortTools.Rules.Linux
                         bool matchCertain = match && holder.ReusePortKnown;
                         if (skip || (match && !matchCertain))
                         {
-                            Undecided.Add(holder);
+                            Undecided?.Add(holder);
+                            UndecidedCount++;
                         }
 
                         MaySucceed |= match;
@@ -609,23 +726,27 @@ namespace PortTools.Rules.Linux
         private static bool Ipv4Equal(uint first, uint second, bool secondV6Only, bool matchFirstWildcard, bool matchSecondWildcard) =>
             !secondV6Only && (first == second || (matchFirstWildcard && first == 0) || (matchSecondWildcard && second == 0));
 
-        private static IndexedSocket Propose(BindRequest request, HostFacts facts)
+        // The SocketTuple of the proposed socket is made only when a result names it.
+        private static IndexedSocket Propose(BindRequest request, HostFacts facts) => IndexedSocket.Proposed(request, facts, IPv6OnlyOf(request, facts), MakeProposedTuple);
+
+        private static readonly Func<BindRequest, HostFacts, SocketTuple> MakeProposedTuple = ProposedTuple;
+
+        /// <summary>IPV6_V6ONLY as given, else net.ipv6.bindv6only; none for IPv4.</summary>
+        private static bool? IPv6OnlyOf(BindRequest request, HostFacts facts) =>
+            request.AddressFamily == AddressFamily.InterNetworkV6 ? request.IPv6Only ?? facts.BindV6Only : null;
+
+        private static SocketTuple ProposedTuple(BindRequest request, HostFacts facts) => new SocketTuple
         {
-            bool inet6 = request.AddressFamily == AddressFamily.InterNetworkV6;
-            var socket = new SocketTuple
-            {
-                Protocol = request.Protocol,
-                State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
-                LocalAddress = request.Address,
-                LocalPort = request.Port,
-                ReuseAddress = request.ReuseAddress,
-                ReusePort = request.ReusePort,
-                IPv6Only = inet6 ? request.IPv6Only ?? facts.BindV6Only : null,
-                BoundInterface = request.Interface,
-                UserId = request.UserId ?? facts.UserId,
-            };
-            return new IndexedSocket(socket, -1, facts);
-        }
+            Protocol = request.Protocol,
+            State = request.Protocol == TransportProtocol.Udp ? SocketState.Unconnected : request.Listen ? SocketState.Listen : SocketState.Bound,
+            LocalAddress = request.Address,
+            LocalPort = request.Port,
+            ReuseAddress = request.ReuseAddress,
+            ReusePort = request.ReusePort,
+            IPv6Only = IPv6OnlyOf(request, facts),
+            BoundInterface = request.Interface,
+            UserId = request.UserId ?? facts.UserId,
+        };
 
         private static BindDecision Fail(IndexedSocket proposed, BindErrorKind error, string rule, string detail) =>
             new BindDecision(proposed, error, rule) { Detail = detail };
@@ -638,18 +759,24 @@ namespace PortTools.Rules.Linux
             return renamed;
         }
 
-        private static string RuleName(ConflictCause cause, TransportProtocol protocol)
-        {
-            string prefix = protocol == TransportProtocol.Tcp ? "linux.tcp." : "linux.udp.";
-            return prefix + cause switch
+        // Whole literals, so that naming the rule allocates nothing per decision.
+        private static string RuleName(ConflictCause cause, TransportProtocol protocol) => protocol == TransportProtocol.Tcp
+            ? cause switch
             {
-                ConflictCause.ReuseAddressVersusListener => "reuseaddr-vs-listener",
-                ConflictCause.ReuseAddressNotOnBoth => "reuseaddr-not-on-both",
-                ConflictCause.ReusePortNotOnBoth => "reuseport-not-on-both",
-                ConflictCause.ReusePortOtherUser => "reuseport-other-user",
-                _ => "in-use",
+                ConflictCause.ReuseAddressVersusListener => "linux.tcp.reuseaddr-vs-listener",
+                ConflictCause.ReuseAddressNotOnBoth => "linux.tcp.reuseaddr-not-on-both",
+                ConflictCause.ReusePortNotOnBoth => "linux.tcp.reuseport-not-on-both",
+                ConflictCause.ReusePortOtherUser => "linux.tcp.reuseport-other-user",
+                _ => "linux.tcp.in-use",
+            }
+            : cause switch
+            {
+                ConflictCause.ReuseAddressVersusListener => "linux.udp.reuseaddr-vs-listener",
+                ConflictCause.ReuseAddressNotOnBoth => "linux.udp.reuseaddr-not-on-both",
+                ConflictCause.ReusePortNotOnBoth => "linux.udp.reuseport-not-on-both",
+                ConflictCause.ReusePortOtherUser => "linux.udp.reuseport-other-user",
+                _ => "linux.udp.in-use",
             };
-        }
 
         /// <summary>
         /// No socket certainly refuses the bind, but some may, depending on options that are not

@@ -14,11 +14,29 @@ namespace PortTools.Rules.Linux
     /// </summary>
     internal static class LinuxDemuxRules
     {
-        public static DemuxDecision Decide(SocketIndex index, DemuxRequest request)
+        /// <summary>
+        /// Decides a delivery. Unrecorded, nothing but the answer is kept (no candidate, note or
+        /// dependency is made: the notes are words); the decision replays itself recorded when they are read.
+        /// </summary>
+        public static DemuxDecision Decide(SocketIndex index, DemuxRequest request, bool recording = true)
         {
-            var packet = new Packet(request, index.Facts);
-            DemuxDecision decision = request.Protocol == TransportProtocol.Tcp ? Tcp(index, packet) : Udp(index, packet);
+            var packet = new Packet(request, index);
+            var decision = new DemuxDecision(request, recording);
+            if (request.Protocol == TransportProtocol.Tcp)
+            {
+                Tcp(index, packet, decision);
+            }
+            else
+            {
+                Udp(index, packet, decision);
+            }
+
             UnknownGroups(index, packet, decision);
+            if (!recording)
+            {
+                return decision.ReplayOn(index);
+            }
+
             if (request.Interface is null && packet.Interface is not null && decision.Candidates.Exists(c => c.Socket.Device is not null))
             {
                 decision.Notes.Add("The packet is taken to arrive on " + packet.Interface + ", the interface that holds " + request.Destination.Address + " (give -Interface to say otherwise)");
@@ -30,13 +48,14 @@ namespace PortTools.Rules.Linux
         /// <summary>The packet's addresses normalized once (IPv4 held v4-mapped, as the index holds them).</summary>
         private readonly struct Packet
         {
-            public Packet(DemuxRequest request, HostFacts facts)
+            public Packet(DemuxRequest request, SocketIndex index)
             {
                 Request = request;
 
                 // Linux reports local traffic as arriving on the device that holds the destination
-                // address (the route's orig_oif), not on lo.
-                Interface = request.Interface ?? facts.InterfaceOf(request.Destination.Address);
+                // address (the route's orig_oif), not on lo. Only sockets bound to a device ask where it
+                // arrived, so a table without one does not look it up.
+                Interface = request.Interface ?? (index.HasBoundDevice ? index.Facts.InterfaceOf(request.Destination.Address) : null);
                 Source = Ip16.From(request.Source.Address);
                 Destination = Ip16.From(request.Destination.Address);
                 SourcePort = request.Source.Port;
@@ -59,9 +78,8 @@ namespace PortTools.Rules.Linux
             public string? Interface { get; }
         }
 
-        private static DemuxDecision Tcp(SocketIndex index, Packet packet)
+        private static DemuxDecision Tcp(SocketIndex index, Packet packet, DemuxDecision decision)
         {
-            var decision = new DemuxDecision(packet.Request);
 
             // 1. The established hash: connections, TIME-WAIT entries and half-open requests, exact 4-tuple.
             IndexedSocket? established = index.Established(TransportProtocol.Tcp, packet.Destination, packet.DestinationPort, packet.Source, packet.SourcePort);
@@ -81,7 +99,10 @@ namespace PortTools.Rules.Linux
 
                     // tcp_timewait_state_process (UNVERIFIED in detail): a SYN with a newer sequence
                     // number or timestamp reopens the 4-tuple, and the listener lookup runs again.
-                    decision.Notes.Add("The 4-tuple is in TIME-WAIT: the kernel accepts the SYN as a new connection (as below) only if its sequence number or timestamp is newer than the old connection's; otherwise it answers with an ACK");
+                    if (decision.Recording)
+                    {
+                        decision.Notes.Add("The 4-tuple is in TIME-WAIT: the kernel accepts the SYN as a new connection (as below) only if its sequence number or timestamp is newer than the old connection's; otherwise it answers with an ACK");
+                    }
                 }
             }
 
@@ -94,7 +115,11 @@ namespace PortTools.Rules.Linux
             if (decision.Outcome == DemuxOutcome.Delivered && packet.Request.Segment != TcpSegmentKind.Syn)
             {
                 // A segment that belongs to no connection reaches the listener, which resets it.
-                decision.Notes.Add("The segment is not a SYN and matches no connection: " + DemuxExplanation.Describe(decision.Socket ?? decision.Sockets![0]) + " answers it with a RST (unless it is the ACK of a valid SYN cookie)");
+                if (decision.Recording)
+                {
+                    decision.Notes.Add("The segment is not a SYN and matches no connection: " + DemuxExplanation.Describe(decision.Socket ?? decision.Sockets![0]) + " answers it with a RST (unless it is the ACK of a valid SYN cookie)");
+                }
+
                 decision.Outcome = DemuxOutcome.Refused;
                 decision.Socket = null;
                 decision.Sockets = null;
@@ -129,7 +154,7 @@ namespace PortTools.Rules.Linux
                         return Group(index, socket, stage, decision, packet.Request.Protocol);
                     }
 
-                    if (result is not null)
+                    if (result is not null && decision.Recording)
                     {
                         decision.Notes.Add(DemuxExplanation.Describe(socket) + " scores " + score.ToString(CultureInfo.InvariantCulture) + ", higher than " + DemuxExplanation.Describe(result));
                     }
@@ -141,7 +166,7 @@ namespace PortTools.Rules.Linux
                 else
                 {
                     decision.Consider(socket, score, stage, score < 0 ? note : CandidateNote.NotHigher);
-                    if (score == best && score > 0)
+                    if (score == best && score > 0 && decision.Recording)
                     {
                         decision.Notes.Add(DemuxExplanation.Describe(result!) + " and " + DemuxExplanation.Describe(socket) + " score alike (" + score.ToString(CultureInfo.InvariantCulture)
                             + "); the kernel keeps the first it walks, and order decided: listeners are walked newest first, except IPv6 SO_REUSEPORT listeners, which are added at the end");
@@ -203,9 +228,8 @@ namespace PortTools.Rules.Linux
             return (score, CandidateNote.Scored);
         }
 
-        private static DemuxDecision Udp(SocketIndex index, Packet packet)
+        private static DemuxDecision Udp(SocketIndex index, Packet packet, DemuxDecision decision)
         {
-            var decision = new DemuxDecision(packet.Request);
             if (packet.Destination.IsMulticast || (packet.IsIPv4 && index.Facts.IsBroadcast(packet.Request.Destination.Address)))
             {
                 return Multicast(index, packet, decision);
@@ -240,7 +264,7 @@ namespace PortTools.Rules.Linux
         private static IndexedSocket? UdpPass(SocketIndex index, Packet packet, Ip16 slotAddress, DemuxStage stage, DemuxDecision decision, out List<IndexedSocket>? group)
         {
             group = null;
-            List<IndexedSocket>? chain = index.UdpChain(packet.DestinationPort, slotAddress);
+            index.UdpChain(packet.DestinationPort, slotAddress, out UdpChainEntry[]? chain);
             if (chain is null)
             {
                 return null;
@@ -248,13 +272,15 @@ namespace PortTools.Rules.Linux
 
             int best = packet.IsIPv4 ? 0 : -1;
             IndexedSocket? result = null;
-            foreach (IndexedSocket socket in chain)
+            for (int i = 0; i < chain.Length; i++)
             {
-                (int score, CandidateNote note) = UdpScore(socket, packet, slotAddress);
+                ref readonly UdpChainEntry entry = ref chain[i];
+                (int score, CandidateNote note) = UdpScore(in entry, packet, slotAddress);
                 if (score > best && score >= 0)
                 {
                     best = score;
-                    if (socket.State != SocketState.Connected && socket.Group >= 0)
+                    IndexedSocket socket = entry.Socket;
+                    if (!entry.Connected && entry.Group >= 0)
                     {
                         List<IndexedSocket> members = Eligible(index.GroupMembers(socket.Group));
                         decision.Consider(socket, score, stage, CandidateNote.GroupPicked);
@@ -267,7 +293,11 @@ namespace PortTools.Rules.Linux
                         }
 
                         // reuseport_has_conns: the pick stands only if nothing later scores higher.
-                        decision.Notes.Add("its SO_REUSEPORT group has connected members, so the kernel rescored its pick and kept walking");
+                        if (decision.Recording)
+                        {
+                            decision.Notes.Add("its SO_REUSEPORT group has connected members, so the kernel rescored its pick and kept walking");
+                        }
+
                         result = null;
                         group = members;
                         decision.Stage = stage;
@@ -281,8 +311,9 @@ namespace PortTools.Rules.Linux
                     decision.Sockets = null;
                     decision.Stage = stage;
                 }
-                else
+                else if (decision.Recording)
                 {
+                    IndexedSocket socket = entry.Socket;
                     decision.Consider(socket, score, stage, score < 0 ? note : CandidateNote.NotHigher);
                     if (score == best && score >= 0 && result is not null)
                     {
@@ -296,7 +327,7 @@ namespace PortTools.Rules.Linux
         }
 
         /// <summary>compute_score for UDP. IPv4: (AF_INET ? 2 : 1) + 4 per connected address and port + 4 bound device. IPv6: 1 per each of those.</summary>
-        private static (int Score, CandidateNote Note) UdpScore(IndexedSocket socket, Packet packet, Ip16 slotAddress)
+        private static (int Score, CandidateNote Note) UdpScore(in UdpChainEntry socket, Packet packet, Ip16 slotAddress)
         {
             int score;
             int step;
@@ -322,7 +353,7 @@ namespace PortTools.Rules.Linux
                     return (-1, CandidateNote.FamilyIsIPv4);
                 }
 
-                if (!socket.Local.Equals(slotAddress) || socket.Class == AddressClass.V4)
+                if (!socket.Local.Equals(slotAddress) || socket.ClassV4)
                 {
                     return (-1, CandidateNote.AddressDiffers);
                 }
@@ -354,7 +385,7 @@ namespace PortTools.Rules.Linux
                 }
             }
 
-            if (!DeviceMatches(socket, packet))
+            if (!DeviceMatches(socket.Device, packet))
             {
                 return (-1, CandidateNote.DeviceDiffers);
             }
@@ -400,7 +431,11 @@ namespace PortTools.Rules.Linux
             decision.Outcome = DemuxOutcome.Delivered;
             decision.Sockets = receivers;
             decision.Socket = receivers.Count == 1 ? receivers[0] : null;
-            decision.Notes.Add("Membership in the multicast group is taken as given (IP_MULTICAST_ALL is on by default)");
+            if (decision.Recording)
+            {
+                decision.Notes.Add("Membership in the multicast group is taken as given (IP_MULTICAST_ALL is on by default)");
+            }
+
             return decision;
         }
 
@@ -519,39 +554,74 @@ namespace PortTools.Rules.Linux
 
             bool tcp = decision.Stage is DemuxStage.ListenerExact or DemuxStage.ListenerWildcard;
             Ip16 slot = decision.Stage is DemuxStage.ListenerExact or DemuxStage.UdpExact ? packet.Destination : default;
-            List<IndexedSocket>? chain = tcp ? index.ListenerChain(packet.DestinationPort, slot) : index.UdpChain(packet.DestinationPort, slot);
-            List<IndexedSocket> receivers = decision.Sockets ?? new List<IndexedSocket> { anchor };
-            var tied = new List<IndexedSocket>();
-            foreach (IndexedSocket socket in chain ?? new List<IndexedSocket>())
-            {
-                if (receivers.Contains(socket) || socket.State == SocketState.Connected || !socket.MayReusePort || (socket.ReusePortKnown && anchor.ReusePortKnown)
-                    || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
-                    || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                tied.Add(socket);
-            }
-
-            if (tied.Count == 0)
+            UdpChainEntry[]? entries = null;
+            List<IndexedSocket>? chain = tcp ? index.ListenerChain(packet.DestinationPort, slot) : index.UdpChain(packet.DestinationPort, slot, out entries);
+            if (chain is null)
             {
                 return;
             }
 
-            var all = new List<IndexedSocket>(receivers);
-            all.AddRange(tied);
+            // The list of all is made at the first tie, large enough for the whole chain, and only then.
+            // A UDP chain is read from its flat entries (the same values as its sockets').
+            List<IndexedSocket>? receivers = decision.Sockets;
+            List<IndexedSocket>? all = null;
+            for (int i = 0; i < chain.Count; i++)
+            {
+                IndexedSocket socket = chain[i];
+                if (entries is not null ? !Tied(in entries[i], anchor, receivers) : !Tied(socket, anchor, receivers))
+                {
+                    continue;
+                }
+
+                if (all is null)
+                {
+                    all = new List<IndexedSocket>((receivers?.Count ?? 1) + chain.Count);
+                    if (receivers is null)
+                    {
+                        all.Add(anchor);
+                    }
+                    else
+                    {
+                        all.AddRange(receivers);
+                    }
+                }
+
+                all.Add(socket);
+            }
+
+            if (all is null)
+            {
+                return;
+            }
+
             decision.Socket = null;
             decision.Sockets = all;
-            decision.DependsOn.Add(UnknownOptionText.GroupFact(all));
+            if (decision.Recording)
+            {
+                decision.DependsOn.Add(UnknownOptionText.GroupFact(all));
 
-            // "Order decided" holds only if no SO_REUSEPORT group joins them, which is what is not known.
-            decision.Notes.RemoveAll(note => note.Contains(" score alike ("));
+                // "Order decided" holds only if no SO_REUSEPORT group joins them, which is what is not known.
+                decision.Notes.RemoveAll(note => note.Contains(" score alike ("));
+            }
         }
 
+        /// <summary>A socket not among the receivers that would share a SO_REUSEPORT group with the anchor, if the options not known allow it.</summary>
+        private static bool Tied(IndexedSocket socket, IndexedSocket anchor, List<IndexedSocket>? receivers) =>
+            !((receivers is null ? socket == anchor : receivers.Contains(socket)) || socket.State == SocketState.Connected || !socket.MayReusePort || (socket.ReusePortKnown && anchor.ReusePortKnown)
+                || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
+                || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal));
+
+        /// <summary><see cref="Tied(IndexedSocket, IndexedSocket, List{IndexedSocket}?)"/> read from a UDP chain's flat entry.</summary>
+        private static bool Tied(in UdpChainEntry socket, IndexedSocket anchor, List<IndexedSocket>? receivers) =>
+            !((receivers is null ? socket.Socket == anchor : receivers.Contains(socket.Socket)) || socket.Connected || !socket.MayReusePort || (socket.ReusePortKnown && anchor.ReusePortKnown)
+                || socket.Inet6 != anchor.Inet6 || socket.V6Only != anchor.V6Only || !socket.Local.Equals(anchor.Local) || socket.Uid != anchor.Uid
+                || !string.Equals(socket.Device, anchor.Device, StringComparison.Ordinal));
+
         /// <summary>A socket bound to a device takes only packets arriving on it; an unbound socket takes any.</summary>
-        private static bool DeviceMatches(IndexedSocket socket, Packet packet) =>
-            socket.Device is null || (packet.Interface is not null && string.Equals(socket.Device, packet.Interface, StringComparison.Ordinal));
+        private static bool DeviceMatches(IndexedSocket socket, Packet packet) => DeviceMatches(socket.Device, packet);
+
+        private static bool DeviceMatches(string? device, Packet packet) =>
+            device is null || (packet.Interface is not null && string.Equals(device, packet.Interface, StringComparison.Ordinal));
 
         private static bool IsZeroV4(Ip16 address) => address.IsV4Mapped && address.V4 == 0;
     }
