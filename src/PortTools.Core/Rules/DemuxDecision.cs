@@ -269,12 +269,6 @@ namespace PortTools
                 sockets.Add(decision.Socket.Socket);
             }
 
-            var candidates = new List<DemuxCandidate>(decision.Candidates.Count);
-            foreach (var candidate in decision.Candidates)
-            {
-                candidates.Add(new DemuxCandidate(candidate.Socket.Socket, candidate.Score, StageName(candidate.Stage), NoteText(candidate.Note, candidate.Socket, request)));
-            }
-
             return new DemuxResult
             {
                 Protocol = request.Protocol,
@@ -283,7 +277,16 @@ namespace PortTools
                 Outcome = decision.Outcome,
                 Socket = decision.Socket?.Socket,
                 Sockets = sockets,
-                Candidates = candidates,
+                CandidatesSource = () =>
+                {
+                    var candidates = new List<DemuxCandidate>(decision.Candidates.Count);
+                    foreach (var candidate in decision.Candidates)
+                    {
+                        candidates.Add(new DemuxCandidate(candidate.Socket.Socket, candidate.Score, StageName(candidate.Stage), NoteText(candidate.Note, candidate.Socket, request)));
+                    }
+
+                    return candidates;
+                },
                 DependsOn = decision.DependsOn.Count > 0 ? decision.DependsOn.ToArray() : Array.Empty<string>(),
                 ReasonSource = () => decision.Possibilities.Count > 0 ? Possibilities(decision, os) : PlainReason(decision, os),
                 TargetOS = os,

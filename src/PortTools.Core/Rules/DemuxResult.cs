@@ -32,7 +32,27 @@ namespace PortTools
         public IReadOnlyList<SocketTuple> Sockets { get => _sockets; init => _sockets = TextList<SocketTuple>.From(value); }
 
         /// <summary>The sockets the lookup considered, with their scores, in the order the kernel walked them.</summary>
-        public IReadOnlyList<DemuxCandidate> Candidates { get => _candidates; init => _candidates = TextList<DemuxCandidate>.From(value); }
+        public IReadOnlyList<DemuxCandidate> Candidates
+        {
+            // Listed when first read, as the Reason is: each candidate's note is words, and a pipeline of flows rarely reads them.
+            get
+            {
+                if (_candidatesSource is not null)
+                {
+                    _candidates = TextList<DemuxCandidate>.From(_candidatesSource());
+                    _candidatesSource = null;
+                }
+
+                return _candidates;
+            }
+
+            init => _candidates = TextList<DemuxCandidate>.From(value);
+        }
+
+        /// <summary>Lists the candidates when they are first read.</summary>
+        internal Func<IReadOnlyList<DemuxCandidate>> CandidatesSource { init => _candidatesSource = value; }
+
+        private Func<IReadOnlyList<DemuxCandidate>>? _candidatesSource;
 
         /// <summary>
         /// The unknown facts that decide which of <see cref="Sockets"/> receives it (a socket option
