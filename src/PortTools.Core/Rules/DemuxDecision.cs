@@ -460,6 +460,14 @@ namespace PortTools
                 case DemuxOutcome.Delivered when decision.Stage == DemuxStage.Established:
                     text.Append(tcp ? "A connection matches the 4-tuple exactly: " : "A connected socket matches the 4-tuple exactly: ").Append(DemuxExplanation.Describe(decision.Socket!));
                     break;
+                case DemuxOutcome.Delivered when decision.Socket is null && decision.DependsOn.Count > 0:
+                    text.Append(UnknownOptionText.MayReceive(decision));
+                    if (os == TargetOS.FreeBSD)
+                    {
+                        text.Append(". Sockets with SO_REUSEPORT_LB form a load-balancing group that FreeBSD tries first and hashes over; without it, the wildcard list's order decides");
+                    }
+
+                    break;
                 case DemuxOutcome.Delivered when decision.Socket is null:
                     Rules.Bsd.BsdText.AppendDemux(text, decision);
                     break;

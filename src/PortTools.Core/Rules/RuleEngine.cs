@@ -121,7 +121,7 @@ namespace PortTools
         {
             TargetOS.Linux => LinuxDemuxRules.Decide(index, request, recording),
             TargetOS.Windows => WindowsDemuxRules.Decide(index, request),
-            TargetOS.FreeBSD => BsdDemuxRules.Decide(index, request, freeBsd: true),
+            TargetOS.FreeBSD => BsdUnknownDelivery.Decide(index, request),
             TargetOS.MacOS => BsdDemuxRules.Decide(index, request, freeBsd: false),
             _ => throw new PlatformNotSupportedException("There is no rule set for " + index.Facts.OS + "."),
         };

@@ -109,6 +109,28 @@ namespace PortTools.Tests.Rules
         }
 
         [Fact]
+        public void FreeBSD_never_takes_an_unknown_SO_REUSEPORT_LB_as_off()
+        {
+            // sockstat text: two listeners on one address, options not shown. With SO_REUSEPORT_LB they
+            // form a group the lookup hashes over; without it the newest takes every connection.
+            (DemuxResult result, IReadOnlyList<SocketTuple> table) = Deliver(TargetOS.FreeBSD, Syn("192.0.2.1:P"), "tcp LISTEN 0.0.0.0:8080 uid=1000 pid=10", "tcp LISTEN 0.0.0.0:8080 uid=1000 pid=11");
+            Assert.Equal(DemuxOutcome.Delivered, result.Outcome);
+            Assert.Null(result.Socket);
+            Assert.True(table.ToHashSet().SetEquals(result.Sockets));
+            Assert.Equal(2, result.DependsOn.Count);
+            Assert.StartsWith("SO_REUSEPORT_LB of tcp LISTEN 0.0.0.0:8080", result.DependsOn[0], StringComparison.Ordinal);
+            Assert.StartsWith("2 sockets may receive it", result.Reason, StringComparison.Ordinal);
+
+            // Shown options keep the certain answer: the newest of two plain listeners.
+            (DemuxResult known, IReadOnlyList<SocketTuple> shown) = Deliver(TargetOS.FreeBSD, Syn("192.0.2.1:P"), S("tcp LISTEN 0.0.0.0:P", "reuseport"), S("tcp LISTEN 0.0.0.0:P", "reuseport"));
+            Assert.Same(shown[1], known.Socket);
+            Assert.Empty(known.DependsOn);
+
+            // A lone listener receives whatever its options are.
+            Assert.NotNull(Deliver(TargetOS.FreeBSD, Syn("192.0.2.1:P"), "tcp LISTEN 0.0.0.0:8080 uid=1000 pid=10").Result.Socket);
+        }
+
+        [Fact]
         public void A_multicast_scan_never_takes_unknown_reuse_options_as_off()
         {
             (DemuxResult result, _) = Deliver(TargetOS.MacOS, Datagram("239.1.1.1:P"), S("udp UNCONN 0.0.0.0:P", "reuseport"), "udp UNCONN 0.0.0.0:8080 uid=1000");

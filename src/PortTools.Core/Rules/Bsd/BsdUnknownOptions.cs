@@ -65,22 +65,22 @@ namespace PortTools.Rules.Bsd
 
             long proposedUid = given.Proposed.Uid;
             long otherUid = proposedUid == 65534 ? 65533 : 65534;
-            var outcomes = new List<BindDecision>();
+            var outcomes = new List<(BindDecision Decision, List<SocketTuple> Copies)>();
             if (unknowns.Count <= MaxUnknowns)
             {
                 for (int mask = 0; mask < 1 << unknowns.Count; mask++)
                 {
-                    outcomes.Add(decide(Variant(index, bucket, unknowns, mask, proposedUid, otherUid), request));
+                    outcomes.Add(Decide(index, bucket, unknowns, mask, proposedUid, otherUid, request, decide));
                 }
             }
             else
             {
-                outcomes.Add(decide(Variant(index, bucket, unknowns, 0, proposedUid, otherUid), request));
-                outcomes.Add(decide(Variant(index, bucket, unknowns, -1, proposedUid, otherUid), request));
+                outcomes.Add(Decide(index, bucket, unknowns, 0, proposedUid, otherUid, request, decide));
+                outcomes.Add(Decide(index, bucket, unknowns, -1, proposedUid, otherUid, request, decide));
             }
 
-            BindDecision? failing = outcomes.Find(d => !d.Success);
-            if (outcomes.TrueForAll(d => d.Success == given.Success && d.Error == given.Error))
+            (BindDecision Decision, List<SocketTuple> Copies) failing = outcomes.Find(d => !d.Decision.Success);
+            if (outcomes.TrueForAll(d => d.Decision.Success == given.Success && d.Decision.Error == given.Error))
             {
                 // Certain whatever they are (the first possibility is the table as given): the caveat
                 // that they were taken as off or as this user no longer applies.
@@ -89,12 +89,13 @@ namespace PortTools.Rules.Bsd
             }
 
             // The sockets whose unknowns decide: those a failing possibility names, or else every unknown one.
-            BindDecision against = given.Success ? failing! : given;
+            BindDecision against = given.Success ? failing.Decision : given;
+            List<SocketTuple>? copies = given.Success ? failing.Copies : null;
             var result = new BindDecision(given.Proposed, against.Error, (freeBsd ? "freebsd" : "macos") + ".unknown-options");
             var holders = new List<int>();
             foreach ((IndexedSocket socket, ConflictCause _) in against.Conflicts)
             {
-                int position = Position(bucket, socket);
+                int position = Position(bucket, socket, copies);
                 if (position >= 0 && unknowns.Exists(u => u.Socket == position) && !holders.Contains(position))
                 {
                     holders.Add(position);
@@ -123,7 +124,7 @@ namespace PortTools.Rules.Bsd
         }
 
         /// <summary>The port's sockets with each unknown set as <paramref name="mask"/> says (bit set: option on, or another user).</summary>
-        private static SocketIndex Variant(SocketIndex index, List<IndexedSocket> bucket, List<(int Socket, Unknown What)> unknowns, int mask, long proposedUid, long otherUid)
+        private static (BindDecision Decision, List<SocketTuple> Copies) Decide(SocketIndex index, List<IndexedSocket> bucket, List<(int Socket, Unknown What)> unknowns, int mask, long proposedUid, long otherUid, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide)
         {
             var sockets = new List<SocketTuple>(bucket.Count);
             for (int i = 0; i < bucket.Count; i++)
@@ -159,15 +160,15 @@ namespace PortTools.Rules.Bsd
                 sockets.Add(socket.WithOptions(reuseAddress, reusePort, loadBalance, uid));
             }
 
-            return SocketIndex.Build(sockets, index.Facts, index.Order);
+            return (decide(SocketIndex.Build(sockets, index.Facts, index.Order), request), sockets);
         }
 
-        /// <summary>Where a socket (or a variant's copy of it) stands in the port's bucket; -1 if nowhere.</summary>
-        private static int Position(List<IndexedSocket> bucket, IndexedSocket socket)
+        /// <summary>Where a socket stands in the port's bucket: itself, or a variant's copy (<paramref name="copies"/>, in bucket order); -1 if nowhere.</summary>
+        private static int Position(List<IndexedSocket> bucket, IndexedSocket socket, List<SocketTuple>? copies)
         {
             for (int i = 0; i < bucket.Count; i++)
             {
-                if (ReferenceEquals(bucket[i], socket) || SameBinding(bucket[i].Socket, socket.Socket))
+                if (ReferenceEquals(bucket[i], socket) || (copies is not null && ReferenceEquals(copies[i], socket.Socket)))
                 {
                     return i;
                 }
@@ -175,9 +176,5 @@ namespace PortTools.Rules.Bsd
 
             return -1;
         }
-
-        private static bool SameBinding(SocketTuple a, SocketTuple b) =>
-            a.Protocol == b.Protocol && a.State == b.State && a.LocalPort == b.LocalPort && a.LocalAddress.Equals(b.LocalAddress)
-            && a.RemotePort == b.RemotePort && Equals(a.RemoteAddress, b.RemoteAddress) && a.Inode == b.Inode;
     }
 }
