@@ -122,10 +122,15 @@ Describe 'Resolve-Demux' {
         }
 
         It 'gives a UDP datagram to one SO_REUSEPORT socket on the BSDs: the newest on FreeBSD, the earliest on macOS' {
-            $table = 'udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=10 process=old', 'udp UNCONN 0.0.0.0:53 reuseport uid=53 pid=11 process=new'
+            $table = 'udp UNCONN 0.0.0.0:53 reuseport noreuseport_lb uid=53 pid=10 process=old', 'udp UNCONN 0.0.0.0:53 reuseport noreuseport_lb uid=53 pid=11 process=new'
             $freebsd = Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS FreeBSD -SocketTable $table
             $freebsd.Socket.ProcessName | Should -Be 'new'
             $freebsd.Reason | Should -BeLike '*UNVERIFIED*'
+            # Where the table does not show SO_REUSEPORT_LB, FreeBSD may hash over both: both are named.
+            $unshown = Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS FreeBSD -SocketTable ($table -replace ' noreuseport_lb', '')
+            $unshown.Socket | Should -BeNullOrEmpty
+            $unshown.Sockets.ProcessName | Sort-Object | Should -Be @('new', 'old')
+            $unshown.DependsOn | Should -HaveCount 2
             (Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS MacOS -SocketTable $table).Socket.ProcessName | Should -Be 'old'
             $linux = Resolve-Demux Udp 198.51.100.7:40000 10.0.0.5:53 -TargetOS Linux -SocketTable $table
             $linux.Socket | Should -BeNullOrEmpty
