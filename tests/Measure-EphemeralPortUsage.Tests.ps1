@@ -33,8 +33,12 @@ Describe 'Measure-EphemeralPortUsage' {
 
         It 'shows the destination, ports in use, what remains, utilization, rate and nearness to exhaustion by default' {
             $table = 'tcp ESTAB 10.0.0.5:40000 203.0.113.10:443' | Measure-EphemeralPortUsage -TargetOS Linux | Format-Table | Out-String -Width 200
-            $table | Should -Match 'Protocol\s+LocalAddress\s+Destination\s+InUse\s+TimeWait\s+Available\s+PercentUsed\s+RatePerSecond\s+NearExhaustion'
-            $table | Should -Match 'Tcp\s+10\.0\.0\.5\s+203\.0\.113\.10:443\s+1\s+0\s+28231\s+0[.,]0\s+471\s+False'
+            $table | Should -Match 'Protocol\s+Destination\s+InUse\s+Available\s+PercentUsed\s+NearExhaustion\s+LocalAddress\s+TimeWait\s+RatePerSecond'
+            $table | Should -Match 'Tcp\s+203\.0\.113\.10:443\s+1\s+28231\s+0[.,]0\s+False\s+10\.0\.0\.5\s+0\s+471'
+            # At 80 columns the answer (destination, in use, available, percent, nearness) stands whole, and nothing squeezed follows it.
+            $narrow = @(('tcp ESTAB 10.0.0.5:40000 203.0.113.10:443' | Measure-EphemeralPortUsage -TargetOS Linux | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
+            $narrow[0].TrimEnd() | Should -Be 'Protocol Destination                 InUse Available PercentUsed NearExhaustion'
+            $narrow | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
         }
     }
 
