@@ -14,6 +14,16 @@ Describe 'Resolve-Demux' {
         }
     }
 
+    Context 'Table view' {
+        It 'shows who receives at 80 columns, and the source from 120' {
+            $result = Resolve-Demux Tcp 198.51.100.7:40000 192.168.1.10:8080 -SocketTable 'tcp LISTEN 192.168.1.10:8080 pid=812 process=nginx' -TargetOS Linux
+            $narrow = @(($result | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() })
+            $narrow[0].TrimEnd() | Should -Be 'Protocol Destination            Outcome         Receiver'
+            $narrow[2] | Should -Match 'Delivered\s+192\.168\.1\.10:8080 nginx \(812\)\s*$'
+            ($result | Format-Table | Out-String -Width 120) | Should -Match 'nginx \(812\)\s+198\.51\.100\.7:40000'
+        }
+    }
+
     Context 'The Linux lookup against a table' {
         It 'prefers the listener bound to the destination address over the wildcard' {
             $result = Resolve-Demux -Protocol Tcp -Source 198.51.100.7:40000 -Destination 192.168.1.10:8080 -SocketTable 'tcp LISTEN 0.0.0.0:8080', 'tcp LISTEN 192.168.1.10:8080' -TargetOS Linux
