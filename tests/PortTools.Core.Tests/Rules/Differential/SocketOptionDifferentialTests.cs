@@ -203,20 +203,8 @@ namespace PortTools.Tests.Rules.Differential
                     {
                         foreach (LabProcess ownerB in owners)
                         {
-                            int port = Lab.NextPort();
-                            string a = Lab.NextId("pa");
-                            string b = Lab.NextId("pb");
                             string proto = protocol == TransportProtocol.Tcp ? "tcp" : "udp";
-                            Lab.Root.Do("open " + a + " " + proto + " inet" + Flags(addrA, portA));
-                            Lab.Root.Do("bind " + a + " 127.0.0.1 " + port);
-                            if (protocol == TransportProtocol.Tcp)
-                            {
-                                Lab.Root.Do("listen " + a);
-                            }
-
-                            ownerB.Do("open " + b + " " + proto + " inet" + Flags(addrB, portB));
-                            bool pair = LabProcess.Errno(ownerB.Do("bind " + b + " 127.0.0.1 " + port)) == 0
-                                && (protocol == TransportProtocol.Udp || LabProcess.Errno(ownerB.Do("listen " + b)) == 0);
+                            (int port, string a, string b, bool pair) = OpenPair(protocol, addrA, portA, ownerB, addrB, portB, "pa", "pb");
 
                             foreach (bool readOptions in new[] { false, true })
                             {
@@ -276,6 +264,29 @@ namespace PortTools.Tests.Rules.Differential
             Assert.True(depends > 0 && certain > depends);
         }
 
+        /// <summary>
+        /// Socket A of root bound (and listening, for TCP) on a fresh loopback port, then B of
+        /// <paramref name="ownerB"/> on the same port; pair: whether the kernel let B join it.
+        /// </summary>
+        private (int Port, string A, string B, bool Pair) OpenPair(TransportProtocol protocol, bool addrA, bool portA, LabProcess ownerB, bool addrB, bool portB, string prefixA, string prefixB)
+        {
+            int port = Lab.NextPort();
+            string a = Lab.NextId(prefixA);
+            string b = Lab.NextId(prefixB);
+            string proto = protocol == TransportProtocol.Tcp ? "tcp" : "udp";
+            Lab.Root.Do("open " + a + " " + proto + " inet" + Flags(addrA, portA));
+            Lab.Root.Do("bind " + a + " 127.0.0.1 " + port);
+            if (protocol == TransportProtocol.Tcp)
+            {
+                Lab.Root.Do("listen " + a);
+            }
+
+            ownerB.Do("open " + b + " " + proto + " inet" + Flags(addrB, portB));
+            bool pair = LabProcess.Errno(ownerB.Do("bind " + b + " 127.0.0.1 " + port)) == 0
+                && (protocol == TransportProtocol.Udp || LabProcess.Errno(ownerB.Do("listen " + b)) == 0);
+            return (port, a, b, pair);
+        }
+
         /// <summary>The inferences alone: sockets the kernel let coexist, read without options, are indexed with what they prove.</summary>
         [LinuxRootFact]
         public void Inferences_from_the_table_match_the_options_the_owners_set()
@@ -289,20 +300,8 @@ namespace PortTools.Tests.Rules.Differential
                     {
                         foreach (LabProcess ownerB in owners)
                         {
-                            int port = Lab.NextPort();
-                            string a = Lab.NextId("ia");
-                            string b = Lab.NextId("ib");
                             string proto = protocol == TransportProtocol.Tcp ? "tcp" : "udp";
-                            Lab.Root.Do("open " + a + " " + proto + " inet" + Flags(addrA, portA));
-                            Lab.Root.Do("bind " + a + " 127.0.0.1 " + port);
-                            if (protocol == TransportProtocol.Tcp)
-                            {
-                                Lab.Root.Do("listen " + a);
-                            }
-
-                            ownerB.Do("open " + b + " " + proto + " inet" + Flags(addrB, portB));
-                            bool pair = LabProcess.Errno(ownerB.Do("bind " + b + " 127.0.0.1 " + port)) == 0
-                                && (protocol == TransportProtocol.Udp || LabProcess.Errno(ownerB.Do("listen " + b)) == 0);
+                            (int port, string a, string b, bool pair) = OpenPair(protocol, addrA, portA, ownerB, addrB, portB, "ia", "ib");
                             if (pair)
                             {
                                 SocketTableReadResult read = ReadLab(port, port, readOptions: false);
