@@ -112,6 +112,19 @@ namespace PortTools.Tests.Rules
             }
         }
 
+        [Fact]
+        public void Many_sockets_of_unknown_options_on_a_port_are_weighed_at_their_corners_never_taken_as_off()
+        {
+            // 40 listeners from text: 160 unknowns, past exhaustive weighing. Options all on for one
+            // user would share; all off would not: the answer depends, and nothing overflows.
+            string[] table = Enumerable.Range(0, 40).Select(i => "tcp LISTEN 0.0.0.0:8080 pid=" + (100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            PortBindResult result = Decide(TargetOS.FreeBSD, Bind("0.0.0.0", reusePort: true), table);
+            Assert.Null(result.CanBind);
+            Assert.Equal("EADDRINUSE", result.Error);
+            Assert.NotEmpty(result.DependsOn);
+            Assert.Equal("freebsd.unknown-options", result.Rule);
+        }
+
         [Theory]
         [InlineData(TargetOS.FreeBSD, 48, 49, 13, 42)]
         [InlineData(TargetOS.MacOS, 48, 49, 13, 42)]

@@ -11,9 +11,11 @@ namespace PortTools.Rules.Bsd
     /// </summary>
     internal static class BsdUnknownOptions
     {
-        // Each unknown option or user doubles the possibilities; past this, the port's sockets are
-        // taken at two corners (everything unknown off and of this user, and on and of another).
-        private const int MaxUnknowns = 6;
+        // Each unknown option or user doubles the possibilities (each a decision over the port's few
+        // sockets); past this, only the four corners are decided (options all off or all on, users
+        // all this one or all another), and an answer they agree on keeps its caveats, which say what
+        // was taken as given: it is not proven for every mix.
+        private const int MaxUnknowns = 10;
 
         private enum Unknown
         {
@@ -70,21 +72,29 @@ namespace PortTools.Rules.Bsd
             {
                 for (int mask = 0; mask < 1 << unknowns.Count; mask++)
                 {
-                    outcomes.Add(Decide(index, bucket, unknowns, mask, proposedUid, otherUid, request, decide));
+                    int bits = mask;
+                    outcomes.Add(Decide(index, bucket, unknowns, u => (bits & (1 << u)) != 0, proposedUid, otherUid, request, decide));
                 }
             }
             else
             {
-                outcomes.Add(Decide(index, bucket, unknowns, 0, proposedUid, otherUid, request, decide));
-                outcomes.Add(Decide(index, bucket, unknowns, -1, proposedUid, otherUid, request, decide));
+                foreach ((bool options, bool users) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                {
+                    outcomes.Add(Decide(index, bucket, unknowns, u => unknowns[u].What == Unknown.User ? users : options, proposedUid, otherUid, request, decide));
+                }
             }
 
             (BindDecision Decision, List<SocketTuple> Copies) failing = outcomes.Find(d => !d.Decision.Success);
             if (outcomes.TrueForAll(d => d.Decision.Success == given.Success && d.Decision.Error == given.Error))
             {
                 // Certain whatever they are (the first possibility is the table as given): the caveat
-                // that they were taken as off or as this user no longer applies.
-                given.Caveats &= ~(BindCaveats.OptionsUnknown | BindCaveats.UserUnknown);
+                // that they were taken as off or as this user no longer applies. Only the corners
+                // were decided past MaxUnknowns, and then the caveats stay.
+                if (unknowns.Count <= MaxUnknowns)
+                {
+                    given.Caveats &= ~(BindCaveats.OptionsUnknown | BindCaveats.UserUnknown);
+                }
+
                 return given;
             }
 
@@ -123,36 +133,38 @@ namespace PortTools.Rules.Bsd
             return result;
         }
 
-        /// <summary>The port's sockets with each unknown set as <paramref name="mask"/> says (bit set: option on, or another user).</summary>
-        private static (BindDecision Decision, List<SocketTuple> Copies) Decide(SocketIndex index, List<IndexedSocket> bucket, List<(int Socket, Unknown What)> unknowns, int mask, long proposedUid, long otherUid, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide)
+        /// <summary>Decides over the port's sockets with each unknown set as <paramref name="on"/> says (true: option on, or another user).</summary>
+        private static (BindDecision Decision, List<SocketTuple> Copies) Decide(SocketIndex index, List<IndexedSocket> bucket, List<(int Socket, Unknown What)> unknowns, Func<int, bool> on, long proposedUid, long otherUid, BindRequest request, Func<SocketIndex, BindRequest, BindDecision> decide)
         {
             var sockets = new List<SocketTuple>(bucket.Count);
+            int next = 0; // unknowns are listed in bucket order
             for (int i = 0; i < bucket.Count; i++)
             {
                 SocketTuple socket = bucket[i].Socket;
+                if (next == unknowns.Count || unknowns[next].Socket != i)
+                {
+                    sockets.Add(socket);
+                    continue;
+                }
+
                 bool? reuseAddress = socket.ReuseAddress, reusePort = socket.ReusePort, loadBalance = socket.ReusePortLoadBalance;
                 long? uid = socket.UserId;
-                for (int u = 0; u < unknowns.Count; u++)
+                for (; next < unknowns.Count && unknowns[next].Socket == i; next++)
                 {
-                    if (unknowns[u].Socket != i)
-                    {
-                        continue;
-                    }
-
-                    bool on = (mask & (1 << u)) != 0;
-                    switch (unknowns[u].What)
+                    bool set = on(next);
+                    switch (unknowns[next].What)
                     {
                         case Unknown.ReuseAddress:
-                            reuseAddress = on;
+                            reuseAddress = set;
                             break;
                         case Unknown.ReusePort:
-                            reusePort = on;
+                            reusePort = set;
                             break;
                         case Unknown.ReusePortLoadBalance:
-                            loadBalance = on;
+                            loadBalance = set;
                             break;
                         default:
-                            uid = on ? otherUid : proposedUid;
+                            uid = set ? otherUid : proposedUid;
                             break;
                     }
                 }
