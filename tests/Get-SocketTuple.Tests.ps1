@@ -104,10 +104,12 @@ Describe 'Get-SocketTuple' {
         }
 
         It 'writes an error for a row whose process id does not convert or is missing, and answers the rest' {
-            $rows = [pscustomobject]@{ Pid = 'abc' }, [pscustomobject]@{ Port = 8080 }, [pscustomobject]@{ Pid = $PID }
+            $rows = [pscustomobject]@{ Pid = 'abc' }, [pscustomobject]@{ Port = 8080 }, [pscustomobject]@{ Pid = $PID }, [pscustomobject]@{ Pid = @() }
             $out = @($rows | Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -ErrorVariable failed -ErrorAction SilentlyContinue)
             $out.LocalPort | Should -Be $port
-            $failed.FullyQualifiedErrorId | Should -Be @('PipelineValueNotValid,PortTools.Commands.GetSocketTupleCommand', 'PipelineValueMissing,PortTools.Commands.GetSocketTupleCommand')
+            $failed.FullyQualifiedErrorId | Should -Be @('PipelineValueNotValid,PortTools.Commands.GetSocketTupleCommand', 'PipelineValueMissing,PortTools.Commands.GetSocketTupleCommand', 'PipelineValueMissing,PortTools.Commands.GetSocketTupleCommand')
+            "$($failed[2])" | Should -Match 'Pipeline item 4 has no Pid'
+
             "$($failed[0])" | Should -Match "Pipeline item 1: Pid 'abc' is not valid"
             $failed[1].TargetObject.Port | Should -Be 8080
         }

@@ -200,6 +200,12 @@ namespace PortTools.Commands
                     items.Add(PowerShellObjects.Unwrap(item));
                 }
 
+                if (items.Count == 0)
+                {
+                    WriteError(_rows.Missing(property, "a process id"));
+                    return;
+                }
+
                 value = items;
             }
 
