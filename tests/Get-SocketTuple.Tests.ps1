@@ -130,6 +130,20 @@ Describe 'Get-SocketTuple' {
             Get-SocketTuple -LocalAddress $address -LocalPort $port -ProcessName 'no-such-process*' | Should -BeNullOrEmpty
         }
 
+        It 'stops reading when the pipeline has enough, with no error, and reads whole again after' {
+            # More sockets than one hand-over batch, so that the read is still going when -First is satisfied.
+            $many = @(1..1500 | ForEach-Object { New-TestSocket -Protocol Udp -Address $address -Port 0 })
+            try {
+                $first = @(Get-SocketTuple -SkipProcess -ErrorVariable readErrors | Select-Object -First 3)
+                $first | Should -HaveCount 3
+                $readErrors | Should -BeNullOrEmpty
+                @(Get-SocketTuple -SkipProcess -Protocol Udp -LocalAddress $address).Count | Should -BeGreaterOrEqual 1501
+            }
+            finally {
+                $many | ForEach-Object { $_.Dispose() }
+            }
+        }
+
         It 'leaves owners out with -SkipProcess' {
             $found = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp -SkipProcess
             $found.ProcessId | Should -BeNullOrEmpty

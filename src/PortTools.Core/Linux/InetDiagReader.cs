@@ -50,9 +50,10 @@ namespace PortTools.Linux
         /// <summary>
         /// Dumps one protocol and family into <paramref name="table"/>, keeping what the query wants.
         /// Returns 0, or the errno the kernel answered with (ENOENT when the diag module for the
-        /// protocol is missing), in which case nothing was added.
+        /// protocol is missing), in which case nothing was added. <paramref name="batchDecoded"/> is
+        /// called after each datagram's sockets are added, before the kernel is asked for more.
         /// </summary>
-        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null)
+        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null, Action? batchDecoded = null)
         {
             uint states = StateMask(protocol, query);
             if (states == 0)
@@ -130,6 +131,8 @@ namespace PortTools.Linux
 
                         offset += (length + 3) & ~3;
                     }
+
+                    batchDecoded?.Invoke();
                 }
             }
         }

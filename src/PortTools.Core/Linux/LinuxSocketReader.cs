@@ -38,6 +38,16 @@ namespace PortTools.Linux
                 ? Task.Factory.StartNew(() => ProcessSocketMap.Build(ProcRoot, 4096, cancellation, progress), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default)
                 : null;
 
+            if (walk is null && progress is { HandOverSockets: true })
+            {
+                // Nothing to wait for: each batch the kernel sends is built and handed over at once, so
+                // that the consumer writes sockets while the kernel is still dumping the rest.
+                NetworkNamespaceInfo readIn = (space ?? NetworkNamespace.Own()).Identify();
+                return space is null
+                    ? ReadWhileBuilding(query, ProcRoot + "/self/net", source, readIn, progress, cancellation)
+                    : space.Run(() => ReadWhileBuilding(query, space.ProcNetDirectory ?? ProcRoot + "/thread-self/net", source, readIn, progress, cancellation));
+            }
+
             KernelTables tables;
             try
             {
@@ -80,9 +90,44 @@ namespace PortTools.Linux
             public string Method { get; }
         }
 
-        internal static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation)
+        /// <summary>
+        /// Reads the kernel's tables and builds each batch of sockets as it arrives, handing them over as
+        /// they are built. Runs in the namespace read, so that device names resolve there. No owners.
+        /// </summary>
+        private static SocketTableReadResult ReadWhileBuilding(SocketQuery query, string procNetDirectory, LinuxTableSource source, NetworkNamespaceInfo identity, SocketReadProgress progress, CancellationToken cancellation)
         {
             var raw = new RawSocketTable();
+            var interfaceNames = new Dictionary<uint, string>();
+            var builder = new SocketBuilder(raw, index => ResolveInterfaceName(interfaceNames, index), null, identity, query, null, progress, cancellation);
+            progress.StartHandOver(1024);
+            KernelTables tables = ReadKernelTables(query, procNetDirectory, source, progress, cancellation, raw, builder);
+            return builder.Finish(tables.Method);
+        }
+
+        private static string ResolveInterfaceName(Dictionary<uint, string> names, uint index)
+        {
+            if (!names.TryGetValue(index, out string? name))
+            {
+                name = InterfaceName(index);
+                names[index] = name;
+            }
+
+            return name;
+        }
+
+        internal static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation) =>
+            ReadKernelTables(query, procNetDirectory, source, progress, cancellation, new RawSocketTable(), null);
+
+        /// <param name="query">What to read.</param>
+        /// <param name="procNetDirectory">Where /proc/net of the namespace is, for the fallback.</param>
+        /// <param name="source">Netlink first, or /proc/net only.</param>
+        /// <param name="progress">Counts, or null.</param>
+        /// <param name="cancellation">Stops the read.</param>
+        /// <param name="raw">The table to fill.</param>
+        /// <param name="builder">When given, builds the sockets of each batch as soon as it is decoded.</param>
+        private static KernelTables ReadKernelTables(SocketQuery query, string procNetDirectory, LinuxTableSource source, SocketReadProgress? progress, CancellationToken cancellation, RawSocketTable raw, SocketBuilder? builder)
+        {
+            Action? batchDecoded = builder is null ? null : () => builder.BuildTo(raw.Count);
             bool usedNetlink = false;
             bool usedProc = false;
             InetDiagReader? netlink = source == LinuxTableSource.Automatic ? InetDiagReader.TryOpen(out _) : null;
@@ -98,15 +143,29 @@ namespace PortTools.Linux
                     foreach (bool ipv6 in new[] { false, true })
                     {
                         int before = raw.Count;
-                        if (netlink is not null && netlink.Dump(protocol, ipv6, query, raw, cancellation, progress) == 0)
+                        if (netlink is not null && netlink.Dump(protocol, ipv6, query, raw, cancellation, progress, batchDecoded) == 0)
                         {
                             usedNetlink = true;
+                            builder?.BuildTo(raw.Count);
                             continue;
+                        }
+
+                        if (builder is not null && builder.Built > raw.Count)
+                        {
+                            // The dump failed part-way and its sockets were already handed over: reading the
+                            // family again from /proc/net would hand some over twice, so the read fails instead.
+                            throw new System.IO.IOException(string.Format(
+                                CultureInfo.InvariantCulture,
+                                "The netlink dump of {0} over {1} failed after {2} sockets had been read; the table is incomplete.",
+                                protocol,
+                                ipv6 ? "IPv6" : "IPv4",
+                                builder.Built - before));
                         }
 
                         string file = procNetDirectory + "/" + (protocol == TransportProtocol.Tcp ? "tcp" : "udp") + (ipv6 ? "6" : string.Empty);
                         usedProc |= ProcNetReader.Read(file, protocol, ipv6, query, raw, cancellation);
                         progress?.AddSocketsRead(raw.Count - before);
+                        builder?.BuildTo(raw.Count);
                     }
                 }
             }
@@ -117,7 +176,7 @@ namespace PortTools.Linux
 
             // Device names are per namespace, so they are resolved here, on the thread inside it.
             var names = new Dictionary<uint, string>();
-            for (int i = 0; i < raw.Count; i++)
+            for (int i = 0; i < raw.Count && builder is null; i++)
             {
                 uint index = raw[i].InterfaceIndex;
                 if (index != 0 && !names.ContainsKey(index))
@@ -163,34 +222,87 @@ namespace PortTools.Linux
         /// <summary>Builds the sockets of one namespace, reading options with <paramref name="options"/> (shared by the namespaces of one read).</summary>
         internal static SocketTableReadResult Build(KernelTables tables, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketOptionReader? options, SocketReadProgress? progress, CancellationToken cancellation)
         {
-            RawSocketTable raw = tables.Raw;
-            var sockets = new List<SocketTuple>(raw.Count);
-            var addresses = new AddressCache();
-            var ownerCache = new Dictionary<int, SocketOwner>();
-            var ownerIds = new List<int>(4);
-            uint self = LibC.geteuid();
-            int hiddenOwners = 0;
-            progress?.StartBuilding(raw.Count);
-            for (int i = 0; i < raw.Count; i++)
+            var builder = new SocketBuilder(tables.Raw, index => tables.InterfaceNames.TryGetValue(index, out string? name) ? name : null, ownerMap, networkNamespace, query, options, progress, cancellation);
+            progress?.StartBuilding(tables.Raw.Count);
+            builder.BuildTo(tables.Raw.Count);
+            return builder.Finish(tables.Method);
+        }
+
+        /// <summary>
+        /// Makes decoded records into sockets, in order, a range at a time: all at once after a read, or
+        /// batch by batch while the kernel is still dumping.
+        /// </summary>
+        private sealed class SocketBuilder
+        {
+            private readonly RawSocketTable _raw;
+            private readonly Func<uint, string?> _interfaceName;
+            private readonly ProcessSocketMap? _ownerMap;
+            private readonly NetworkNamespaceInfo _networkNamespace;
+            private readonly SocketQuery _query;
+            private readonly SocketOptionReader? _options;
+            private readonly SocketReadProgress? _progress;
+            private readonly CancellationToken _cancellation;
+            private readonly List<SocketTuple> _sockets;
+            private readonly AddressCache _addresses = new AddressCache();
+            private readonly Dictionary<int, SocketOwner> _ownerCache = new Dictionary<int, SocketOwner>();
+            private readonly List<int> _ownerIds = new List<int>(4);
+            private readonly uint _self = LibC.geteuid();
+            private int _hiddenOwners;
+
+            public SocketBuilder(RawSocketTable raw, Func<uint, string?> interfaceName, ProcessSocketMap? ownerMap, NetworkNamespaceInfo networkNamespace, SocketQuery query, SocketOptionReader? options, SocketReadProgress? progress, CancellationToken cancellation)
             {
-                if ((i & 0xFFF) == 0)
+                _raw = raw;
+                _interfaceName = interfaceName;
+                _ownerMap = ownerMap;
+                _networkNamespace = networkNamespace;
+                _query = query;
+                _options = options;
+                _progress = progress;
+                _cancellation = cancellation;
+                _sockets = new List<SocketTuple>(raw.Count);
+            }
+
+            /// <summary>How many records have been looked at (built, or dropped by a filter).</summary>
+            public int Built { get; private set; }
+
+            /// <summary>Builds the records from <see cref="Built"/> up to <paramref name="count"/> and hands them over.</summary>
+            public void BuildTo(int count)
+            {
+                RawSocketTable raw = _raw;
+                for (int i = Built; i < count; i++)
                 {
-                    cancellation.ThrowIfCancellationRequested();
-                    progress?.SetSocketsBuilt(i);
+                    if ((i & 0xFFF) == 0)
+                    {
+                        _cancellation.ThrowIfCancellationRequested();
+                        _progress?.SetSocketsBuilt(i);
+                    }
+
+                    SocketTuple? socket = BuildOne(raw, i);
+                    if (socket is not null)
+                    {
+                        _sockets.Add(socket);
+                        _progress?.HandOver(socket);
+                    }
                 }
 
+                Built = Math.Max(Built, count);
+                _progress?.PublishHandOver();
+            }
+
+            private SocketTuple? BuildOne(RawSocketTable raw, int i)
+            {
                 ref RawSocketTable.Record record = ref raw[i];
                 IReadOnlyList<SocketOwner> owners = Array.Empty<SocketOwner>();
-                if (ownerMap is not null && ownerMap.TryGetOwners(record.Inode, ownerIds))
+                if (_ownerMap is not null && _ownerMap.TryGetOwners(record.Inode, _ownerIds))
                 {
-                    var list = new SocketOwner[ownerIds.Count];
+                    var list = new SocketOwner[_ownerIds.Count];
                     for (int k = 0; k < list.Length; k++)
                     {
-                        int pid = ownerIds[k];
-                        if (!ownerCache.TryGetValue(pid, out SocketOwner? owner))
+                        int pid = _ownerIds[k];
+                        if (!_ownerCache.TryGetValue(pid, out SocketOwner? owner))
                         {
                             owner = new SocketOwner(pid, ProcessNames.Read(ProcRoot, pid));
-                            ownerCache[pid] = owner;
+                            _ownerCache[pid] = owner;
                         }
 
                         list[k] = owner;
@@ -198,32 +310,32 @@ namespace PortTools.Linux
 
                     owners = SocketOwnerList.Wrap(list);
                 }
-                else if (ownerMap is not null && record.Inode != 0 && record.UserId != self && ownerMap.HiddenProcessCount > 0)
+                else if (_ownerMap is not null && record.Inode != 0 && record.UserId != _self && _ownerMap.HiddenProcessCount > 0)
                 {
-                    hiddenOwners++;
+                    _hiddenOwners++;
                 }
 
-                if (query.HasProcessFilter && !query.WantsOwners(owners))
+                if (_query.HasProcessFilter && !_query.WantsOwners(owners))
                 {
-                    continue;
+                    return null;
                 }
 
-                string? device = record.InterfaceIndex != 0 && tables.InterfaceNames.TryGetValue(record.InterfaceIndex, out string? name) ? name : null;
-                if (device is not null && !query.WantsExposure(raw.LocalAddress(i), device))
+                string? device = record.InterfaceIndex != 0 ? _interfaceName(record.InterfaceIndex) : null;
+                if (device is not null && !_query.WantsExposure(raw.LocalAddress(i), device))
                 {
-                    continue; // tied to a device: its exposure turns on the device's name, known only now
+                    return null; // tied to a device: its exposure turns on the device's name, known only now
                 }
 
                 SocketOptions read = default;
-                if (options is not null && SocketOptionReader.Wants(record.Protocol, record.State))
+                if (_options is not null && SocketOptionReader.Wants(record.Protocol, record.State))
                 {
-                    if (ownerMap!.TryGetDescriptor(record.Inode, out SocketDescriptor held))
+                    if (_ownerMap!.TryGetDescriptor(record.Inode, out SocketDescriptor held))
                     {
-                        read = options.Read(held.ProcessId, held.Descriptor, record.Inode, record.IsV6);
+                        read = _options.Read(held.ProcessId, held.Descriptor, record.Inode, record.IsV6);
                     }
                     else
                     {
-                        options.NoOwner();
+                        _options.NoOwner();
                     }
                 }
 
@@ -231,13 +343,13 @@ namespace PortTools.Linux
                 device ??= read.Device;
 
                 (SocketTimer? timer, TimeSpan? expiresIn, int? retransmits) = record.TimerFields();
-                var socket = new SocketTuple
+                return new SocketTuple
                 {
                     Protocol = record.Protocol,
                     State = record.State,
-                    LocalAddress = addresses.Get(raw.LocalAddress(i), record.InterfaceIndex),
+                    LocalAddress = _addresses.Get(raw.LocalAddress(i), record.InterfaceIndex),
                     LocalPort = record.LocalPort,
-                    RemoteAddress = addresses.Get(raw.RemoteAddress(i), record.InterfaceIndex),
+                    RemoteAddress = _addresses.Get(raw.RemoteAddress(i), record.InterfaceIndex),
                     RemotePort = record.RemotePort,
                     Processes = owners,
                     UserId = record.UserId,
@@ -253,32 +365,35 @@ namespace PortTools.Linux
                     ReusePort = read.Known ? read.ReusePort : null,
                     Source = "Live",
                     ReadHere = true,
-                    NetworkNamespace = networkNamespace,
+                    NetworkNamespace = _networkNamespace,
                 };
-                sockets.Add(socket);
-                progress?.HandOver(socket);
             }
 
-            progress?.SetSocketsBuilt(raw.Count);
-            progress?.PublishHandOver();
-            var warnings = new List<string>();
-            if (hiddenOwners > 0 && !query.HasProcessFilter)
+            /// <summary>The result: every socket built, with the warnings about owners that could not be seen.</summary>
+            public SocketTableReadResult Finish(string method)
             {
-                warnings.Add(string.Format(
-                    CultureInfo.InvariantCulture,
-                    "The owning process of {0} socket(s) is not shown: they belong to other users, whose file descriptors only root can read ({1} processes were hidden). Run as root to see every owner.",
-                    hiddenOwners,
-                    ownerMap!.HiddenProcessCount));
-            }
-            else if (ownerMap is not null && ownerMap.HiddenProcessCount > 0 && query.HasProcessFilter)
-            {
-                warnings.Add(string.Format(
-                    CultureInfo.InvariantCulture,
-                    "{0} processes of other users could not be inspected without root; sockets they hold cannot match -ProcessId or -ProcessName.",
-                    ownerMap.HiddenProcessCount));
-            }
+                _progress?.SetSocketsBuilt(Built);
+                _progress?.PublishHandOver();
+                var warnings = new List<string>();
+                ProcessSocketMap? ownerMap = _ownerMap;
+                if (_hiddenOwners > 0 && !_query.HasProcessFilter)
+                {
+                    warnings.Add(string.Format(
+                        CultureInfo.InvariantCulture,
+                        "The owning process of {0} socket(s) is not shown: they belong to other users, whose file descriptors only root can read ({1} processes were hidden). Run as root to see every owner.",
+                        _hiddenOwners,
+                        ownerMap!.HiddenProcessCount));
+                }
+                else if (ownerMap is not null && ownerMap.HiddenProcessCount > 0 && _query.HasProcessFilter)
+                {
+                    warnings.Add(string.Format(
+                        CultureInfo.InvariantCulture,
+                        "{0} processes of other users could not be inspected without root; sockets they hold cannot match -ProcessId or -ProcessName.",
+                        ownerMap.HiddenProcessCount));
+                }
 
-            return new SocketTableReadResult(sockets, warnings, tables.Method);
+                return new SocketTableReadResult(_sockets, warnings, method);
+            }
         }
     }
 }

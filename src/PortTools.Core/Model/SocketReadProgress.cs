@@ -74,7 +74,7 @@ namespace PortTools
         /// <summary>A socket handed over, in the order of the result.</summary>
         /// <param name="index">From 0 to <see cref="SocketsReady"/> less one.</param>
         /// <returns>The socket.</returns>
-        public SocketTuple ReadySocket(int index) => index < SocketsReady ? _handOver![index] : throw new ArgumentOutOfRangeException(nameof(index));
+        public SocketTuple ReadySocket(int index) => index < SocketsReady ? Volatile.Read(ref _handOver)![index] : throw new ArgumentOutOfRangeException(nameof(index));
 
         /// <summary>Called on the reading thread each time more sockets are handed over (a consumer's wake-up).</summary>
         public Action? SocketsHandedOver { get; set; }
@@ -83,7 +83,7 @@ namespace PortTools
         {
             if (HandOverSockets)
             {
-                _handOver = new SocketTuple[capacity];
+                _handOver = new SocketTuple[Math.Max(capacity, HandOverBatch)];
             }
         }
 
@@ -92,6 +92,15 @@ namespace PortTools
             if (_handOver is null)
             {
                 return;
+            }
+
+            if (_handOverBuilt == _handOver.Length)
+            {
+                // A read that builds while the kernel dumps does not know the count: the array grows, and
+                // a consumer reading the old one still finds every socket published in it.
+                var larger = new SocketTuple[_handOver.Length * 2];
+                Array.Copy(_handOver, larger, _handOverBuilt);
+                Volatile.Write(ref _handOver, larger);
             }
 
             _handOver[_handOverBuilt++] = socket;

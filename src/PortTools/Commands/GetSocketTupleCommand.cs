@@ -363,8 +363,9 @@ namespace PortTools.Commands
         private SocketTableReadResult ReadWhileWriting(SocketQuery query, out int written)
         {
             using var wake = new System.Threading.ManualResetEventSlim(false);
+            using var abandon = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
             var progress = new SocketReadProgress { HandOverSockets = true, SocketsHandedOver = wake.Set };
-            System.Threading.Tasks.Task<SocketTableReadResult> read = System.Threading.Tasks.Task.Run(() => LiveSocketTable.Read(query, CancellationToken, progress));
+            System.Threading.Tasks.Task<SocketTableReadResult> read = System.Threading.Tasks.Task.Run(() => LiveSocketTable.Read(query, abandon.Token, progress));
             _ = read.ContinueWith(_ => wake.Set(), System.Threading.CancellationToken.None, System.Threading.Tasks.TaskContinuationOptions.ExecuteSynchronously, System.Threading.Tasks.TaskScheduler.Default);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             long shownAt = 0;
@@ -405,8 +406,9 @@ namespace PortTools.Commands
             {
                 if (!read.IsCompleted)
                 {
-                    // Stopped downstream (Select-Object -First) or by Ctrl+C (which cancels the read): the read
-                    // ends, as it did before anything was written, before its wake-up is disposed.
+                    // Stopped downstream (Select-Object -First) or by Ctrl+C: the rest of the read is not
+                    // wanted, so it is cancelled, and it ends before its wake-up is disposed.
+                    abandon.Cancel();
                     read.ContinueWith(t => _ = t.Exception, System.Threading.Tasks.TaskScheduler.Default).Wait();
                 }
 

@@ -170,8 +170,9 @@ namespace PortTools.Tests.Linux
             var listeners = new List<Socket>();
             try
             {
-                // More than one batch, so that sockets are handed over before the read ends.
-                for (int i = 0; i < 600; i++)
+                // More than one batch and more than the hand-over's first array (1,024), so that sockets are
+                // handed over before the read ends and the array grows under the consumer.
+                for (int i = 0; i < 1500; i++)
                 {
                     Socket listener = Loopback.Tcp();
                     listeners.Add(listener);
@@ -180,9 +181,23 @@ namespace PortTools.Tests.Linux
                 }
 
                 int wakeUps = 0;
-                var progress = new SocketReadProgress { HandOverSockets = true, SocketsHandedOver = () => Interlocked.Increment(ref wakeUps) };
+                long readAtFirstWakeUp = -1;
+                SocketReadProgress? progress = null;
+                progress = new SocketReadProgress
+                {
+                    HandOverSockets = true,
+                    SocketsHandedOver = () =>
+                    {
+                        if (Interlocked.Increment(ref wakeUps) == 1)
+                        {
+                            readAtFirstWakeUp = progress!.SocketsRead;
+                        }
+                    },
+                };
                 SocketTableReadResult result = LiveSocketTable.Read(new SocketQuery { IncludeProcesses = false }, CancellationToken.None, progress);
 
+                // Without owners to wait for, sockets are built and handed over while the kernel still dumps.
+                Assert.InRange(readAtFirstWakeUp, 0, progress.SocketsRead - 1);
                 Assert.Equal(result.Sockets.Count, progress.SocketsReady);
                 Assert.Equal(result.Sockets, Enumerable.Range(0, progress.SocketsReady).Select(progress.ReadySocket));
                 Assert.True(wakeUps >= 2, "one wake-up per batch and one at the end");
