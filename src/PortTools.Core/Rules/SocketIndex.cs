@@ -38,8 +38,6 @@ namespace PortTools
         private BindBucketList?[]? _bucketsBeingBuilt;
         private readonly EstablishedTable _established;
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
-        private readonly Dictionary<ChainKey, UdpChainList> _udpChains = new Dictionary<ChainKey, UdpChainList>();
-        private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
         // The TCP bind buckets' caches as a known history left them; null when each bucket holds its own.
         private readonly Dictionary<int, BindBucketCache>? _historyBucketCaches;
@@ -56,15 +54,22 @@ namespace PortTools
             _established = new EstablishedTable(table.Count);
 
             // The listeners and the UDP sockets, in table order, are set apart as they are met: the
-            // passes that need only them then do not read the whole table again.
+            // passes that need only them then do not read the whole table again. A large table also
+            // counts each bind bucket's sockets, so that the bucket is made at its final size.
             var listeners = new List<IndexedSocket>();
             var udpInTableOrder = new List<IndexedSocket>();
+            int[]? bucketSizes = table.Count >= LargeTable ? new int[0x20000] : null;
             for (int i = 0; i < table.Count; i++)
             {
                 SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
                 var entry = new IndexedSocket(socket, i, facts);
                 HasBoundDevice |= entry.Device is not null;
                 _entries.Add(entry);
+                if (bucketSizes is not null && entry.InBindBucket && (uint)PortKey(entry.Protocol, entry.Port) < (uint)bucketSizes.Length)
+                {
+                    bucketSizes[PortKey(entry.Protocol, entry.Port)]++;
+                }
+
                 if (entry.IsListener)
                 {
                     listeners.Add(entry);
@@ -83,20 +88,22 @@ namespace PortTools
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
-            _bucketsBeingBuilt = table.Count >= 4096 ? new BindBucketList?[0x20000] : null;
-            List<IndexedSocket> udpInBindOrder = order == SocketTableOrder.KernelOrder ? new List<IndexedSocket>(udpInTableOrder.Count) : udpInTableOrder;
+            _bucketsBeingBuilt = bucketSizes is not null ? new BindBucketList?[0x20000] : null;
+
+            // UDP sockets with SO_REUSEPORT, in bind order: the only ones that form groups at bind().
+            var udpSharers = new List<IndexedSocket>();
             for (int i = 0; i < bindOrder.Count; i++)
             {
                 IndexedSocket entry = bindOrder[i];
                 entry.BindSequence = i;
-                if (order == SocketTableOrder.KernelOrder && entry.Protocol == TransportProtocol.Udp)
+                if (entry.Protocol == TransportProtocol.Udp && entry.ReusePort)
                 {
-                    udpInBindOrder.Add(entry);
+                    udpSharers.Add(entry);
                 }
 
                 if (entry.InBindBucket)
                 {
-                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port);
+                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port, bucketSizes);
                     bucket.Add(entry);
 
                     // Without a history, each TCP bucket's fast-path caches are replayed as the bucket fills (bind order).
@@ -113,8 +120,14 @@ namespace PortTools
             }
 
             BuildListenerChains(listeners, order);
-            BuildUdpChains(udpInBindOrder);
-            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? udpInTableOrder : udpInBindOrder, order);
+
+            // Groups form at bind() against the port's sockets (udp_lib_get_port, udp_reuseport_add_sock).
+            // The port's hash2 and primary chains are made from its bucket when first asked for.
+            foreach (IndexedSocket entry in udpSharers)
+            {
+                JoinOrCreateGroup(entry, BindBucket(TransportProtocol.Udp, entry.Port)!);
+            }
+
             _historyBucketCaches = history is null ? null : BindBucketCache.Replay(bindOrder, history, facts);
             _bucketsBeingBuilt = null;
         }
@@ -128,8 +141,6 @@ namespace PortTools
             _byPort = source._byPort;
             _established = source._established;
             _listenerChains = source._listenerChains;
-            _udpChains = source._udpChains;
-            _udpPrimaryChains = source._udpPrimaryChains;
             _groups = source._groups;
             _historyBucketCaches = source._historyBucketCaches;
             HasBoundDevice = source.HasBoundDevice;
@@ -260,8 +271,10 @@ namespace PortTools
             _listenerChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
 
         /// <summary>UDP sockets of one hash2 slot (port, address), in the order the kernel walks them.</summary>
-        internal List<IndexedSocket>? UdpChain(int port, Ip16 address) =>
-            _udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain) ? chain : null;
+        internal List<IndexedSocket>? UdpChain(int port, Ip16 address) => FindUdpChain(port, address);
+
+        private UdpChainList? FindUdpChain(int port, Ip16 address) =>
+            _byPort.TryGetValue(PortKey(TransportProtocol.Udp, port), out BindBucketList? bucket) ? bucket.UdpChains().Find(address) : null;
 
         /// <summary>
         /// One UDP hash2 slot as <see cref="UdpChain(int, Ip16)"/> gives it, with what a delivery reads of each socket
@@ -269,7 +282,8 @@ namespace PortTools
         /// </summary>
         internal List<IndexedSocket>? UdpChain(int port, Ip16 address, out UdpChainEntry[]? entries)
         {
-            if (!_udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain))
+            UdpChainList? chain = FindUdpChain(port, address);
+            if (chain is null)
             {
                 entries = null;
                 return null;
@@ -281,20 +295,20 @@ namespace PortTools
 
         /// <summary>The UDP sockets of a port in the order udp_lib_lport_inuse walks them (the primary hash chain).</summary>
         internal List<IndexedSocket>? UdpPrimaryChain(int port) =>
-            _udpPrimaryChains.TryGetValue(port, out List<IndexedSocket>? chain) ? chain : null;
+            _byPort.TryGetValue(PortKey(TransportProtocol.Udp, port), out BindBucketList? bucket) ? bucket.UdpPrimaryChain(Order) : null;
 
         internal IReadOnlyList<IndexedSocket> GroupMembers(int group) => _groups[group];
 
-        private BindBucketList Bucket(TransportProtocol protocol, int port)
+        private BindBucketList Bucket(TransportProtocol protocol, int port, int[]? sizes)
         {
             int key = PortKey(protocol, port);
             BindBucketList?[]? flat = _bucketsBeingBuilt;
-            if (flat is not null && (uint)key < (uint)flat.Length)
+            if (flat is not null && sizes is not null && (uint)key < (uint)flat.Length)
             {
                 BindBucketList? known = flat[key];
                 if (known is null)
                 {
-                    known = new BindBucketList();
+                    known = new BindBucketList(sizes[key]);
                     flat[key] = known;
                     _byPort.Add(key, known);
                 }
@@ -310,6 +324,9 @@ namespace PortTools
 
             return bucket;
         }
+
+        // From this many sockets on, the build finds buckets in flat arrays by port (small tables keep to dictionaries).
+        private const int LargeTable = 4096;
 
         private static int PortKey(TransportProtocol protocol, int port) => (protocol == TransportProtocol.Tcp ? 0 : 0x10000) | port;
 
@@ -357,44 +374,6 @@ namespace PortTools
         }
 
         /// <summary>
-        /// The primary chain of each UDP port (sk_add_node_rcu): a socket goes to the head, except an
-        /// AF_INET6 SO_REUSEPORT socket, which goes to the tail. A live dump already lists it in walk order.
-        /// </summary>
-        private void BuildUdpPrimaryChains(IReadOnlyList<IndexedSocket> sockets, SocketTableOrder order)
-        {
-            // A large table finds each port's chain in a flat array (each chain still entered once into the dictionary).
-            List<IndexedSocket>?[]? byPort = sockets.Count >= 4096 ? new List<IndexedSocket>?[0x10000] : null;
-            foreach (IndexedSocket entry in sockets)
-            {
-                if (entry.Protocol != TransportProtocol.Udp)
-                {
-                    continue;
-                }
-
-                List<IndexedSocket>? chain = byPort is not null && (uint)entry.Port < 0x10000u ? byPort[entry.Port] : null;
-                if (chain is null && !_udpPrimaryChains.TryGetValue(entry.Port, out chain))
-                {
-                    chain = new List<IndexedSocket>(1);
-                    _udpPrimaryChains.Add(entry.Port, chain);
-                }
-
-                if (byPort is not null && (uint)entry.Port < 0x10000u)
-                {
-                    byPort[entry.Port] = chain;
-                }
-
-                if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
-                {
-                    chain.Add(entry);
-                }
-                else
-                {
-                    chain.Insert(0, entry);
-                }
-            }
-        }
-
-        /// <summary>
         /// lhash2 chains (net/ipv4/inet_hashtables.c __inet_hash): a listener goes to the head of its
         /// bucket, except an AF_INET6 SO_REUSEPORT listener, which goes to the tail. SO_REUSEPORT
         /// groups form at listen() (inet_reuseport_add_sock): same family, IPV6_V6ONLY, device, uid
@@ -433,57 +412,6 @@ namespace PortTools
             }
         }
 
-        /// <summary>
-        /// UDP hash2 chains (net/ipv4/udp.c udp_lib_get_port): head insertion, AF_INET6 SO_REUSEPORT
-        /// sockets at the tail; connect() on a wildcard-bound socket rehashes it to the head of its new
-        /// slot. Groups form at bind() against the port's sockets (udp_reuseport_add_sock).
-        /// </summary>
-        private void BuildUdpChains(IReadOnlyList<IndexedSocket> bindOrder)
-        {
-            var latecomers = new List<IndexedSocket>();
-            foreach (IndexedSocket entry in bindOrder)
-            {
-                if (entry.Protocol != TransportProtocol.Udp)
-                {
-                    continue;
-                }
-
-                var key = new ChainKey(entry.Port, entry.ChainAddress);
-                if (!_udpChains.TryGetValue(key, out UdpChainList? chain))
-                {
-                    chain = new UdpChainList();
-                    _udpChains.Add(key, chain);
-                }
-
-                if (entry.ReusePort)
-                {
-                    JoinOrCreateGroup(entry, BindBucket(TransportProtocol.Udp, entry.Port)!);
-                }
-
-                if (entry.Inet6 && entry.ReusePort)
-                {
-                    chain.Add(entry);
-                }
-                else
-                {
-                    chain.Insert(0, entry);
-                }
-
-                if (entry.HasPeer)
-                {
-                    latecomers.Add(entry);
-                }
-            }
-
-            // Connected sockets were (most likely) connected after the binds: each moved to its slot's head.
-            foreach (IndexedSocket entry in latecomers)
-            {
-                List<IndexedSocket> chain = _udpChains[new ChainKey(entry.Port, entry.ChainAddress)];
-                chain.Remove(entry);
-                chain.Insert(0, entry);
-            }
-        }
-
         private void JoinOrCreateGroup(IndexedSocket entry, List<IndexedSocket> candidates)
         {
             foreach (IndexedSocket other in candidates)
@@ -511,6 +439,65 @@ namespace PortTools
 
             private IndexedSocket[]? _classes;
             private bool _tooManyClasses;
+            private UdpPortChains? _udpChains;
+            private List<IndexedSocket>? _udpPrimaryChain;
+
+            public BindBucketList()
+            {
+            }
+
+            public BindBucketList(int capacity)
+                : base(capacity)
+            {
+            }
+
+            /// <summary>
+            /// A UDP bucket's hash2 chains (net/ipv4/udp.c udp_lib_get_port): head insertion, AF_INET6
+            /// SO_REUSEPORT sockets at the tail; connect() on a wildcard-bound socket rehashes it to the head
+            /// of its new slot, and connected sockets were (most likely) connected after the binds. Made from
+            /// the bucket (bind order) when first asked for and never changed after; threads that race make
+            /// it alike and all keep the first one published.
+            /// </summary>
+            public UdpPortChains UdpChains() =>
+                _udpChains ?? System.Threading.Interlocked.CompareExchange(ref _udpChains, UdpPortChains.Of(this), null) ?? _udpChains!;
+
+            /// <summary>
+            /// A UDP bucket's primary hash chain (sk_add_node_rcu), in the order udp_lib_lport_inuse walks it:
+            /// a socket goes to the head, an AF_INET6 SO_REUSEPORT socket to the tail. A live dump lists it
+            /// in walk order already (table order). Made when first asked for, as <see cref="UdpChains"/> is.
+            /// </summary>
+            public List<IndexedSocket> UdpPrimaryChain(SocketTableOrder order) =>
+                _udpPrimaryChain ?? System.Threading.Interlocked.CompareExchange(ref _udpPrimaryChain, PrimaryChainOf(this, order), null) ?? _udpPrimaryChain!;
+
+            private static List<IndexedSocket> PrimaryChainOf(List<IndexedSocket> bindOrder, SocketTableOrder order)
+            {
+                var chain = new List<IndexedSocket>(bindOrder.Count);
+                if (order == SocketTableOrder.KernelOrder)
+                {
+                    chain.AddRange(bindOrder);
+                    chain.Sort((a, b) => a.Position.CompareTo(b.Position));
+                    return chain;
+                }
+
+                // Head insertions in bind order leave the newest first; tail appends stay oldest first.
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    if (!(bindOrder[i].Inet6 && bindOrder[i].ReusePort))
+                    {
+                        chain.Add(bindOrder[i]);
+                    }
+                }
+
+                foreach (IndexedSocket socket in bindOrder)
+                {
+                    if (socket.Inet6 && socket.ReusePort)
+                    {
+                        chain.Add(socket);
+                    }
+                }
+
+                return chain;
+            }
 
             /// <summary>A TCP bucket's fast-path caches, replayed from its sockets (tables without a known history).</summary>
             public BindBucketCache? Cache { get; set; }
@@ -568,12 +555,130 @@ namespace PortTools
         /// <summary>A UDP hash2 chain with its delivery entries, made when first asked for.</summary>
         private sealed class UdpChainList : List<IndexedSocket>
         {
-            public UdpChainList()
-                : base(1)
+            public UdpChainList(int capacity)
+                : base(capacity)
             {
             }
 
             public UdpChainEntry[]? Entries { get; set; }
+        }
+
+        /// <summary>The hash2 chains of one UDP port, by slot address (:: for both wildcards).</summary>
+        private sealed class UdpPortChains
+        {
+            // Fewer slots than this are found by comparing addresses; more through a dictionary.
+            private const int MaximumScanned = 8;
+
+            private readonly Ip16[] _addresses;
+            private readonly UdpChainList[] _chains;
+            private readonly Dictionary<Ip16, UdpChainList>? _byAddress;
+
+            private UdpPortChains(Ip16[] addresses, UdpChainList[] chains)
+            {
+                _addresses = addresses;
+                _chains = chains;
+                if (chains.Length > MaximumScanned)
+                {
+                    _byAddress = new Dictionary<Ip16, UdpChainList>(chains.Length);
+                    for (int i = 0; i < chains.Length; i++)
+                    {
+                        _byAddress.Add(addresses[i], chains[i]);
+                    }
+                }
+            }
+
+            public UdpChainList? Find(Ip16 address)
+            {
+                if (_byAddress is not null)
+                {
+                    return _byAddress.TryGetValue(address, out UdpChainList? chain) ? chain : null;
+                }
+
+                for (int i = 0; i < _addresses.Length; i++)
+                {
+                    if (_addresses[i].Equals(address))
+                    {
+                        return _chains[i];
+                    }
+                }
+
+                return null;
+            }
+
+            /// <summary>
+            /// The chains as the kernel leaves them after the binds in bind order (newest first, AF_INET6
+            /// SO_REUSEPORT sockets appended oldest first), then each connected socket moved to its slot's
+            /// head in bind order: the connected ones newest first, then the rest of the heads newest first,
+            /// then the rest of the tail oldest first. Built in linear time, without inserting at the head.
+            /// </summary>
+            public static UdpPortChains Of(List<IndexedSocket> bindOrder)
+            {
+                // Each socket's slot, in order of first appearance.
+                var addresses = new List<Ip16>(1);
+                var sizes = new List<int>(1);
+                var slotOf = new int[bindOrder.Count];
+                Dictionary<Ip16, int>? slotByAddress = null;
+                for (int i = 0; i < bindOrder.Count; i++)
+                {
+                    Ip16 address = bindOrder[i].ChainAddress;
+                    int slot = slotByAddress is null ? addresses.IndexOf(address) : slotByAddress.TryGetValue(address, out int known) ? known : -1;
+                    if (slot < 0)
+                    {
+                        slot = addresses.Count;
+                        addresses.Add(address);
+                        sizes.Add(0);
+                        if (slotByAddress is not null)
+                        {
+                            slotByAddress.Add(address, slot);
+                        }
+                        else if (addresses.Count > MaximumScanned)
+                        {
+                            slotByAddress = new Dictionary<Ip16, int>();
+                            for (int k = 0; k < addresses.Count; k++)
+                            {
+                                slotByAddress.Add(addresses[k], k);
+                            }
+                        }
+                    }
+
+                    slotOf[i] = slot;
+                    sizes[slot]++;
+                }
+
+                var chains = new UdpChainList[addresses.Count];
+                for (int slot = 0; slot < chains.Length; slot++)
+                {
+                    chains[slot] = new UdpChainList(sizes[slot]);
+                }
+
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    if (bindOrder[i].HasPeer)
+                    {
+                        chains[slotOf[i]].Add(bindOrder[i]);
+                    }
+                }
+
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    IndexedSocket socket = bindOrder[i];
+                    if (!socket.HasPeer && !(socket.Inet6 && socket.ReusePort))
+                    {
+                        chains[slotOf[i]].Add(socket);
+                    }
+                }
+
+                for (int i = 0; i < bindOrder.Count; i++)
+                {
+                    IndexedSocket socket = bindOrder[i];
+                    if (!socket.HasPeer && socket.Inet6 && socket.ReusePort)
+                    {
+                        chains[slotOf[i]].Add(socket);
+                    }
+                }
+
+                return new UdpPortChains(addresses.ToArray(), chains);
+            }
         }
 
         private readonly struct ChainKey : IEquatable<ChainKey>

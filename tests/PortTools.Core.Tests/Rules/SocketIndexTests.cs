@@ -1,0 +1,93 @@
+using System.Collections.Generic;
+using System.Linq;
+using Xunit;
+
+namespace PortTools.Tests.Rules
+{
+    /// <summary>
+    /// The index's Linux chains, as the kernel orders them, whatever the table's size: a large table
+    /// (4,096 sockets and more) sizes and finds its buckets another way, and the UDP chains of a port
+    /// are made from its bucket when first asked for.
+    /// </summary>
+    public class SocketIndexTests
+    {
+        // Bind order: a, d (connected), b (AF_INET6 SO_REUSEPORT), c, f (connected), e (AF_INET6 SO_REUSEPORT).
+        private static readonly string[] Port53 =
+        {
+            "udp UNCONN 0.0.0.0:53 pid=1 process=a",
+            "udp ESTAB 0.0.0.0:53 198.51.100.1:5000 pid=4 process=d",
+            "udp UNCONN [::]:53 nov6only reuseport pid=2 process=b",
+            "udp UNCONN 0.0.0.0:53 pid=3 process=c",
+            "udp ESTAB 0.0.0.0:53 198.51.100.2:5000 pid=6 process=f",
+            "udp UNCONN [::]:53 nov6only reuseport pid=5 process=e",
+            "udp UNCONN 192.0.2.1:53 pid=7 process=g",
+            "udp UNCONN 192.0.2.1:53 pid=8 process=h",
+        };
+
+        public static IEnumerable<object[]> Sizes() => new[] { new object[] { 0 }, new object[] { 5000 } };
+
+        [Theory]
+        [MemberData(nameof(Sizes))]
+        public void A_UDP_hash2_chain_puts_connected_sockets_first_then_the_heads_newest_first_then_the_tail(int padding)
+        {
+            SocketIndex index = Index(padding, SocketTableOrder.BindOrder);
+
+            // Binds leave f c d a b e; connect() then moved d, and after it f, to the head.
+            Assert.Equal("f d c a b e", Names(index.UdpChain(53, default)));
+            Assert.Equal("h g", Names(index.UdpChain(53, Address("192.0.2.1"))));
+            Assert.Null(index.UdpChain(53, Address("192.0.2.9")));
+            Assert.Null(index.UdpChain(54, default));
+            index.UdpChain(53, default, out UdpChainEntry[]? entries);
+            Assert.Equal("f d c a b e", string.Join(" ", entries!.Select(e => e.Socket.Socket.ProcessName)));
+        }
+
+        [Theory]
+        [MemberData(nameof(Sizes))]
+        public void A_UDP_primary_chain_is_the_binds_newest_first_then_the_tail_oldest_first(int padding)
+        {
+            SocketIndex index = Index(padding, SocketTableOrder.BindOrder);
+            Assert.Equal("h g f c d a b e", Names(index.UdpPrimaryChain(53)));
+            Assert.Equal("a d b c f e g h", Names(index.BindBucket(TransportProtocol.Udp, 53)));
+            Assert.Null(index.UdpPrimaryChain(54));
+        }
+
+        [Theory]
+        [MemberData(nameof(Sizes))]
+        public void A_live_table_lists_a_UDP_primary_chain_in_walk_order(int padding)
+        {
+            SocketIndex index = Index(padding, SocketTableOrder.KernelOrder);
+            Assert.Equal("a d b c f e g h", Names(index.UdpPrimaryChain(53)));
+
+            // Bind order rebuilt from the dump: the heads reversed (h g f c d a), then the tail (b e).
+            Assert.Equal("h g f c d a b e", Names(index.BindBucket(TransportProtocol.Udp, 53)));
+        }
+
+        [Theory]
+        [MemberData(nameof(Sizes))]
+        public void Every_socket_is_in_its_bind_bucket_and_the_established_hash_once(int padding)
+        {
+            SocketIndex index = Index(padding, SocketTableOrder.BindOrder);
+            Assert.Equal(Port53.Length + padding, index.Count);
+            for (int i = 0; i < padding; i++)
+            {
+                List<IndexedSocket>? bucket = index.BindBucket(TransportProtocol.Tcp, 10000 + (i % 1000));
+                Assert.NotNull(bucket);
+                Assert.Equal(padding / 1000, bucket!.Count);
+            }
+
+            IndexedSocket? found = index.Established(TransportProtocol.Udp, Address("0.0.0.0"), 53, Address("198.51.100.2"), 5000);
+            Assert.Equal("f", found?.Socket.ProcessName);
+        }
+
+        private static SocketIndex Index(int padding, SocketTableOrder order)
+        {
+            // The padding: TCP connections on other ports, 5 per port (enough to take the large-table path).
+            IEnumerable<string> others = Enumerable.Range(0, padding).Select(i => "tcp ESTAB 10.0.0.1:" + (10000 + (i % 1000)) + " 198.51.100.9:" + (20000 + i));
+            return SocketIndex.Build(Port53.Concat(others).Select(SocketTuple.Parse).ToList(), new HostFacts(TargetOS.Linux), order);
+        }
+
+        private static string Names(List<IndexedSocket>? sockets) => sockets is null ? "(none)" : string.Join(" ", sockets.Select(s => s.Socket.ProcessName));
+
+        private static Ip16 Address(string text) => Ip16.From(System.Net.IPAddress.Parse(text));
+    }
+}
