@@ -877,11 +877,41 @@ namespace PortTools
     }
 
     /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
+    /// <remarks>
+    /// A million-socket table makes a million of these, so each is kept small (104 bytes where plain
+    /// fields took 144): the yes/no facts share one word of flags, protocol, state and address class
+    /// are a byte each, ports two bytes, and what few sockets carry (an inference, a description)
+    /// lies in a side object made when first set.
+    /// </remarks>
     internal sealed class IndexedSocket
     {
+        private const int FlagInet6 = 1;
+        private const int FlagV6Only = 1 << 1;
+        private const int FlagV6OnlyKnown = 1 << 2;
+        private const int FlagReuseAddress = 1 << 3;
+        private const int FlagReusePort = 1 << 4;
+        private const int FlagReuseAddressKnown = 1 << 5;
+        private const int FlagReusePortKnown = 1 << 6;
+        private const int FlagSharingProven = 1 << 7;
+        private const int FlagReusePortLoadBalance = 1 << 8;
+        private const int FlagExclusiveAddressUse = 1 << 9;
+        private const int FlagUidKnown = 1 << 10;
+        private const int FlagHasPeer = 1 << 11;
+        private const int FlagHoldsTuple = 1 << 12;
+
+        // A protocol or state whose value does not fit a byte is kept whole in the side object.
+        private const byte Overflow = byte.MaxValue;
+
         // The SocketTuple, or for a proposed socket what makes it when first read (sealed, so that storing
         // sockets in arrays and lists costs no covariance check).
         private object _socket;
+        private Rare? _rare;
+        private readonly ushort _port;
+        private readonly ushort _remotePort;
+        private ushort _flags;
+        private readonly byte _protocol;
+        private readonly byte _state;
+        private readonly byte _class;
 
         public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
             : this(
@@ -923,12 +953,17 @@ namespace PortTools
             int remotePort)
         {
             Position = position;
-            Protocol = protocol;
+            _protocol = (ulong)protocol < Overflow ? (byte)protocol : Overflow;
+            _state = (ulong)state < Overflow ? (byte)state : Overflow;
+            if (_protocol == Overflow || _state == Overflow)
+            {
+                _rare = new Rare { Protocol = protocol, State = state };
+            }
+
             Inet6 = localAddress.AddressFamily == AddressFamily.InterNetworkV6;
             Local = Ip16.From(localAddress);
-            Port = localPort;
-            State = state;
-            Class = Classify(Inet6, Local);
+            _port = checked((ushort)localPort);
+            _class = (byte)Classify(Inet6, Local);
 
             // IPV6_V6ONLY is read only for IPv6 sockets (SocketTuple.IPv6Only is null for IPv4 ones).
             bool? v6Only = Inet6 ? ipv6Only : null;
@@ -947,7 +982,7 @@ namespace PortTools
             Device = device;
             HasPeer = remoteAddress is not null;
             Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
-            RemotePort = remotePort;
+            _remotePort = checked((ushort)remotePort);
             _socket = null!;
         }
 
@@ -986,12 +1021,16 @@ namespace PortTools
         /// <summary>Position in bind order (oldest first), derived from the table order.</summary>
         public int BindSequence { get; set; }
 
-        public TransportProtocol Protocol { get; }
+        public TransportProtocol Protocol => _protocol != Overflow ? (TransportProtocol)_protocol : _rare!.Protocol;
 
         /// <summary>AF_INET6.</summary>
-        public bool Inet6 { get; }
+        public bool Inet6
+        {
+            get => Has(FlagInet6);
+            private set => Set(FlagInet6, value);
+        }
 
-        public AddressClass Class { get; }
+        public AddressClass Class => (AddressClass)_class;
 
         /// <summary>The local address, IPv4 as v4-mapped.</summary>
         public Ip16 Local { get; }
@@ -999,31 +1038,63 @@ namespace PortTools
         /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address (worked out when read: a million sockets need not hold it).</summary>
         public Ip16 ChainAddress => Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
 
-        public int Port { get; }
+        public int Port => _port;
 
-        public SocketState State { get; }
+        public SocketState State => _state != Overflow ? (SocketState)_state : _rare!.State;
 
-        public bool V6Only { get; }
+        public bool V6Only
+        {
+            get => Has(FlagV6Only);
+            private set => Set(FlagV6Only, value);
+        }
 
-        public bool V6OnlyKnown { get; }
+        public bool V6OnlyKnown
+        {
+            get => Has(FlagV6OnlyKnown);
+            private set => Set(FlagV6OnlyKnown, value);
+        }
 
         /// <summary>SO_REUSEADDR; false also when unknown (see <see cref="ReuseAddressKnown"/>).</summary>
-        public bool ReuseAddress { get; private set; }
+        public bool ReuseAddress
+        {
+            get => Has(FlagReuseAddress);
+            private set => Set(FlagReuseAddress, value);
+        }
 
         /// <summary>SO_REUSEPORT; false also when unknown (see <see cref="ReusePortKnown"/>).</summary>
-        public bool ReusePort { get; private set; }
+        public bool ReusePort
+        {
+            get => Has(FlagReusePort);
+            private set => Set(FlagReusePort, value);
+        }
 
         /// <summary>Whether SO_REUSEADDR is known: read, given by the table, or proved by it (<see cref="SocketOptionInference"/>).</summary>
-        public bool ReuseAddressKnown { get; private set; }
+        public bool ReuseAddressKnown
+        {
+            get => Has(FlagReuseAddressKnown);
+            private set => Set(FlagReuseAddressKnown, value);
+        }
 
         /// <summary>Whether SO_REUSEPORT is known.</summary>
-        public bool ReusePortKnown { get; private set; }
+        public bool ReusePortKnown
+        {
+            get => Has(FlagReusePortKnown);
+            private set => Set(FlagReusePortKnown, value);
+        }
 
         /// <summary>The table proves that at least one of SO_REUSEADDR and SO_REUSEPORT is set (which one is not known).</summary>
-        public bool SharingProven { get; private set; }
+        public bool SharingProven
+        {
+            get => Has(FlagSharingProven);
+            private set => Set(FlagSharingProven, value);
+        }
 
         /// <summary>How the table proved an option that was not read, in words; null when nothing was inferred.</summary>
-        public string? Inference { get; private set; }
+        public string? Inference
+        {
+            get => _rare?.Inference;
+            private set => RareFacts().Inference = value;
+        }
 
         /// <summary>SO_REUSEPORT may be on: set, or not known.</summary>
         public bool MayReusePort => ReusePort || !ReusePortKnown;
@@ -1052,34 +1123,58 @@ namespace PortTools
         }
 
         /// <summary>SO_REUSEPORT_LB (FreeBSD); unknown counts as off.</summary>
-        public bool ReusePortLoadBalance { get; }
+        public bool ReusePortLoadBalance
+        {
+            get => Has(FlagReusePortLoadBalance);
+            private set => Set(FlagReusePortLoadBalance, value);
+        }
 
         /// <summary>SO_EXCLUSIVEADDRUSE (Windows); unknown counts as off.</summary>
-        public bool ExclusiveAddressUse { get; }
+        public bool ExclusiveAddressUse
+        {
+            get => Has(FlagExclusiveAddressUse);
+            private set => Set(FlagExclusiveAddressUse, value);
+        }
 
         /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT are both known (read, given, or proved by the table).</summary>
         public bool FlagsKnown => ReuseAddressKnown && ReusePortKnown;
 
         public long Uid { get; }
 
-        public bool UidKnown { get; }
+        public bool UidKnown
+        {
+            get => Has(FlagUidKnown);
+            private set => Set(FlagUidKnown, value);
+        }
 
         public string? Device { get; }
 
-        public bool HasPeer { get; }
+        public bool HasPeer
+        {
+            get => Has(FlagHasPeer);
+            private set => Set(FlagHasPeer, value);
+        }
 
         public Ip16 Remote { get; }
 
-        public int RemotePort { get; }
+        public int RemotePort => _remotePort;
 
         /// <summary>The entry the established hash holds for its 4-tuple (a text table may repeat one).</summary>
-        public bool HoldsTuple { get; set; }
+        public bool HoldsTuple
+        {
+            get => Has(FlagHoldsTuple);
+            set => Set(FlagHoldsTuple, value);
+        }
 
         /// <summary>The SO_REUSEPORT group, or -1.</summary>
         public int Group { get; set; } = -1;
 
         /// <summary>The socket in words for notes (DemuxExplanation.Describe), made once when first needed.</summary>
-        public string? Description { get; set; }
+        public string? Description
+        {
+            get => _rare?.Description;
+            set => RareFacts().Description = value;
+        }
 
         public bool IsListener => Protocol == TransportProtocol.Tcp && State == SocketState.Listen;
 
@@ -1118,6 +1213,25 @@ namespace PortTools
         }
 
         public override string ToString() => Socket.ToString();
+
+        private bool Has(int flag) => (_flags & flag) != 0;
+
+        // Flags change only while the index is built (one thread); a description is a side object's.
+        private void Set(int flag, bool value) => _flags = (ushort)(value ? _flags | flag : _flags & ~flag);
+
+        private Rare RareFacts() => _rare ?? System.Threading.Interlocked.CompareExchange(ref _rare, new Rare(), null) ?? _rare!;
+
+        /// <summary>What few sockets carry.</summary>
+        private sealed class Rare
+        {
+            public TransportProtocol Protocol { get; set; }
+
+            public SocketState State { get; set; }
+
+            public string? Inference { get; set; }
+
+            public string? Description { get; set; }
+        }
 
         private sealed class TupleMaker
         {

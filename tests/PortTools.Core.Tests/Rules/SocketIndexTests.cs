@@ -79,6 +79,47 @@ namespace PortTools.Tests.Rules
             Assert.Equal("f", found?.Socket.ProcessName);
         }
 
+        [Fact]
+        public void An_indexed_socket_keeps_every_fact_of_its_tuple_however_it_packs_them()
+        {
+            var odd = new SocketTuple { Protocol = (TransportProtocol)300, State = (SocketState)5000, LocalAddress = System.Net.IPAddress.IPv6Any, LocalPort = 65535, RemotePort = 65535, IPv6Only = false, ReuseAddress = true, ReusePortLoadBalance = true, UserId = 7 };
+            var socket = new IndexedSocket(odd, 3, new HostFacts(TargetOS.Linux));
+            Assert.Equal((TransportProtocol)300, socket.Protocol);
+            Assert.Equal((SocketState)5000, socket.State);
+            Assert.Equal(65535, socket.Port);
+            Assert.Equal(65535, socket.RemotePort);
+            Assert.Equal(AddressClass.Any6, socket.Class);
+            Assert.True(socket.Inet6);
+            Assert.False(socket.V6Only);
+            Assert.True(socket.V6OnlyKnown);
+            Assert.True(socket.ReuseAddress);
+            Assert.True(socket.ReuseAddressKnown);
+            Assert.False(socket.ReusePort);
+            Assert.False(socket.ReusePortKnown);
+            Assert.True(socket.ReusePortLoadBalance);
+            Assert.False(socket.ExclusiveAddressUse);
+            Assert.True(socket.UidKnown);
+            Assert.Equal(7, socket.Uid);
+            Assert.True(socket.HasPeer);
+            Assert.False(socket.HoldsTuple);
+            Assert.Null(socket.Inference);
+
+            socket.InferReusePort("proved");
+            socket.HoldsTuple = true;
+            socket.Description = "described";
+            Assert.True(socket.ReusePort && socket.ReusePortKnown && socket.HoldsTuple && socket.ReuseAddress);
+            Assert.Equal("proved", socket.Inference);
+            Assert.Equal("described", socket.Description);
+            Assert.Equal((SocketState)5000, socket.State);
+            Assert.Equal((TransportProtocol)300, socket.Protocol);
+
+            var plain = new IndexedSocket(SocketTuple.Parse("udp UNCONN 192.0.2.1:53"), 0, new HostFacts(TargetOS.Linux));
+            Assert.Equal(TransportProtocol.Udp, plain.Protocol);
+            Assert.Equal(SocketState.Unconnected, plain.State);
+            Assert.Equal(AddressClass.V4, plain.Class);
+            Assert.False(plain.HasPeer || plain.Inet6 || plain.ReuseAddressKnown || plain.UidKnown);
+        }
+
         private static SocketIndex Index(int padding, SocketTableOrder order)
         {
             // The padding: TCP connections on other ports, 5 per port (enough to take the large-table path).
