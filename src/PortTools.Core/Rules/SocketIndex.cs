@@ -53,11 +53,10 @@ namespace PortTools
             _entries = new List<IndexedSocket>(table.Count);
             _established = new EstablishedTable(table.Count);
 
-            // The listeners and the UDP sockets, in table order, are set apart as they are met: the
-            // passes that need only them then do not read the whole table again. A large table also
-            // counts each bind bucket's sockets, so that the bucket is made at its final size.
+            // The listeners, in table order, are set apart as they are met: the passes that need only
+            // them then do not read the whole table again. A large table also counts each bind bucket's
+            // sockets, so that the bucket is made at its final size.
             var listeners = new List<IndexedSocket>();
-            var udpInTableOrder = new List<IndexedSocket>();
             int[]? bucketSizes = table.Count >= LargeTable ? new int[0x20000] : null;
             for (int i = 0; i < table.Count; i++)
             {
@@ -74,16 +73,13 @@ namespace PortTools
                 {
                     listeners.Add(entry);
                 }
-                else if (entry.Protocol == TransportProtocol.Udp)
-                {
-                    udpInTableOrder.Add(entry);
-                }
             }
 
-            // What the table itself proves of options it does not show, before any chain or group is formed.
+            // What the table itself proves of options it does not show, before any chain, group or bucket cache
+            // is formed (the UDP sockets' share, which none of them reads, from their buckets once filled).
             if (facts.OS == TargetOS.Linux)
             {
-                SocketOptionInference.Apply(listeners, udpInTableOrder);
+                SocketOptionInference.ApplyToListeners(listeners);
             }
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
@@ -116,6 +112,17 @@ namespace PortTools
                 if (entry.InEstablishedHash && _established.TryAdd(entry))
                 {
                     entry.HoldsTuple = true;
+                }
+            }
+
+            if (facts.OS == TargetOS.Linux)
+            {
+                foreach (KeyValuePair<int, BindBucketList> bucket in _byPort)
+                {
+                    if (bucket.Key >= PortKey(TransportProtocol.Udp, 0))
+                    {
+                        SocketOptionInference.ApplyToUdpPort(bucket.Value);
+                    }
                 }
             }
 

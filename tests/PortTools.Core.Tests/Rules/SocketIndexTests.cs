@@ -79,6 +79,40 @@ namespace PortTools.Tests.Rules
             Assert.Equal("f", found?.Socket.ProcessName);
         }
 
+        public static IEnumerable<object[]> SizesAndOrders() =>
+            from size in new[] { 0, 5000 }
+            from order in new[] { SocketTableOrder.BindOrder, SocketTableOrder.KernelOrder }
+            select new object[] { size, order };
+
+        [Theory]
+        [MemberData(nameof(SizesAndOrders))]
+        public void UDP_sockets_alone_alike_on_a_port_prove_they_share_it_whatever_the_table_size_and_order(int padding, SocketTableOrder order)
+        {
+            string[] udp =
+            {
+                "udp UNCONN 192.0.2.1:700 uid=1 pid=101 process=a",
+                "udp UNCONN 192.0.2.1:700 uid=1 pid=102 process=b",
+                "udp UNCONN 192.0.2.1:700 uid=1 reuseaddr reuseport pid=103 process=c",
+                "udp UNCONN 192.0.2.1:701 uid=1 pid=104 process=d",
+                "udp UNCONN 192.0.2.1:701 uid=2 pid=105 process=e",
+                "udp UNCONN 192.0.2.1:702 uid=1 pid=106 process=f",
+                "udp ESTAB 192.0.2.1:702 198.51.100.1:53 uid=1 pid=107 process=g",
+                "udp UNCONN 192.0.2.1:703 uid=1 pid=108 process=h",
+            };
+            IEnumerable<string> others = Enumerable.Range(0, padding).Select(i => "tcp ESTAB 10.0.0.1:" + (10000 + (i % 1000)) + " 198.51.100.9:" + (20000 + i));
+            SocketIndex index = SocketIndex.Build(udp.Concat(others).Select(SocketTuple.Parse).ToList(), new HostFacts(TargetOS.Linux), order);
+            Dictionary<string, IndexedSocket> byName = index.Entries.Where(e => e.Protocol == TransportProtocol.Udp).ToDictionary(e => e.Socket.ProcessName!);
+
+            Assert.Equal("3 UDP sockets share 192.0.2.1:700, which bind() allows only when each sets SO_REUSEADDR or SO_REUSEPORT", byName["a"].Inference);
+            Assert.True(byName["a"].SharingProven && byName["b"].SharingProven);
+            Assert.Null(byName["c"].Inference);
+            Assert.True(byName["d"].ReuseAddress && byName["d"].ReuseAddressKnown && byName["e"].ReuseAddress);
+            Assert.Equal("two UDP sockets of different uids share 192.0.2.1:701, which bind() allows only with SO_REUSEADDR on both", byName["e"].Inference);
+            Assert.Null(byName["f"].Inference);
+            Assert.False(byName["f"].SharingProven);
+            Assert.Null(byName["h"].Inference);
+        }
+
         [Fact]
         public void An_indexed_socket_keeps_every_fact_of_its_tuple_however_it_packs_them()
         {
