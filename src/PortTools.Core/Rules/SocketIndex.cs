@@ -38,8 +38,6 @@ namespace PortTools
         private BindBucketList?[]? _bucketsBeingBuilt;
         private readonly EstablishedTable _established;
         private readonly Dictionary<ChainKey, List<IndexedSocket>> _listenerChains = new Dictionary<ChainKey, List<IndexedSocket>>();
-        private readonly Dictionary<ChainKey, UdpChainList> _udpChains = new Dictionary<ChainKey, UdpChainList>();
-        private readonly Dictionary<int, List<IndexedSocket>> _udpPrimaryChains = new Dictionary<int, List<IndexedSocket>>();
         private readonly List<List<IndexedSocket>> _groups = new List<List<IndexedSocket>>();
         // The TCP bind buckets' caches as a known history left them; null when each bucket holds its own.
         private readonly Dictionary<int, BindBucketCache>? _historyBucketCaches;
@@ -55,48 +53,53 @@ namespace PortTools
             _entries = new List<IndexedSocket>(table.Count);
             _established = new EstablishedTable(table.Count);
 
-            // The listeners and the UDP sockets, in table order, are set apart as they are met: the
-            // passes that need only them then do not read the whole table again.
+            // The listeners, in table order, are set apart as they are met: the passes that need only
+            // them then do not read the whole table again. A large table also counts each bind bucket's
+            // sockets, so that the bucket is made at its final size.
             var listeners = new List<IndexedSocket>();
-            var udpInTableOrder = new List<IndexedSocket>();
+            int[]? bucketSizes = table.Count >= LargeTable ? new int[0x20000] : null;
             for (int i = 0; i < table.Count; i++)
             {
                 SocketTuple socket = table[i] ?? throw new ArgumentException("The socket table holds a null entry at position " + i + ".", nameof(table));
                 var entry = new IndexedSocket(socket, i, facts);
                 HasBoundDevice |= entry.Device is not null;
                 _entries.Add(entry);
+                if (bucketSizes is not null && entry.InBindBucket && (uint)PortKey(entry.Protocol, entry.Port) < (uint)bucketSizes.Length)
+                {
+                    bucketSizes[PortKey(entry.Protocol, entry.Port)]++;
+                }
+
                 if (entry.IsListener)
                 {
                     listeners.Add(entry);
                 }
-                else if (entry.Protocol == TransportProtocol.Udp)
-                {
-                    udpInTableOrder.Add(entry);
-                }
             }
 
-            // What the table itself proves of options it does not show, before any chain or group is formed.
+            // What the table itself proves of options it does not show, before any chain, group or bucket cache
+            // is formed (the UDP sockets' share, which none of them reads, from their buckets once filled).
             if (facts.OS == TargetOS.Linux)
             {
-                SocketOptionInference.Apply(listeners, udpInTableOrder);
+                SocketOptionInference.ApplyToListeners(listeners);
             }
 
             // The dump lists each UDP port slot in chain order; bind order is rebuilt from it.
             IReadOnlyList<IndexedSocket> bindOrder = order == SocketTableOrder.KernelOrder ? UdpBindOrder(_entries) : _entries;
-            _bucketsBeingBuilt = table.Count >= 4096 ? new BindBucketList?[0x20000] : null;
-            List<IndexedSocket> udpInBindOrder = order == SocketTableOrder.KernelOrder ? new List<IndexedSocket>(udpInTableOrder.Count) : udpInTableOrder;
+            _bucketsBeingBuilt = bucketSizes is not null ? new BindBucketList?[0x20000] : null;
+
+            // UDP sockets with SO_REUSEPORT, in bind order: the only ones that form groups at bind().
+            var udpSharers = new List<IndexedSocket>();
             for (int i = 0; i < bindOrder.Count; i++)
             {
                 IndexedSocket entry = bindOrder[i];
                 entry.BindSequence = i;
-                if (order == SocketTableOrder.KernelOrder && entry.Protocol == TransportProtocol.Udp)
+                if (entry.Protocol == TransportProtocol.Udp && entry.ReusePort)
                 {
-                    udpInBindOrder.Add(entry);
+                    udpSharers.Add(entry);
                 }
 
                 if (entry.InBindBucket)
                 {
-                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port);
+                    BindBucketList bucket = Bucket(entry.Protocol, entry.Port, bucketSizes);
                     bucket.Add(entry);
 
                     // Without a history, each TCP bucket's fast-path caches are replayed as the bucket fills (bind order).
@@ -112,9 +115,26 @@ namespace PortTools
                 }
             }
 
+            if (facts.OS == TargetOS.Linux)
+            {
+                foreach (KeyValuePair<int, BindBucketList> bucket in _byPort)
+                {
+                    if (bucket.Key >= PortKey(TransportProtocol.Udp, 0))
+                    {
+                        SocketOptionInference.ApplyToUdpPort(bucket.Value);
+                    }
+                }
+            }
+
             BuildListenerChains(listeners, order);
-            BuildUdpChains(udpInBindOrder);
-            BuildUdpPrimaryChains(order == SocketTableOrder.KernelOrder ? udpInTableOrder : udpInBindOrder, order);
+
+            // Groups form at bind() against the port's sockets (udp_lib_get_port, udp_reuseport_add_sock).
+            // The port's hash2 and primary chains are made from its bucket when first asked for.
+            foreach (IndexedSocket entry in udpSharers)
+            {
+                JoinOrCreateGroup(entry, BindBucket(TransportProtocol.Udp, entry.Port)!);
+            }
+
             _historyBucketCaches = history is null ? null : BindBucketCache.Replay(bindOrder, history, facts);
             _bucketsBeingBuilt = null;
         }
@@ -128,8 +148,6 @@ namespace PortTools
             _byPort = source._byPort;
             _established = source._established;
             _listenerChains = source._listenerChains;
-            _udpChains = source._udpChains;
-            _udpPrimaryChains = source._udpPrimaryChains;
             _groups = source._groups;
             _historyBucketCaches = source._historyBucketCaches;
             HasBoundDevice = source.HasBoundDevice;
@@ -260,8 +278,10 @@ namespace PortTools
             _listenerChains.TryGetValue(new ChainKey(port, address), out List<IndexedSocket>? chain) ? chain : null;
 
         /// <summary>UDP sockets of one hash2 slot (port, address), in the order the kernel walks them.</summary>
-        internal List<IndexedSocket>? UdpChain(int port, Ip16 address) =>
-            _udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain) ? chain : null;
+        internal List<IndexedSocket>? UdpChain(int port, Ip16 address) => FindUdpChain(port, address);
+
+        private UdpChainList? FindUdpChain(int port, Ip16 address) =>
+            _byPort.TryGetValue(PortKey(TransportProtocol.Udp, port), out BindBucketList? bucket) ? bucket.UdpChains().Find(address) : null;
 
         /// <summary>
         /// One UDP hash2 slot as <see cref="UdpChain(int, Ip16)"/> gives it, with what a delivery reads of each socket
@@ -269,7 +289,8 @@ namespace PortTools
         /// </summary>
         internal List<IndexedSocket>? UdpChain(int port, Ip16 address, out UdpChainEntry[]? entries)
         {
-            if (!_udpChains.TryGetValue(new ChainKey(port, address), out UdpChainList? chain))
+            UdpChainList? chain = FindUdpChain(port, address);
+            if (chain is null)
             {
                 entries = null;
                 return null;
@@ -281,20 +302,20 @@ namespace PortTools
 
         /// <summary>The UDP sockets of a port in the order udp_lib_lport_inuse walks them (the primary hash chain).</summary>
         internal List<IndexedSocket>? UdpPrimaryChain(int port) =>
-            _udpPrimaryChains.TryGetValue(port, out List<IndexedSocket>? chain) ? chain : null;
+            _byPort.TryGetValue(PortKey(TransportProtocol.Udp, port), out BindBucketList? bucket) ? bucket.UdpPrimaryChain(Order) : null;
 
         internal IReadOnlyList<IndexedSocket> GroupMembers(int group) => _groups[group];
 
-        private BindBucketList Bucket(TransportProtocol protocol, int port)
+        private BindBucketList Bucket(TransportProtocol protocol, int port, int[]? sizes)
         {
             int key = PortKey(protocol, port);
             BindBucketList?[]? flat = _bucketsBeingBuilt;
-            if (flat is not null && (uint)key < (uint)flat.Length)
+            if (flat is not null && sizes is not null && (uint)key < (uint)flat.Length)
             {
                 BindBucketList? known = flat[key];
                 if (known is null)
                 {
-                    known = new BindBucketList();
+                    known = new BindBucketList(sizes[key]);
                     flat[key] = known;
                     _byPort.Add(key, known);
                 }
@@ -310,6 +331,9 @@ namespace PortTools
 
             return bucket;
         }
+
+        // From this many sockets on, the build finds buckets in flat arrays by port (small tables keep to dictionaries).
+        private const int LargeTable = 4096;
 
         private static int PortKey(TransportProtocol protocol, int port) => (protocol == TransportProtocol.Tcp ? 0 : 0x10000) | port;
 
@@ -357,44 +381,6 @@ namespace PortTools
         }
 
         /// <summary>
-        /// The primary chain of each UDP port (sk_add_node_rcu): a socket goes to the head, except an
-        /// AF_INET6 SO_REUSEPORT socket, which goes to the tail. A live dump already lists it in walk order.
-        /// </summary>
-        private void BuildUdpPrimaryChains(IReadOnlyList<IndexedSocket> sockets, SocketTableOrder order)
-        {
-            // A large table finds each port's chain in a flat array (each chain still entered once into the dictionary).
-            List<IndexedSocket>?[]? byPort = sockets.Count >= 4096 ? new List<IndexedSocket>?[0x10000] : null;
-            foreach (IndexedSocket entry in sockets)
-            {
-                if (entry.Protocol != TransportProtocol.Udp)
-                {
-                    continue;
-                }
-
-                List<IndexedSocket>? chain = byPort is not null && (uint)entry.Port < 0x10000u ? byPort[entry.Port] : null;
-                if (chain is null && !_udpPrimaryChains.TryGetValue(entry.Port, out chain))
-                {
-                    chain = new List<IndexedSocket>(1);
-                    _udpPrimaryChains.Add(entry.Port, chain);
-                }
-
-                if (byPort is not null && (uint)entry.Port < 0x10000u)
-                {
-                    byPort[entry.Port] = chain;
-                }
-
-                if (order == SocketTableOrder.KernelOrder || (entry.Inet6 && entry.ReusePort))
-                {
-                    chain.Add(entry);
-                }
-                else
-                {
-                    chain.Insert(0, entry);
-                }
-            }
-        }
-
-        /// <summary>
         /// lhash2 chains (net/ipv4/inet_hashtables.c __inet_hash): a listener goes to the head of its
         /// bucket, except an AF_INET6 SO_REUSEPORT listener, which goes to the tail. SO_REUSEPORT
         /// groups form at listen() (inet_reuseport_add_sock): same family, IPV6_V6ONLY, device, uid
@@ -433,57 +419,6 @@ namespace PortTools
             }
         }
 
-        /// <summary>
-        /// UDP hash2 chains (net/ipv4/udp.c udp_lib_get_port): head insertion, AF_INET6 SO_REUSEPORT
-        /// sockets at the tail; connect() on a wildcard-bound socket rehashes it to the head of its new
-        /// slot. Groups form at bind() against the port's sockets (udp_reuseport_add_sock).
-        /// </summary>
-        private void BuildUdpChains(IReadOnlyList<IndexedSocket> bindOrder)
-        {
-            var latecomers = new List<IndexedSocket>();
-            foreach (IndexedSocket entry in bindOrder)
-            {
-                if (entry.Protocol != TransportProtocol.Udp)
-                {
-                    continue;
-                }
-
-                var key = new ChainKey(entry.Port, entry.ChainAddress);
-                if (!_udpChains.TryGetValue(key, out UdpChainList? chain))
-                {
-                    chain = new UdpChainList();
-                    _udpChains.Add(key, chain);
-                }
-
-                if (entry.ReusePort)
-                {
-                    JoinOrCreateGroup(entry, BindBucket(TransportProtocol.Udp, entry.Port)!);
-                }
-
-                if (entry.Inet6 && entry.ReusePort)
-                {
-                    chain.Add(entry);
-                }
-                else
-                {
-                    chain.Insert(0, entry);
-                }
-
-                if (entry.HasPeer)
-                {
-                    latecomers.Add(entry);
-                }
-            }
-
-            // Connected sockets were (most likely) connected after the binds: each moved to its slot's head.
-            foreach (IndexedSocket entry in latecomers)
-            {
-                List<IndexedSocket> chain = _udpChains[new ChainKey(entry.Port, entry.ChainAddress)];
-                chain.Remove(entry);
-                chain.Insert(0, entry);
-            }
-        }
-
         private void JoinOrCreateGroup(IndexedSocket entry, List<IndexedSocket> candidates)
         {
             foreach (IndexedSocket other in candidates)
@@ -511,6 +446,65 @@ namespace PortTools
 
             private IndexedSocket[]? _classes;
             private bool _tooManyClasses;
+            private UdpPortChains? _udpChains;
+            private List<IndexedSocket>? _udpPrimaryChain;
+
+            public BindBucketList()
+            {
+            }
+
+            public BindBucketList(int capacity)
+                : base(capacity)
+            {
+            }
+
+            /// <summary>
+            /// A UDP bucket's hash2 chains (net/ipv4/udp.c udp_lib_get_port): head insertion, AF_INET6
+            /// SO_REUSEPORT sockets at the tail; connect() on a wildcard-bound socket rehashes it to the head
+            /// of its new slot, and connected sockets were (most likely) connected after the binds. Made from
+            /// the bucket (bind order) when first asked for and never changed after; threads that race make
+            /// it alike and all keep the first one published.
+            /// </summary>
+            public UdpPortChains UdpChains() =>
+                _udpChains ?? System.Threading.Interlocked.CompareExchange(ref _udpChains, UdpPortChains.Of(this), null) ?? _udpChains!;
+
+            /// <summary>
+            /// A UDP bucket's primary hash chain (sk_add_node_rcu), in the order udp_lib_lport_inuse walks it:
+            /// a socket goes to the head, an AF_INET6 SO_REUSEPORT socket to the tail. A live dump lists it
+            /// in walk order already (table order). Made when first asked for, as <see cref="UdpChains"/> is.
+            /// </summary>
+            public List<IndexedSocket> UdpPrimaryChain(SocketTableOrder order) =>
+                _udpPrimaryChain ?? System.Threading.Interlocked.CompareExchange(ref _udpPrimaryChain, PrimaryChainOf(this, order), null) ?? _udpPrimaryChain!;
+
+            private static List<IndexedSocket> PrimaryChainOf(List<IndexedSocket> bindOrder, SocketTableOrder order)
+            {
+                var chain = new List<IndexedSocket>(bindOrder.Count);
+                if (order == SocketTableOrder.KernelOrder)
+                {
+                    chain.AddRange(bindOrder);
+                    chain.Sort((a, b) => a.Position.CompareTo(b.Position));
+                    return chain;
+                }
+
+                // Head insertions in bind order leave the newest first; tail appends stay oldest first.
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    if (!(bindOrder[i].Inet6 && bindOrder[i].ReusePort))
+                    {
+                        chain.Add(bindOrder[i]);
+                    }
+                }
+
+                foreach (IndexedSocket socket in bindOrder)
+                {
+                    if (socket.Inet6 && socket.ReusePort)
+                    {
+                        chain.Add(socket);
+                    }
+                }
+
+                return chain;
+            }
 
             /// <summary>A TCP bucket's fast-path caches, replayed from its sockets (tables without a known history).</summary>
             public BindBucketCache? Cache { get; set; }
@@ -568,12 +562,130 @@ namespace PortTools
         /// <summary>A UDP hash2 chain with its delivery entries, made when first asked for.</summary>
         private sealed class UdpChainList : List<IndexedSocket>
         {
-            public UdpChainList()
-                : base(1)
+            public UdpChainList(int capacity)
+                : base(capacity)
             {
             }
 
             public UdpChainEntry[]? Entries { get; set; }
+        }
+
+        /// <summary>The hash2 chains of one UDP port, by slot address (:: for both wildcards).</summary>
+        private sealed class UdpPortChains
+        {
+            // Fewer slots than this are found by comparing addresses; more through a dictionary.
+            private const int MaximumScanned = 8;
+
+            private readonly Ip16[] _addresses;
+            private readonly UdpChainList[] _chains;
+            private readonly Dictionary<Ip16, UdpChainList>? _byAddress;
+
+            private UdpPortChains(Ip16[] addresses, UdpChainList[] chains)
+            {
+                _addresses = addresses;
+                _chains = chains;
+                if (chains.Length > MaximumScanned)
+                {
+                    _byAddress = new Dictionary<Ip16, UdpChainList>(chains.Length);
+                    for (int i = 0; i < chains.Length; i++)
+                    {
+                        _byAddress.Add(addresses[i], chains[i]);
+                    }
+                }
+            }
+
+            public UdpChainList? Find(Ip16 address)
+            {
+                if (_byAddress is not null)
+                {
+                    return _byAddress.TryGetValue(address, out UdpChainList? chain) ? chain : null;
+                }
+
+                for (int i = 0; i < _addresses.Length; i++)
+                {
+                    if (_addresses[i].Equals(address))
+                    {
+                        return _chains[i];
+                    }
+                }
+
+                return null;
+            }
+
+            /// <summary>
+            /// The chains as the kernel leaves them after the binds in bind order (newest first, AF_INET6
+            /// SO_REUSEPORT sockets appended oldest first), then each connected socket moved to its slot's
+            /// head in bind order: the connected ones newest first, then the rest of the heads newest first,
+            /// then the rest of the tail oldest first. Built in linear time, without inserting at the head.
+            /// </summary>
+            public static UdpPortChains Of(List<IndexedSocket> bindOrder)
+            {
+                // Each socket's slot, in order of first appearance.
+                var addresses = new List<Ip16>(1);
+                var sizes = new List<int>(1);
+                var slotOf = new int[bindOrder.Count];
+                Dictionary<Ip16, int>? slotByAddress = null;
+                for (int i = 0; i < bindOrder.Count; i++)
+                {
+                    Ip16 address = bindOrder[i].ChainAddress;
+                    int slot = slotByAddress is null ? addresses.IndexOf(address) : slotByAddress.TryGetValue(address, out int known) ? known : -1;
+                    if (slot < 0)
+                    {
+                        slot = addresses.Count;
+                        addresses.Add(address);
+                        sizes.Add(0);
+                        if (slotByAddress is not null)
+                        {
+                            slotByAddress.Add(address, slot);
+                        }
+                        else if (addresses.Count > MaximumScanned)
+                        {
+                            slotByAddress = new Dictionary<Ip16, int>();
+                            for (int k = 0; k < addresses.Count; k++)
+                            {
+                                slotByAddress.Add(addresses[k], k);
+                            }
+                        }
+                    }
+
+                    slotOf[i] = slot;
+                    sizes[slot]++;
+                }
+
+                var chains = new UdpChainList[addresses.Count];
+                for (int slot = 0; slot < chains.Length; slot++)
+                {
+                    chains[slot] = new UdpChainList(sizes[slot]);
+                }
+
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    if (bindOrder[i].HasPeer)
+                    {
+                        chains[slotOf[i]].Add(bindOrder[i]);
+                    }
+                }
+
+                for (int i = bindOrder.Count - 1; i >= 0; i--)
+                {
+                    IndexedSocket socket = bindOrder[i];
+                    if (!socket.HasPeer && !(socket.Inet6 && socket.ReusePort))
+                    {
+                        chains[slotOf[i]].Add(socket);
+                    }
+                }
+
+                for (int i = 0; i < bindOrder.Count; i++)
+                {
+                    IndexedSocket socket = bindOrder[i];
+                    if (!socket.HasPeer && socket.Inet6 && socket.ReusePort)
+                    {
+                        chains[slotOf[i]].Add(socket);
+                    }
+                }
+
+                return new UdpPortChains(addresses.ToArray(), chains);
+            }
         }
 
         private readonly struct ChainKey : IEquatable<ChainKey>
@@ -772,11 +884,41 @@ namespace PortTools
     }
 
     /// <summary>A socket as the rule engines see it: normalized once from its SocketTuple.</summary>
+    /// <remarks>
+    /// A million-socket table makes a million of these, so each is kept small (104 bytes where plain
+    /// fields took 144): the yes/no facts share one word of flags, protocol, state and address class
+    /// are a byte each, ports two bytes, and what few sockets carry (an inference, a description)
+    /// lies in a side object made when first set.
+    /// </remarks>
     internal sealed class IndexedSocket
     {
+        private const int FlagInet6 = 1;
+        private const int FlagV6Only = 1 << 1;
+        private const int FlagV6OnlyKnown = 1 << 2;
+        private const int FlagReuseAddress = 1 << 3;
+        private const int FlagReusePort = 1 << 4;
+        private const int FlagReuseAddressKnown = 1 << 5;
+        private const int FlagReusePortKnown = 1 << 6;
+        private const int FlagSharingProven = 1 << 7;
+        private const int FlagReusePortLoadBalance = 1 << 8;
+        private const int FlagExclusiveAddressUse = 1 << 9;
+        private const int FlagUidKnown = 1 << 10;
+        private const int FlagHasPeer = 1 << 11;
+        private const int FlagHoldsTuple = 1 << 12;
+
+        // A protocol or state whose value does not fit a byte is kept whole in the side object.
+        private const byte Overflow = byte.MaxValue;
+
         // The SocketTuple, or for a proposed socket what makes it when first read (sealed, so that storing
         // sockets in arrays and lists costs no covariance check).
         private object _socket;
+        private Rare? _rare;
+        private readonly ushort _port;
+        private readonly ushort _remotePort;
+        private ushort _flags;
+        private readonly byte _protocol;
+        private readonly byte _state;
+        private readonly byte _class;
 
         public IndexedSocket(SocketTuple socket, int position, HostFacts facts)
             : this(
@@ -818,12 +960,17 @@ namespace PortTools
             int remotePort)
         {
             Position = position;
-            Protocol = protocol;
+            _protocol = (ulong)protocol < Overflow ? (byte)protocol : Overflow;
+            _state = (ulong)state < Overflow ? (byte)state : Overflow;
+            if (_protocol == Overflow || _state == Overflow)
+            {
+                _rare = new Rare { Protocol = protocol, State = state };
+            }
+
             Inet6 = localAddress.AddressFamily == AddressFamily.InterNetworkV6;
             Local = Ip16.From(localAddress);
-            Port = localPort;
-            State = state;
-            Class = Classify(Inet6, Local);
+            _port = checked((ushort)localPort);
+            _class = (byte)Classify(Inet6, Local);
 
             // IPV6_V6ONLY is read only for IPv6 sockets (SocketTuple.IPv6Only is null for IPv4 ones).
             bool? v6Only = Inet6 ? ipv6Only : null;
@@ -842,7 +989,7 @@ namespace PortTools
             Device = device;
             HasPeer = remoteAddress is not null;
             Remote = remoteAddress is null ? default : Ip16.From(remoteAddress);
-            RemotePort = remotePort;
+            _remotePort = checked((ushort)remotePort);
             _socket = null!;
         }
 
@@ -881,12 +1028,16 @@ namespace PortTools
         /// <summary>Position in bind order (oldest first), derived from the table order.</summary>
         public int BindSequence { get; set; }
 
-        public TransportProtocol Protocol { get; }
+        public TransportProtocol Protocol => _protocol != Overflow ? (TransportProtocol)_protocol : _rare!.Protocol;
 
         /// <summary>AF_INET6.</summary>
-        public bool Inet6 { get; }
+        public bool Inet6
+        {
+            get => Has(FlagInet6);
+            private set => Set(FlagInet6, value);
+        }
 
-        public AddressClass Class { get; }
+        public AddressClass Class => (AddressClass)_class;
 
         /// <summary>The local address, IPv4 as v4-mapped.</summary>
         public Ip16 Local { get; }
@@ -894,31 +1045,63 @@ namespace PortTools
         /// <summary>The lhash2/hash2 bucket address: :: for both wildcards (they hash alike), else the address (worked out when read: a million sockets need not hold it).</summary>
         public Ip16 ChainAddress => Class == AddressClass.Any6 || (Class == AddressClass.V4 && Local.V4 == 0) ? default : Local;
 
-        public int Port { get; }
+        public int Port => _port;
 
-        public SocketState State { get; }
+        public SocketState State => _state != Overflow ? (SocketState)_state : _rare!.State;
 
-        public bool V6Only { get; }
+        public bool V6Only
+        {
+            get => Has(FlagV6Only);
+            private set => Set(FlagV6Only, value);
+        }
 
-        public bool V6OnlyKnown { get; }
+        public bool V6OnlyKnown
+        {
+            get => Has(FlagV6OnlyKnown);
+            private set => Set(FlagV6OnlyKnown, value);
+        }
 
         /// <summary>SO_REUSEADDR; false also when unknown (see <see cref="ReuseAddressKnown"/>).</summary>
-        public bool ReuseAddress { get; private set; }
+        public bool ReuseAddress
+        {
+            get => Has(FlagReuseAddress);
+            private set => Set(FlagReuseAddress, value);
+        }
 
         /// <summary>SO_REUSEPORT; false also when unknown (see <see cref="ReusePortKnown"/>).</summary>
-        public bool ReusePort { get; private set; }
+        public bool ReusePort
+        {
+            get => Has(FlagReusePort);
+            private set => Set(FlagReusePort, value);
+        }
 
         /// <summary>Whether SO_REUSEADDR is known: read, given by the table, or proved by it (<see cref="SocketOptionInference"/>).</summary>
-        public bool ReuseAddressKnown { get; private set; }
+        public bool ReuseAddressKnown
+        {
+            get => Has(FlagReuseAddressKnown);
+            private set => Set(FlagReuseAddressKnown, value);
+        }
 
         /// <summary>Whether SO_REUSEPORT is known.</summary>
-        public bool ReusePortKnown { get; private set; }
+        public bool ReusePortKnown
+        {
+            get => Has(FlagReusePortKnown);
+            private set => Set(FlagReusePortKnown, value);
+        }
 
         /// <summary>The table proves that at least one of SO_REUSEADDR and SO_REUSEPORT is set (which one is not known).</summary>
-        public bool SharingProven { get; private set; }
+        public bool SharingProven
+        {
+            get => Has(FlagSharingProven);
+            private set => Set(FlagSharingProven, value);
+        }
 
         /// <summary>How the table proved an option that was not read, in words; null when nothing was inferred.</summary>
-        public string? Inference { get; private set; }
+        public string? Inference
+        {
+            get => _rare?.Inference;
+            private set => RareFacts().Inference = value;
+        }
 
         /// <summary>SO_REUSEPORT may be on: set, or not known.</summary>
         public bool MayReusePort => ReusePort || !ReusePortKnown;
@@ -947,34 +1130,58 @@ namespace PortTools
         }
 
         /// <summary>SO_REUSEPORT_LB (FreeBSD); unknown counts as off.</summary>
-        public bool ReusePortLoadBalance { get; }
+        public bool ReusePortLoadBalance
+        {
+            get => Has(FlagReusePortLoadBalance);
+            private set => Set(FlagReusePortLoadBalance, value);
+        }
 
         /// <summary>SO_EXCLUSIVEADDRUSE (Windows); unknown counts as off.</summary>
-        public bool ExclusiveAddressUse { get; }
+        public bool ExclusiveAddressUse
+        {
+            get => Has(FlagExclusiveAddressUse);
+            private set => Set(FlagExclusiveAddressUse, value);
+        }
 
         /// <summary>Whether SO_REUSEADDR and SO_REUSEPORT are both known (read, given, or proved by the table).</summary>
         public bool FlagsKnown => ReuseAddressKnown && ReusePortKnown;
 
         public long Uid { get; }
 
-        public bool UidKnown { get; }
+        public bool UidKnown
+        {
+            get => Has(FlagUidKnown);
+            private set => Set(FlagUidKnown, value);
+        }
 
         public string? Device { get; }
 
-        public bool HasPeer { get; }
+        public bool HasPeer
+        {
+            get => Has(FlagHasPeer);
+            private set => Set(FlagHasPeer, value);
+        }
 
         public Ip16 Remote { get; }
 
-        public int RemotePort { get; }
+        public int RemotePort => _remotePort;
 
         /// <summary>The entry the established hash holds for its 4-tuple (a text table may repeat one).</summary>
-        public bool HoldsTuple { get; set; }
+        public bool HoldsTuple
+        {
+            get => Has(FlagHoldsTuple);
+            set => Set(FlagHoldsTuple, value);
+        }
 
         /// <summary>The SO_REUSEPORT group, or -1.</summary>
         public int Group { get; set; } = -1;
 
         /// <summary>The socket in words for notes (DemuxExplanation.Describe), made once when first needed.</summary>
-        public string? Description { get; set; }
+        public string? Description
+        {
+            get => _rare?.Description;
+            set => RareFacts().Description = value;
+        }
 
         public bool IsListener => Protocol == TransportProtocol.Tcp && State == SocketState.Listen;
 
@@ -1013,6 +1220,25 @@ namespace PortTools
         }
 
         public override string ToString() => Socket.ToString();
+
+        private bool Has(int flag) => (_flags & flag) != 0;
+
+        // Flags change only while the index is built (one thread); a description is a side object's.
+        private void Set(int flag, bool value) => _flags = (ushort)(value ? _flags | flag : _flags & ~flag);
+
+        private Rare RareFacts() => _rare ?? System.Threading.Interlocked.CompareExchange(ref _rare, new Rare(), null) ?? _rare!;
+
+        /// <summary>What few sockets carry.</summary>
+        private sealed class Rare
+        {
+            public TransportProtocol Protocol { get; set; }
+
+            public SocketState State { get; set; }
+
+            public string? Inference { get; set; }
+
+            public string? Description { get; set; }
+        }
 
         private sealed class TupleMaker
         {

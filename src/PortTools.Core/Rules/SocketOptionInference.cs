@@ -22,20 +22,14 @@ namespace PortTools
     /// </summary>
     internal static class SocketOptionInference
     {
+        /// <summary>What the TCP listeners prove; before the bind buckets' caches, chains and groups are formed (it may set SO_REUSEPORT).</summary>
         /// <param name="tcpListeners">The table's TCP listeners, in table order.</param>
-        /// <param name="udpSockets">The table's UDP sockets, in table order.</param>
-        public static void Apply(IReadOnlyList<IndexedSocket> tcpListeners, IReadOnlyList<IndexedSocket> udpSockets)
+        public static void ApplyToListeners(IReadOnlyList<IndexedSocket> tcpListeners)
         {
             Dictionary<int, List<IndexedSocket>>? tcp = null;
-            Dictionary<int, List<IndexedSocket>>? udp = null;
             foreach (IndexedSocket entry in tcpListeners)
             {
                 Add(ref tcp, entry);
-            }
-
-            foreach (IndexedSocket entry in udpSockets)
-            {
-                Add(ref udp, entry);
             }
 
             if (tcp is not null)
@@ -48,16 +42,18 @@ namespace PortTools
                     }
                 }
             }
+        }
 
-            if (udp is not null)
+        /// <summary>
+        /// What the UDP sockets of one port prove (only SO_REUSEADDR and the sharing of a port, never
+        /// SO_REUSEPORT, so chains and groups do not depend on it).
+        /// </summary>
+        /// <param name="sockets">All UDP sockets of the port, in any order (table order is read from their positions).</param>
+        public static void ApplyToUdpPort(IReadOnlyList<IndexedSocket> sockets)
+        {
+            if (sockets.Count > 1)
             {
-                foreach (List<IndexedSocket> sockets in udp.Values)
-                {
-                    if (sockets.Count > 1)
-                    {
-                        UdpPort(sockets);
-                    }
-                }
+                UdpPort(sockets);
             }
         }
 
@@ -107,16 +103,25 @@ namespace PortTools
             }
         }
 
-        private static void UdpPort(List<IndexedSocket> sockets)
+        private static void UdpPort(IReadOnlyList<IndexedSocket> sockets)
         {
-            IndexedSocket first = sockets[0];
-            foreach (IndexedSocket socket in sockets)
+            // Alike is all-or-nothing, so comparing with any one of them answers as comparing with the first;
+            // the first in table order is the one the reason names.
+            IndexedSocket any = sockets[0];
+            IndexedSocket first = any;
+            for (int i = 0; i < sockets.Count; i++)
             {
                 // Connected sockets may have been bound to another address than they show (connect() fills a wildcard in).
-                if (socket.State == SocketState.Connected || socket.HasPeer || socket.Inet6 != first.Inet6 || !socket.Local.Equals(first.Local)
-                    || socket.V6Only != first.V6Only || !string.Equals(socket.Device, first.Device, System.StringComparison.Ordinal))
+                IndexedSocket socket = sockets[i];
+                if (socket.State == SocketState.Connected || socket.HasPeer || socket.Inet6 != any.Inet6 || !socket.Local.Equals(any.Local)
+                    || socket.V6Only != any.V6Only || !string.Equals(socket.Device, any.Device, System.StringComparison.Ordinal))
                 {
                     return;
+                }
+
+                if (socket.Position < first.Position)
+                {
+                    first = socket;
                 }
             }
 
@@ -125,22 +130,22 @@ namespace PortTools
             if (sockets.Count == 2 && sockets[0].UidKnown && sockets[1].UidKnown && sockets[0].Uid != sockets[1].Uid)
             {
                 string byAddress = "two UDP sockets of different uids share " + Endpoint(first) + ", which bind() allows only with SO_REUSEADDR on both";
-                foreach (IndexedSocket socket in sockets)
+                for (int i = 0; i < sockets.Count; i++)
                 {
-                    if (!socket.ReuseAddressKnown)
+                    if (!sockets[i].ReuseAddressKnown)
                     {
-                        socket.InferReuseAddress(byAddress);
+                        sockets[i].InferReuseAddress(byAddress);
                     }
                 }
 
                 return;
             }
 
-            foreach (IndexedSocket socket in sockets)
+            for (int i = 0; i < sockets.Count; i++)
             {
-                if (!socket.FlagsKnown)
+                if (!sockets[i].FlagsKnown)
                 {
-                    socket.InferSharing(because);
+                    sockets[i].InferSharing(because);
                 }
             }
         }
