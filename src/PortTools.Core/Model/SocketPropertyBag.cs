@@ -155,10 +155,20 @@ namespace PortTools
                 return -1;
             }
 
-            foreach (int slot in s_slotsByLength[name.Length])
+            // Names mostly come as the mapping and PowerShell spell them: an exact match is cheaper to find first.
+            int[] candidates = s_slotsByLength[name.Length];
+            foreach (int slot in candidates)
             {
                 string known = s_names[slot];
-                if (ReferenceEquals(name, known) || string.Equals(name, known, StringComparison.OrdinalIgnoreCase))
+                if (ReferenceEquals(name, known) || string.Equals(name, known, StringComparison.Ordinal))
+                {
+                    return slot;
+                }
+            }
+
+            foreach (int slot in candidates)
+            {
+                if (string.Equals(name, s_names[slot], StringComparison.OrdinalIgnoreCase))
                 {
                     return slot;
                 }

@@ -105,8 +105,9 @@ namespace PortTools
                 return false;
             }
 
+            // The mapping names the computer the same way already (ExportRecords.ComputerNameOf): no copy for that.
             string? computer = Text(record, "PSComputerName") ?? Text(record, "ComputerName");
-            socket = computer is null ? mapped : mapped.Copy(computerName: computer);
+            socket = computer is null || string.Equals(mapped.ComputerName, computer, StringComparison.Ordinal) ? mapped : mapped.Copy(computerName: computer);
             return true;
         }
 

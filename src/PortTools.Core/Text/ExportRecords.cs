@@ -344,8 +344,10 @@ namespace PortTools.Text
             port = 0;
             dualStack = false;
             error = null;
-            JsonValue? addressValue = record.Get(which + "Address");
-            JsonValue? portValue = record.Get(which + "Port");
+            // The names as constants, not concatenated per row: a record looks them up for every socket.
+            bool isLocal = which == "Local";
+            JsonValue? addressValue = record.Get(isLocal ? "LocalAddress" : which == "Remote" ? "RemoteAddress" : which + "Address");
+            JsonValue? portValue = record.Get(isLocal ? "LocalPort" : which == "Remote" ? "RemotePort" : which + "Port");
             if (addressValue?.Kind == JsonKind.String && addressValue.Text!.Length > 0)
             {
                 if (!context.TryAddress(addressValue.Text, out address))

@@ -47,12 +47,12 @@ namespace PortTools.Commands
         /// <param name="item">The entry as PowerShell passed it.</param>
         /// <param name="socket">The socket.</param>
         /// <param name="error">Why the entry is not a socket.</param>
-        /// <returns>Whether the entry converted.</returns>
         /// <param name="bags">
         /// Reads property bags from the engine's member collections (see <see cref="PropertyBagReader"/>), for
         /// a caller that converts many; null reads each the public way. A bag that does not convert is read
         /// the public way again, so that its error is the public way's.
         /// </param>
+        /// <returns>Whether the entry converted.</returns>
         public static bool TryConvertSocket(object? item, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error, PropertyBagReader? bags = null)
         {
             object? value = item is PSObject wrapper ? wrapper.BaseObject : item;
