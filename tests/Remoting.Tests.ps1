@@ -109,6 +109,121 @@ Describe 'Objects that travel: remoting, jobs and snapshots' {
         }
     }
 
+    Context 'Property bags read from the engine''s member tables (the -SocketTable fast path)' {
+        BeforeAll {
+            $module = (Get-Command Test-PortBind).ImplementingType.Assembly
+            $nonPublic = [System.Reflection.BindingFlags]'NonPublic, Public, Static, Instance'
+            $readerType = $module.GetType('PortTools.Commands.PropertyBagReader', $true)
+
+            # What -SocketTable does with its entries (SocketTableInput.Convert), with the errors it would write.
+            function Convert-Table([object[]] $Entries) {
+                $errors = [System.Collections.Generic.List[System.Management.Automation.ErrorRecord]]::new()
+                $convert = $module.GetType('PortTools.Commands.SocketTableInput', $true).GetMethod('Convert')
+                $table = $convert.Invoke($null, @($Entries, [Action[System.Management.Automation.ErrorRecord]] { param($record) $errors.Add($record) }.GetNewClosure(), 0, $null))
+                [pscustomobject]@{ Sockets = @($table); Errors = @($errors) }
+            }
+
+            # Whether the reader takes a bag from the member tables (false: the public way reads it).
+            function Test-ReadsFast($Bag) {
+                $reader = [Activator]::CreateInstance($readerType, $true)
+                $properties = [Func[object, System.Collections.Generic.IEnumerable[System.Collections.Generic.KeyValuePair[string, object]]]] { param($value) $null }
+                $readerType.GetMethod('TryRead').Invoke($reader, @($Bag, [PortTools.SocketPropertyBag]::new($properties)))
+            }
+
+            # Every property of a socket as text, unknown (null) told apart from false, empty and zero.
+            function Get-Facts([PortTools.SocketTuple] $Socket) {
+                foreach ($property in [PortTools.SocketTuple].GetProperties()) {
+                    if ($property.GetIndexParameters().Count -eq 0) {
+                        $value = $property.GetValue($Socket)
+                        "$($property.Name)=$(if ($null -eq $value) { '<null>' } else { @($value | ForEach-Object { "$_" }) -join ',' })"
+                    }
+                }
+            }
+
+            $originals = @(
+                [PortTools.SocketTuple]'tcp LISTEN [::]:443 reuseaddr noreuseport reuseport_lb exclusiveaddruse v6only dev=eth0 uid=1000 pid=812,813 process=nginx'
+                [PortTools.SocketTuple]'tcp ESTAB 10.0.0.5:50000 203.0.113.10:443 uid=1000 pid=4242 process=curl'
+                [PortTools.SocketTuple]'udp UNCONN 0.0.0.0:53 netns=red:4026532301'
+                [PortTools.SocketTuple]'tcp TIME-WAIT 10.0.0.5:50001 203.0.113.10:443 timer=timewait,52.3s,0'
+                ([PortTools.SocketTuple]'tcp LISTEN 127.0.0.1:631 noreuseaddr container=docker:3f2a').WithComputerName('db01')
+            )
+            $bags = @($originals | ConvertTo-PropertyBag)
+            $bags[1].PSObject.Properties.Add([psnoteproperty]::new('PSComputerName', 'web01'))
+        }
+
+        It 'is in force on this PowerShell' -Skip:($PSVersionTable.PSEdition -eq 'Desktop') {
+            $readerType.GetProperty('IsAvailable', $nonPublic).GetValue($null) | Should -BeTrue
+            Test-ReadsFast $bags[0] | Should -BeTrue
+            Test-ReadsFast ([pscustomobject]@{ Protocol = 'Tcp'; Local = '0.0.0.0:80' }) | Should -BeTrue
+        }
+
+        It 'converts deserialized sockets to sockets equal in every property to what the public way converts, and to the originals' {
+            $fast = Convert-Table $bags
+            $fast.Errors | Should -HaveCount 0
+            $public = @($bags | ConvertFrom-SocketTable)
+            $fast.Sockets | Should -HaveCount $originals.Count
+            for ($i = 0; $i -lt $originals.Count; $i++) {
+                Get-Facts $fast.Sockets[$i] | Should -Be @(Get-Facts $public[$i]) -Because "socket $i"
+                $fast.Sockets[$i].ToString() | Should -Be $originals[$i].ToString()
+            }
+
+            $fast.Sockets.ComputerName | Should -Be @($null, 'web01', $null, $null, 'db01')
+            $fast.Sockets[1].ReuseAddress | Should -BeNullOrEmpty -Because 'an option the table did not say is unknown, not off'
+            $fast.Sockets[1].IPv6Only | Should -BeNullOrEmpty
+            $fast.Sockets[4].ReuseAddress | Should -BeFalse
+            $fast.Sockets[4].ReuseAddress | Should -Not -BeNullOrEmpty
+            $fast.Sockets[0].BoundInterface | Should -Be 'eth0'
+            $fast.Sockets[2].NetworkNamespace.Inode | Should -Be 4026532301
+            $fast.Sockets[0].Processes.ProcessId | Should -Be @(812, 813)
+        }
+
+        It 'converts [pscustomobject] rows as the public way does' {
+            $rows = @(
+                [pscustomobject]@{ Protocol = 'Tcp'; State = 'Listen'; LocalAddress = '10.0.0.1'; LocalPort = 80; RemoteAddress = '0.0.0.0'; RemotePort = 0; ProcessId = 900; ProcessName = 'nginx' }
+                [pscustomobject]@{ protocol = 'udp'; local = '[::1]:53'; ipv6only = 'True'; PSComputerName = 'dns01' }
+            )
+            $fast = Convert-Table $rows
+            $public = @($rows | ConvertFrom-SocketTable)
+            $fast.Sockets | Should -HaveCount 2
+            for ($i = 0; $i -lt 2; $i++) { Get-Facts $fast.Sockets[$i] | Should -Be @(Get-Facts $public[$i]) }
+            $fast.Sockets[1].ComputerName | Should -Be 'dns01'
+        }
+
+        It 'leaves to the public way a bag with a script property, and one whose type names have properties in the type table' {
+            $scripted = [pscustomobject]@{ Protocol = 'Tcp'; LocalAddress = '10.0.0.1' } | Add-Member -MemberType ScriptProperty -Name LocalPort -Value { 8080 } -PassThru
+            Test-ReadsFast $scripted | Should -BeFalse
+            (Convert-Table @($scripted)).Sockets[0].LocalPort | Should -Be 8080
+
+            Update-TypeData -TypeName 'PortToolsTest.TypedBag' -MemberType ScriptProperty -MemberName LocalPort -Value { 8443 } -Force
+            try {
+                $typed = [pscustomobject]@{ PSTypeName = 'PortToolsTest.TypedBag'; Protocol = 'Tcp'; LocalAddress = '10.0.0.1' }
+                Test-ReadsFast $typed | Should -BeFalse
+                $converted = Convert-Table @($typed, $typed)
+                $converted.Errors | Should -HaveCount 0
+                $converted.Sockets.LocalPort | Should -Be @(8443, 8443)
+            }
+            finally {
+                Remove-TypeData -TypeName 'PortToolsTest.TypedBag'
+            }
+        }
+
+        It 'reports a bag whose value does not convert as the public way does, naming the entry and the value, and uses the rest' {
+            $bad = [pscustomobject]@{ Protocol = 'Tcp'; LocalAddress = '10.0.0.300'; LocalPort = 80 }
+            $converted = Convert-Table @($bags[0], $bad, $bags[1])
+            $converted.Sockets | Should -HaveCount 2
+            $converted.Errors | Should -HaveCount 1
+            $converted.Errors[0].FullyQualifiedErrorId | Should -Be 'InvalidSocketTableEntry'
+            $converted.Errors[0].TargetObject | Should -Be $bad
+            $converted.Errors[0].Exception.Message | Should -Be "Socket table entry 2 is not a socket and was left out: LocalAddress: expected an IPv4 or IPv6 address, found '10.0.0.300'."
+
+            $errors = $null
+            $result = Test-PortBind 443 -SocketTable $bags[0], $bad -TargetOS Linux -ErrorVariable errors -ErrorAction SilentlyContinue
+            $errors | Should -HaveCount 1
+            $errors[0].Exception.Message | Should -Be $converted.Errors[0].Exception.Message
+            $result.CanBind | Should -BeFalse
+        }
+    }
+
     Context 'Tables of several computers' {
         BeforeAll {
             $fleet = @(

@@ -79,14 +79,23 @@ namespace PortTools
         /// <param name="socket">The socket.</param>
         /// <param name="error">What was wrong with the object, naming it.</param>
         /// <returns>Whether the object converted.</returns>
-        public static bool TryConvertProperties(IReadOnlyDictionary<string, object?> values, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        public static bool TryConvertProperties(IReadOnlyDictionary<string, object?> values, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error) =>
+            TryConvertRecord(new Record(values, properties), values.ContainsKey, values.Keys, out socket, out error);
+
+        /// <summary>Converts a bag's properties, however the bag holds them (a dictionary, a <see cref="SocketPropertyBag"/>).</summary>
+        /// <param name="record">Reads a property by name, case-insensitively.</param>
+        /// <param name="has">Whether the bag has a property of that name.</param>
+        /// <param name="names">The bag's property names, for the error that says it is no socket.</param>
+        /// <param name="socket">The socket.</param>
+        /// <param name="error">What was wrong with the object, naming it.</param>
+        /// <returns>Whether the object converted.</returns>
+        internal static bool TryConvertRecord(IFieldRecord record, Func<string, bool> has, IEnumerable<string> names, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
         {
             socket = null;
-            var record = new Record(values, properties);
-            ExportKind kind = ExportRecords.Classify(values.ContainsKey);
+            ExportKind kind = ExportRecords.Classify(has);
             if (kind == ExportKind.Unknown)
             {
-                error = "an object with the properties " + string.Join(", ", values.Keys) + " does not describe a socket: expected Protocol and Local (or LocalAddress and LocalPort)";
+                error = "an object with the properties " + string.Join(", ", names) + " does not describe a socket: expected Protocol and Local (or LocalAddress and LocalPort)";
                 return false;
             }
 
@@ -96,8 +105,9 @@ namespace PortTools
                 return false;
             }
 
+            // The mapping names the computer the same way already (ExportRecords.ComputerNameOf): no copy for that.
             string? computer = Text(record, "PSComputerName") ?? Text(record, "ComputerName");
-            socket = computer is null ? mapped : mapped.Copy(computerName: computer);
+            socket = computer is null || string.Equals(mapped.ComputerName, computer, StringComparison.Ordinal) ? mapped : mapped.Copy(computerName: computer);
             return true;
         }
 
@@ -108,7 +118,7 @@ namespace PortTools
 
         private static ParseContext Context() => s_context ??= new ParseContext(new SocketTableParserOptions(), CancellationToken.None);
 
-        private static string? Text(Record record, string name, bool allowEmpty = false) =>
+        private static string? Text(IFieldRecord record, string name, bool allowEmpty = false) =>
             record.Get(name) is JsonValue value && value.Kind == JsonKind.String && (allowEmpty || value.Text!.Length > 0) ? value.Text : null;
 
         internal static JsonValue ToJson(object? value, Func<object, IEnumerable<KeyValuePair<string, object?>>?> properties, int depth)

@@ -60,10 +60,10 @@ namespace PortTools.Text
         {
             socket = null;
             if (!TryProtocol(record.Get("Protocol"), out TransportProtocol protocol, out error)
-                || !TryEndpoint(record, "Local", required: true, out IPAddress? local, out int localPort, out bool dualStack, out error)
-                || !TryEndpoint(record, "Remote", required: false, out IPAddress? remote, out int remotePort, out _, out error)
+                || !TryEndpoint(record, context, "Local", required: true, out IPAddress? local, out int localPort, out bool dualStack, out error)
+                || !TryEndpoint(record, context, "Remote", required: false, out IPAddress? remote, out int remotePort, out _, out error)
                 || !TryState(record.Get("State"), protocol, out SocketState state, out error)
-                || !TryOwners(record, out IReadOnlyList<SocketOwner> owners, out error)
+                || !TryOwners(record, context, out IReadOnlyList<SocketOwner> owners, out error)
                 || !TryInteger(record, "UserId", uint.MaxValue, out long? userId, out error)
                 || !TryUnsigned(record, "Inode", out ulong? inode, out error)
                 || !TryInteger(record, "ReceiveQueue", long.MaxValue, out long? receiveQueue, out error)
@@ -87,7 +87,7 @@ namespace PortTools.Text
             }
 
             JsonValue? device = record.Get("BoundInterface");
-            if (!TryNetworkNamespace(record, out NetworkNamespaceInfo? space, out error) || !TryContainer(record, out ContainerInfo? container, out error))
+            if (!TryNetworkNamespace(record, context, out NetworkNamespaceInfo? space, out error) || !TryContainer(record, out ContainerInfo? container, out error))
             {
                 return false;
             }
@@ -152,7 +152,7 @@ namespace PortTools.Text
         /// NetworkNamespace as PortTools writes it: its text form (CSV, Clixml at depth 1), or an object
         /// with Inode and Name (JSON at depth 2 and more). Absent or empty means unknown.
         /// </summary>
-        private static bool TryNetworkNamespace(IFieldRecord record, out NetworkNamespaceInfo? space, [NotNullWhen(false)] out string? error)
+        private static bool TryNetworkNamespace(IFieldRecord record, ParseContext context, out NetworkNamespaceInfo? space, [NotNullWhen(false)] out string? error)
         {
             space = null;
             error = null;
@@ -162,7 +162,7 @@ namespace PortTools.Text
                 return true;
             }
 
-            if (value.Kind == JsonKind.String && NetworkNamespaceInfo.TryParse(value.Text, out space))
+            if (value.Kind == JsonKind.String && context.TryNetworkNamespace(value.Text!, out space))
             {
                 return true;
             }
@@ -191,8 +191,8 @@ namespace PortTools.Text
             TransportProtocol protocol = protocolHint
                 ?? (cimClass?.Text is string name && name.IndexOf("MSFT_NetUDPEndpoint", StringComparison.OrdinalIgnoreCase) >= 0 ? TransportProtocol.Udp
                 : record.Get("State") is not null || record.Get("RemotePort") is not null ? TransportProtocol.Tcp : TransportProtocol.Udp);
-            if (!TryEndpoint(record, "Local", required: true, out IPAddress? local, out int localPort, out _, out error)
-                || !TryEndpoint(record, "Remote", required: false, out IPAddress? remote, out int remotePort, out _, out error)
+            if (!TryEndpoint(record, context, "Local", required: true, out IPAddress? local, out int localPort, out _, out error)
+                || !TryEndpoint(record, context, "Remote", required: false, out IPAddress? remote, out int remotePort, out _, out error)
                 || !TryInteger(record, "OwningProcess", int.MaxValue, out long? pid, out error))
             {
                 return false;
@@ -338,17 +338,19 @@ namespace PortTools.Text
         /// An endpoint from "XAddress" (a string) and "XPort", or from the "X" endpoint string
         /// ("127.0.0.1:80", "[::1]:53", "*:*") when the address is missing or an object (ConvertTo-Json).
         /// </summary>
-        private static bool TryEndpoint(IFieldRecord record, string which, bool required, out IPAddress? address, out int port, out bool dualStack, [NotNullWhen(false)] out string? error)
+        private static bool TryEndpoint(IFieldRecord record, ParseContext context, string which, bool required, out IPAddress? address, out int port, out bool dualStack, [NotNullWhen(false)] out string? error)
         {
             address = null;
             port = 0;
             dualStack = false;
             error = null;
-            JsonValue? addressValue = record.Get(which + "Address");
-            JsonValue? portValue = record.Get(which + "Port");
+            // The names as constants, not concatenated per row: a record looks them up for every socket.
+            bool isLocal = which == "Local";
+            JsonValue? addressValue = record.Get(isLocal ? "LocalAddress" : which == "Remote" ? "RemoteAddress" : which + "Address");
+            JsonValue? portValue = record.Get(isLocal ? "LocalPort" : which == "Remote" ? "RemotePort" : which + "Port");
             if (addressValue?.Kind == JsonKind.String && addressValue.Text!.Length > 0)
             {
-                if (!IPAddressText.TryParse(addressValue.Text, out address))
+                if (!context.TryAddress(addressValue.Text, out address))
                 {
                     error = which + "Address: expected an IPv4 or IPv6 address, found " + Describe(addressValue);
                     return false;
@@ -429,14 +431,14 @@ namespace PortTools.Text
             return false;
         }
 
-        private static bool TryOwners(IFieldRecord record, out IReadOnlyList<SocketOwner> owners, [NotNullWhen(false)] out string? error)
+        private static bool TryOwners(IFieldRecord record, ParseContext context, out IReadOnlyList<SocketOwner> owners, [NotNullWhen(false)] out string? error)
         {
             owners = SocketOwnerList.Empty;
             error = null;
             JsonValue? processes = record.Get("Processes");
             if (processes?.Kind == JsonKind.String && processes.Text!.Length > 0)
             {
-                if (!SocketOwnerList.TryParse(processes.Text, out SocketOwnerList? list))
+                if (!context.TryOwners(processes.Text, out SocketOwnerList? list))
                 {
                     error = "Processes: expected owners such as \"nginx (pid 812), nginx (pid 813)\", found " + Describe(processes);
                     return false;
@@ -451,7 +453,7 @@ namespace PortTools.Text
                 var list = new List<SocketOwner>(processes.Items.Count);
                 foreach (JsonValue item in processes.Items)
                 {
-                    if (item.Kind == JsonKind.String && SocketOwnerList.TryParse(item.Text, out SocketOwnerList? one) && one.Count == 1)
+                    if (item.Kind == JsonKind.String && context.TryOwners(item.Text!, out SocketOwnerList? one) && one.Count == 1)
                     {
                         list.Add(one[0]);
                     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Threading;
@@ -23,6 +24,13 @@ namespace PortTools.Text
         private readonly char[] _sourceBuffer = new char[48];
         private readonly Dictionary<int, SocketOwnerList> _singleOwners = new Dictionary<int, SocketOwnerList>();
         private readonly RecentAddresses _addresses = new RecentAddresses();
+
+        // Exported rows (CSV, JSON, property bags) repeat the same addresses, owners and namespaces as text:
+        // each text is parsed once while it is recent. The results are immutable or, for addresses, shared
+        // as RecentAddresses shares them.
+        private readonly RecentTexts<IPAddress> _addressTexts = new RecentTexts<IPAddress>();
+        private readonly RecentTexts<SocketOwnerList> _ownerTexts = new RecentTexts<SocketOwnerList>();
+        private readonly RecentTexts<NetworkNamespaceInfo> _namespaceTexts = new RecentTexts<NetworkNamespaceInfo>();
         private int _sourcePrefixLength;
 
         public ParseContext(SocketTableParserOptions options, CancellationToken cancellation)
@@ -103,6 +111,18 @@ namespace PortTools.Text
 
         /// <summary>A process name as the live reader would give it (see <see cref="ProcessNameText"/>), pooled.</summary>
         public string ProcessName(ReadOnlySpan<char> name) => ProcessNameText.TryNormalize(name, out string normalized) ? Names.Get(normalized.AsSpan()) : Names.Get(name);
+
+        /// <summary>An address from its text, as <see cref="IPAddressText.TryParse(string?, out IPAddress?)"/> reads it; one object per recent text.</summary>
+        public bool TryAddress(string text, [NotNullWhen(true)] out IPAddress? address) =>
+            _addressTexts.TryGet(text, out address) || _addressTexts.TryAdd(text, IPAddressText.TryParse(text, out address) ? address : null, out address);
+
+        /// <summary>Owners from their text, as <see cref="SocketOwnerList.TryParse"/> reads them; one list per recent text.</summary>
+        public bool TryOwners(string text, [NotNullWhen(true)] out SocketOwnerList? owners) =>
+            _ownerTexts.TryGet(text, out owners) || _ownerTexts.TryAdd(text, SocketOwnerList.TryParse(text, out owners) ? owners : null, out owners);
+
+        /// <summary>A network namespace from its text, as <see cref="NetworkNamespaceInfo.TryParse"/> reads it; one object per recent text.</summary>
+        public bool TryNetworkNamespace(string text, [NotNullWhen(true)] out NetworkNamespaceInfo? space) =>
+            _namespaceTexts.TryGet(text, out space) || _namespaceTexts.TryAdd(text, NetworkNamespaceInfo.TryParse(text, out space) ? space : null, out space);
 
         /// <summary>One owner object per process id and name.</summary>
         public SocketOwner Owner(int processId, string? processName)
@@ -241,5 +261,43 @@ namespace PortTools.Text
         public static string Quote(ReadOnlySpan<char> token) => "'" + token.ToString() + "'";
 
         public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// What texts parsed to, while they are recent: at most <see cref="Capacity"/> texts, forgotten all at
+    /// once when full, so that a long run of distinct texts costs a bounded memory. Texts that did not parse
+    /// are not kept (each is parsed again, and its error said again).
+    /// </summary>
+    /// <typeparam name="T">What a text parses to.</typeparam>
+    internal sealed class RecentTexts<T>
+        where T : class
+    {
+        public const int Capacity = 4096;
+
+        private readonly Dictionary<string, T> _parsed = new Dictionary<string, T>(StringComparer.Ordinal);
+
+        public bool TryGet(string text, [NotNullWhen(true)] out T? value) => _parsed.TryGetValue(text, out value);
+
+        /// <summary>Keeps what a text parsed to, when it parsed.</summary>
+        /// <param name="text">The text.</param>
+        /// <param name="parsed">What it parsed to, or null when it did not parse.</param>
+        /// <param name="value">The same as <paramref name="parsed"/>.</param>
+        /// <returns>Whether it parsed.</returns>
+        public bool TryAdd(string text, T? parsed, [NotNullWhen(true)] out T? value)
+        {
+            value = parsed;
+            if (value is null)
+            {
+                return false;
+            }
+
+            if (_parsed.Count >= Capacity)
+            {
+                _parsed.Clear();
+            }
+
+            _parsed[text] = value;
+            return true;
+        }
     }
 }

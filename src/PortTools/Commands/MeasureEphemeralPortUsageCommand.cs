@@ -15,6 +15,9 @@ namespace PortTools.Commands
         private readonly List<SocketTuple> _sockets = new List<SocketTuple>();
         private int _entries;
 
+        // One for the whole pipeline: it learns each kind of property bag once (see PropertyBagReader).
+        private readonly PropertyBagReader? _bags = PropertyBagReader.IsAvailable ? new PropertyBagReader() : null;
+
         /// <summary>Sockets to measure (from Get-SocketTuple, ConvertFrom-SocketTable, remoting, Import-Csv); this host's live table when nothing is piped.</summary>
         [Parameter(ValueFromPipeline = true)]
         [AllowNull]
@@ -45,7 +48,7 @@ namespace PortTools.Commands
         {
             if (InputObject is not null)
             {
-                _sockets.AddRange(SocketTableInput.Convert(InputObject, WriteError, _entries));
+                _sockets.AddRange(SocketTableInput.Convert(InputObject, WriteError, _entries, _bags));
                 _entries += InputObject.Length;
             }
         }

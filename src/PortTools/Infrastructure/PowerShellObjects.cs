@@ -13,6 +13,10 @@ namespace PortTools.Commands
         [ThreadStatic]
         private static Dictionary<string, object?>? s_bagValues;
 
+        // The same for bags read from the engine's member collections.
+        [ThreadStatic]
+        private static SocketPropertyBag? s_bag;
+
         /// <summary>
         /// The properties of an object, or null for primitives and strings. Deserialized objects,
         /// [pscustomobject]s (Import-Csv, ConvertFrom-Json), hashtables and ordinary .NET objects all qualify.
@@ -43,8 +47,13 @@ namespace PortTools.Commands
         /// <param name="item">The entry as PowerShell passed it.</param>
         /// <param name="socket">The socket.</param>
         /// <param name="error">Why the entry is not a socket.</param>
+        /// <param name="bags">
+        /// Reads property bags from the engine's member collections (see <see cref="PropertyBagReader"/>), for
+        /// a caller that converts many; null reads each the public way. A bag that does not convert is read
+        /// the public way again, so that its error is the public way's.
+        /// </param>
         /// <returns>Whether the entry converted.</returns>
-        public static bool TryConvertSocket(object? item, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        public static bool TryConvertSocket(object? item, [NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error, PropertyBagReader? bags = null)
         {
             object? value = item is PSObject wrapper ? wrapper.BaseObject : item;
             if (value is SocketTuple tuple)
@@ -56,6 +65,23 @@ namespace PortTools.Commands
 
             if (value is PSCustomObject && item is PSObject bag)
             {
+                if (bags is not null)
+                {
+                    SocketPropertyBag read = s_bag ??= new SocketPropertyBag(Properties);
+                    try
+                    {
+                        // The mapping sets ComputerName from PSComputerName itself (SocketTupleConverter).
+                        if (bags.TryRead(bag, read) && read.TryConvert(out socket, out error))
+                        {
+                            return true;
+                        }
+                    }
+                    finally
+                    {
+                        read.Clear(); // holds no row's values beyond its conversion
+                    }
+                }
+
                 Dictionary<string, object?> values = s_bagValues ??= new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
                 values.Clear();
                 foreach (KeyValuePair<string, object?> pair in Members(bag))

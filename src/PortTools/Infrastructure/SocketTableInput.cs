@@ -16,15 +16,17 @@ namespace PortTools.Commands
         /// <param name="entries">The entries.</param>
         /// <param name="writeError">Reports an entry that does not convert.</param>
         /// <param name="entriesBefore">How many entries earlier calls took (pipeline input comes in pieces), so that positions count from the first.</param>
-        public static SocketTableEntries Convert(IEnumerable<object?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0)
+        /// <param name="bags">Reads the property bags among the entries; a caller whose entries come in pieces keeps one for all of them (null: one for this call).</param>
+        public static SocketTableEntries Convert(IEnumerable<object?> entries, Action<ErrorRecord> writeError, int entriesBefore = 0, PropertyBagReader? bags = null)
         {
             var table = new SocketTableEntries(entries is System.Collections.ICollection counted ? counted.Count : 0);
             int position = entriesBefore;
             bool uniform = true;
+            bags ??= PropertyBagReader.IsAvailable ? new PropertyBagReader() : null;
             foreach (object? entry in entries)
             {
                 position++;
-                if (PowerShellObjects.TryConvertSocket(entry, out SocketTuple? socket, out string? error))
+                if (PowerShellObjects.TryConvertSocket(entry, out SocketTuple? socket, out string? error, bags))
                 {
                     // Checked here, while the socket is at hand, rather than in another pass over the table.
                     uniform = uniform && (table.Count == 0 || SocketTableEntries.SameComputerAndNamespace(table[0], socket));
