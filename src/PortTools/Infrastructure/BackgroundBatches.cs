@@ -39,6 +39,7 @@ namespace PortTools.Commands
         private IEnumerable<T>? _source;
         private ExceptionDispatchInfo? _failure;
         private T[]? _taken;
+        private int _takenCount;
         private bool _disposed;
 
         /// <summary>Starts the worker.</summary>
@@ -91,6 +92,9 @@ namespace PortTools.Commands
         {
             if (_taken is not null)
             {
+                // Written items are let go: a reused array (long-lived, so in an old generation) that still
+                // referenced them would keep each one alive through the next collections, promoted.
+                Array.Clear(_taken, 0, _takenCount);
                 _empty.Add(_taken);
                 _taken = null;
             }
@@ -98,6 +102,7 @@ namespace PortTools.Commands
             if (_full.TryTake(out Batch batch, Timeout.Infinite, _stop.Token))
             {
                 _taken = batch.Items;
+                _takenCount = batch.Count;
                 items = batch.Items;
                 count = batch.Count;
                 mark = batch.Mark;
