@@ -73,9 +73,17 @@ namespace PortTools.Commands
                 _empty.Add(new T[batchSize]);
             }
 
-            _source = source(_stop.Token);
-            _worker = new Thread(Produce) { IsBackground = true, Name = "PortTools background batches" };
-            _worker.Start();
+            try
+            {
+                _source = source(_stop.Token);
+                _worker = new Thread(Produce) { IsBackground = true, Name = "PortTools background batches" };
+                _worker.Start();
+            }
+            catch
+            {
+                _stop.Dispose(); // its registration on the caller's token
+                throw;
+            }
         }
 
         /// <summary>
