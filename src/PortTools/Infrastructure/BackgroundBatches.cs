@@ -162,7 +162,7 @@ namespace PortTools.Commands
                         if (count == items.Length)
                         {
                             Publish(items, count);
-                            items = null;
+                            items = null; // handed over: not to be published again if the next Take fails
                             count = 0;
                             items = _empty.Take(_stop.Token);
                         }
