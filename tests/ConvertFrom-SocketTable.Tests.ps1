@@ -445,4 +445,147 @@ Describe 'ConvertFrom-SocketTable' {
             $problems | Should -BeNullOrEmpty
         }
     }
+
+    Context 'Files parsed on a worker thread while the pipeline writes' {
+        BeforeAll {
+            # Several times the worker's batch (1024 results) and what it may run ahead (4 batches), with
+            # bad lines scattered, on and around batch boundaries, and UNIX socket lines passed over.
+            # Each line is one result, so line 1024 ends the first batch and line 5121 is in an array used twice.
+            $lineCount = 6000
+            $badLines = @(3, 1024, 1025, 1026, 2048, 2049, 4096, 4097, 5120, 5121, 5555, 6000)
+            $unixLines = @(500, 3000, 5800)
+            $lines = [System.Collections.Generic.List[string]]::new()
+            $lines.Add('Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port Process')
+            for ($number = 2; $number -le $lineCount; $number++) {
+                $line = if ($number -in $badLines) {
+                    "tcp ESTAB 0 0 10.0.0.1:bad$number 10.0.0.2:443"
+                }
+                elseif ($number -in $unixLines) {
+                    "u_str ESTAB 0 0 * $number * $($number + 1)"
+                }
+                else {
+                    'tcp ESTAB 0 0 10.0.{0}.{1}:{2} 192.0.2.7:443 users:(("app",pid={3},fd=3))' -f ($number -shr 8), ($number -band 255), (1024 + $number), $number
+                }
+                $lines.Add($line)
+            }
+            $bigFile = Join-Path $TestDrive 'big-ss.txt'
+            [System.IO.File]::WriteAllLines($bigFile, $lines)
+
+            function Get-WorkerThreadCount {
+                # The worker names its thread; Linux shows the name (cut to 15 characters) in /proc/self/task/*/comm.
+                @(Get-ChildItem -LiteralPath /proc/self/task | ForEach-Object { Get-Content -LiteralPath (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue } |
+                        Where-Object { $_ -like 'PortTools*' }).Count
+            }
+
+            function Assert-FileReleased([string] $Path) {
+                # Exclusive access is refused while any handle is open (FileShare on Windows, flock on Unix).
+                [System.IO.File]::Open($Path, 'Open', 'ReadWrite', 'None').Dispose()
+                if ($OnLinux) {
+                    @(Get-ChildItem -LiteralPath /proc/self/fd -ErrorAction SilentlyContinue | Where-Object { $_.LinkTarget -eq $Path }) | Should -HaveCount 0
+                    Get-WorkerThreadCount | Should -Be 0 -Because 'the worker thread has exited'
+                }
+            }
+        }
+
+        It 'writes every socket and every line error in the order of the lines, across batch boundaries' {
+            $output = @(ConvertFrom-SocketTable -LiteralPath $bigFile -ComputerName web01 -WarningVariable warnings 2>&1 3>$null)
+            $expected = for ($number = 2; $number -le $lineCount; $number++) {
+                if ($number -in $unixLines) { continue }
+                if ($number -in $badLines) {
+                    "error SocketTableLineNotParsed,PortTools.Commands.ConvertFromSocketTableCommand InvalidData [$($lines[$number - 1])] $bigFile, line $number ('$($lines[$number - 1])') was not understood: bad local port 'bad$number'"
+                }
+                else {
+                    "socket ss:$number port $(1024 + $number) pid $number web01"
+                }
+            }
+            $actual = foreach ($item in $output) {
+                if ($item -is [System.Management.Automation.ErrorRecord]) {
+                    "error $($item.FullyQualifiedErrorId) $($item.CategoryInfo.Category) [$($item.TargetObject)] $($item.Exception.Message -replace ' in .*$')"
+                }
+                else {
+                    "socket $($item.Source) port $($item.LocalPort) pid $($item.ProcessId) $($item.ComputerName)"
+                }
+            }
+            $actual.Count | Should -Be ($lineCount - 1 - $unixLines.Count)
+            $actual | Should -Be $expected
+            $warnings | Should -HaveCount 1
+            $warnings[0].Message | Should -BeLike '3 line(s) describe UNIX domain sockets*'
+        }
+
+        It 'reads the same file, line by line, as the same lines piped as text' {
+            $fromFile = @(ConvertFrom-SocketTable -LiteralPath $bigFile -ErrorAction SilentlyContinue -WarningAction SilentlyContinue).ForEach({ $_.ToString() })
+            $piped = @(Get-Content -LiteralPath $bigFile | ConvertFrom-SocketTable -ErrorAction SilentlyContinue -WarningAction SilentlyContinue).ForEach({ $_.ToString() })
+            $fromFile.Count | Should -Be ($lineCount - 1 - $unixLines.Count - $badLines.Count)
+            $fromFile | Should -Be $piped
+        }
+
+        It 'reads -Protocol Unix files the same way' {
+            $unix = @(ConvertFrom-SocketTable -LiteralPath $bigFile -Protocol Unix -ErrorAction SilentlyContinue)
+            $unix | Should -HaveCount $unixLines.Count
+            $unix[0].Source | Should -Be 'ss-unix:500'
+        }
+
+        It 'stops reading and closes the file when Select-Object -First has what it wants' {
+            if ($OnLinux) {
+                # While the first socket is downstream the worker is alive: the check after it is not vacuous.
+                $during = ConvertFrom-SocketTable -LiteralPath $bigFile -ErrorAction SilentlyContinue | Select-Object -First 1 | ForEach-Object { Get-WorkerThreadCount }
+                $during | Should -Be 1
+            }
+            $first = @(ConvertFrom-SocketTable -LiteralPath $bigFile -ErrorAction SilentlyContinue | Select-Object -First 5)
+            $first | Should -HaveCount 5
+            $first[4].Source | Should -Be 'ss:7' -Because 'line 3 is bad'
+            Assert-FileReleased $bigFile
+            $null = ConvertFrom-SocketTable -LiteralPath $bigFile -Protocol Unix -ErrorAction SilentlyContinue | Select-Object -First 1
+            Assert-FileReleased $bigFile
+
+            $copy = Join-Path $TestDrive 'deleted-after-first.txt'
+            Copy-Item -LiteralPath $bigFile -Destination $copy
+            $null = ConvertFrom-SocketTable -LiteralPath $copy -ErrorAction SilentlyContinue | Select-Object -First 1
+            Remove-Item -LiteralPath $copy
+            Test-Path -LiteralPath $copy | Should -BeFalse
+        }
+
+        It 'stops the worker and closes the file when the pipeline is stopped (Ctrl+C)' {
+            $started = [System.Threading.ManualResetEventSlim]::new($false)
+            $shell = [powershell]::Create()
+            try {
+                $null = $shell.AddScript({
+                        param($ModuleManifest, $Path, $Started)
+                        Import-Module $ModuleManifest
+                        ConvertFrom-SocketTable -LiteralPath $Path -ErrorAction SilentlyContinue | ForEach-Object { $Started.Set(); Start-Sleep -Milliseconds 20 }
+                    }).AddArgument((Join-Path $ModulePath 'PortTools.psd1')).AddArgument($bigFile).AddArgument($started)
+                $running = $shell.BeginInvoke()
+                $started.Wait([TimeSpan]::FromMinutes(2)) | Should -BeTrue -Because 'the pipeline got its first socket'
+                $shell.Stop()
+                $shell.InvocationStateInfo.State | Should -Be 'Stopped'
+                $stopped = $null
+                try { $shell.EndInvoke($running) } catch { $stopped = $_.Exception.InnerException }
+                $stopped | Should -BeOfType System.Management.Automation.PipelineStoppedException
+            }
+            finally {
+                $shell.Dispose()
+                $started.Dispose()
+            }
+            Assert-FileReleased $bigFile
+        }
+
+        It 'stops with the same terminating error as before when reading the file fails' -Skip:(-not $OnLinux) {
+            # /proc/self/mem opens, but reading its first page fails with EIO: the read fails on the worker.
+            foreach ($parameters in @{ LiteralPath = '/proc/self/mem' }, @{ LiteralPath = '/proc/self/mem'; Protocol = 'Unix' }) {
+                $failure = $null
+                try {
+                    ConvertFrom-SocketTable @parameters -ErrorAction SilentlyContinue
+                }
+                catch {
+                    $failure = $_
+                }
+                $failure | Should -Not -BeNullOrEmpty -Because 'a failed read stops the command, whatever -ErrorAction says'
+                $failure.FullyQualifiedErrorId | Should -Be 'System.IO.IOException,PortTools.Commands.ConvertFromSocketTableCommand'
+                $failure.Exception | Should -BeOfType System.IO.IOException
+                $failure.Exception.Message | Should -BeLike "*'/proc/self/mem'*"
+                $failure.Exception.StackTrace | Should -BeLike '*StreamReader.ReadBuffer*' -Because 'the exception is the reader''s own, with its stack'
+            }
+            Get-WorkerThreadCount | Should -Be 0
+        }
+    }
 }

@@ -213,44 +213,55 @@ namespace PortTools.Commands
                 return;
             }
 
+            // The file is parsed on a worker thread while this (the pipeline) thread writes what it
+            // parsed, in order: parsing and the pipeline's cost per object overlap. Disposing the
+            // batches stops the worker and waits for it, before the file is closed.
             var progress = new ProgressRecord(1, "ConvertFrom-SocketTable", "Reading " + path);
-            if (Unix)
+            using (stream)
+            using (var reader = new StreamReader(stream))
             {
-                UnixSocketTableParser unix = NewUnixParser(path);
-                using (stream)
-                using (var reader = new StreamReader(stream))
+                if (Unix)
                 {
+                    UnixSocketTableParser unix = NewUnixParser(path);
                     try
                     {
-                        foreach (UnixSocketTableResult result in unix.ReadAll(reader, CancellationToken))
+                        using var batches = new BackgroundBatches<UnixSocketTableResult>(token => unix.ReadAll(reader, token), CancellationToken);
+                        while (batches.TryTake(out UnixSocketTableResult[]? results, out int count, out _))
                         {
-                            WriteUnix(result, path);
+                            for (int i = 0; i < count; i++)
+                            {
+                                WriteUnix(results[i], path);
+                            }
                         }
                     }
                     catch (OperationCanceledException)
                     {
                         return;
                     }
+
+                    WriteVerbose(path + ": " + unix.Summary);
+                    return;
                 }
 
-                WriteVerbose(path + ": " + unix.Summary);
-                return;
-            }
-
-            var parser = new SocketTableParser(Options(), CancellationToken);
-            using (stream)
-            using (var reader = new StreamReader(stream))
-            {
+                SocketTableParser? parser = null;
                 try
                 {
-                    foreach (SocketTableResult result in parser.ReadAll(reader))
+                    using var batches = new BackgroundBatches<SocketTableResult>(
+                        token => (parser = new SocketTableParser(Options(), token)).ReadAll(reader),
+                        CancellationToken,
+                        () => stream.Length > 0 ? (int)Math.Min(100, stream.Position * 100 / stream.Length) : -1);
+                    while (batches.TryTake(out SocketTableResult[]? results, out int count, out int percent))
                     {
-                        Write(result, path);
-                        if (_progressClock.ElapsedMilliseconds > 500 && stream.Length > 0)
+                        if (percent >= 0 && _progressClock.ElapsedMilliseconds > 500)
                         {
-                            progress.PercentComplete = (int)Math.Min(100, stream.Position * 100 / stream.Length);
+                            progress.PercentComplete = percent;
                             WriteProgress(progress);
                             _progressClock.Restart();
+                        }
+
+                        for (int i = 0; i < count; i++)
+                        {
+                            Write(in results[i], path);
                         }
                     }
                 }
@@ -258,11 +269,11 @@ namespace PortTools.Commands
                 {
                     return;
                 }
-            }
 
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-            WriteVerbose(path + ": " + parser.Summary);
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+                WriteVerbose(path + ": " + parser!.Summary);
+            }
         }
 
         private void Drain(string? path)
@@ -296,7 +307,7 @@ namespace PortTools.Commands
             }
         }
 
-        private void Write(SocketTableResult result, string? path)
+        private void Write(in SocketTableResult result, string? path)
         {
             switch (result.Kind)
             {
