@@ -98,7 +98,7 @@ namespace PortTools.Linux
         {
             var raw = new RawSocketTable();
             var interfaceNames = new Dictionary<uint, string>();
-            var builder = new SocketBuilder(raw, index => ResolveInterfaceName(interfaceNames, index), null, identity, query, null, progress, cancellation);
+            var builder = new SocketBuilder(raw, index => ResolveInterfaceName(interfaceNames, index), null, identity, query, null, progress, cancellation) { ReleaseBuilt = true };
             progress.StartHandOver(1024);
             KernelTables tables = ReadKernelTables(query, procNetDirectory, source, progress, cancellation, raw, builder);
             return builder.Finish(tables.Method);
@@ -150,7 +150,7 @@ namespace PortTools.Linux
                             continue;
                         }
 
-                        if (builder is not null && builder.Built > raw.Count)
+                        if (builder is not null && builder.Built > before)
                         {
                             // The dump failed part-way and its sockets were already handed over: reading the
                             // family again from /proc/net would hand some over twice, so the read fails instead.
@@ -265,6 +265,9 @@ namespace PortTools.Linux
             /// <summary>How many records have been looked at (built, or dropped by a filter).</summary>
             public int Built { get; private set; }
 
+            /// <summary>Lets the raw table go of the records once built (a read that builds as it goes keeps no whole table).</summary>
+            public bool ReleaseBuilt { get; init; }
+
             /// <summary>Builds the records from <see cref="Built"/> up to <paramref name="count"/> and hands them over.</summary>
             public void BuildTo(int count)
             {
@@ -286,6 +289,11 @@ namespace PortTools.Linux
                 }
 
                 Built = Math.Max(Built, count);
+                if (ReleaseBuilt && Built == raw.Count)
+                {
+                    raw.Release();
+                }
+
                 _progress?.PublishHandOver();
             }
 

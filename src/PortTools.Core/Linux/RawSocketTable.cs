@@ -13,40 +13,60 @@ namespace PortTools.Linux
         private Record[] _records;
         private byte[] _addresses;
 
+        // Records before this index were let go (Release): indexes stay those of the whole read.
+        private int _first;
+
         public RawSocketTable(int capacity = 1024)
         {
             _records = new Record[capacity];
             _addresses = new byte[capacity * 32];
         }
 
+        /// <summary>Records added so far, including those let go.</summary>
         public int Count { get; private set; }
 
-        public ref Record this[int index] => ref _records[index];
+        public ref Record this[int index] => ref _records[index - _first];
 
-        public Span<byte> LocalAddress(int index) => new Span<byte>(_addresses, index * 32, _records[index].IsV6 ? 16 : 4);
+        public Span<byte> LocalAddress(int index) => new Span<byte>(_addresses, (index - _first) * 32, _records[index - _first].IsV6 ? 16 : 4);
 
-        public Span<byte> RemoteAddress(int index) => new Span<byte>(_addresses, (index * 32) + 16, _records[index].IsV6 ? 16 : 4);
+        public Span<byte> RemoteAddress(int index) => new Span<byte>(_addresses, ((index - _first) * 32) + 16, _records[index - _first].IsV6 ? 16 : 4);
 
         /// <summary>Appends a record and returns its index; the caller fills it and its address slots.</summary>
         public int Add()
         {
-            if (Count == _records.Length)
+            int slot = Count - _first;
+            if (slot == _records.Length)
             {
                 Array.Resize(ref _records, _records.Length * 2);
                 Array.Resize(ref _addresses, _records.Length * 32);
             }
 
-            _records[Count] = default;
-            Array.Clear(_addresses, Count * 32, 32);
+            _records[slot] = default;
+            Array.Clear(_addresses, slot * 32, 32);
             return Count++;
         }
 
-        /// <summary>Drops the most recent record (it failed a filter after decoding).</summary>
-        public void RemoveLast() => Count--;
+        /// <summary>Drops the most recent record (it failed a filter after decoding); false when it was let go already.</summary>
+        public bool RemoveLast()
+        {
+            if (Count == _first)
+            {
+                return false;
+            }
 
-        public Span<byte> LocalSlot(int index) => new Span<byte>(_addresses, index * 32, 16);
+            Count--;
+            return true;
+        }
 
-        public Span<byte> RemoteSlot(int index) => new Span<byte>(_addresses, (index * 32) + 16, 16);
+        /// <summary>
+        /// Lets go of every record added so far (they have been made into sockets), so that a read that
+        /// builds as it goes holds one batch of records, not the whole table. Count and indexes go on.
+        /// </summary>
+        public void Release() => _first = Count;
+
+        public Span<byte> LocalSlot(int index) => new Span<byte>(_addresses, (index - _first) * 32, 16);
+
+        public Span<byte> RemoteSlot(int index) => new Span<byte>(_addresses, ((index - _first) * 32) + 16, 16);
 
         internal struct Record
         {
