@@ -587,5 +587,38 @@ Describe 'ConvertFrom-SocketTable' {
             }
             Get-WorkerThreadCount | Should -Be 0
         }
+
+        It 'produces the batches on the pipeline thread when there is one processor, in order, with a failure after the items before it' {
+            $batchesType = (Get-Command ConvertFrom-SocketTable).ImplementingType.Assembly.GetType('PortTools.Commands.BackgroundBatches`1', $true).MakeGenericType([int])
+            # Items 0 to 2,499, then a failure, produced lazily on the thread that takes them (a scriptblock needs this runspace).
+            $source = [Func[Threading.CancellationToken, Collections.Generic.IEnumerable[int]]] {
+                param($token)
+                , [Linq.Enumerable]::Select([Linq.Enumerable]::Range(0, 3000), [Func[int, int]] { param($i) if ($i -eq 2500) { throw 'the source failed at 2500' }; $i })
+            }
+            $batches = [Activator]::CreateInstance($batchesType, [Reflection.BindingFlags]'Instance,Public,NonPublic', $null, @($source, [Threading.CancellationToken]::None, $null, 1024, 4, $false), $null)
+            try {
+                $taken = [Collections.Generic.List[int]]::new()
+                $take = $batchesType.GetMethod('TryTake')
+                $failure = $null
+                try {
+                    while ($true) {
+                        $arguments = [object[]]::new(3)
+                        if (-not $take.Invoke($batches, $arguments)) { break }
+                        for ($i = 0; $i -lt $arguments[1]; $i++) { $taken.Add($arguments[0][$i]) }
+                    }
+                }
+                catch {
+                    $failure = $_.Exception.InnerException
+                }
+
+                $taken.Count | Should -Be 2500
+                ($taken -join ',') | Should -Be ((0..2499) -join ',')
+                $failure.Message | Should -BeLike '*the source failed at 2500*'
+                Get-WorkerThreadCount | Should -Be 0
+            }
+            finally {
+                $batches.Dispose()
+            }
+        }
     }
 }

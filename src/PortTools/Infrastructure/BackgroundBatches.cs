@@ -33,7 +33,11 @@ namespace PortTools.Commands
         private readonly BlockingCollection<T[]> _empty = new BlockingCollection<T[]>();
         private readonly CancellationTokenSource _stop;
         private readonly Func<int>? _mark;
-        private readonly Thread _worker;
+        private readonly Thread? _worker;
+
+        // With one processor the two threads would only take turns: the items are then produced on the
+        // taker's thread, a batch at a time, through the same calls.
+        private IEnumerator<T>? _inline;
         private readonly CultureInfo _culture = CultureInfo.CurrentCulture;
         private readonly CultureInfo _uiCulture = CultureInfo.CurrentUICulture;
         private IEnumerable<T>? _source;
@@ -54,7 +58,8 @@ namespace PortTools.Commands
         /// </param>
         /// <param name="batchSize">Items per batch.</param>
         /// <param name="batchCount">Batches in circulation.</param>
-        public BackgroundBatches(Func<CancellationToken, IEnumerable<T>> source, CancellationToken cancellation, Func<int>? mark = null, int batchSize = DefaultBatchSize, int batchCount = DefaultBatchCount)
+        /// <param name="onWorker">Whether a worker thread produces the items; by default, when there is more than one processor.</param>
+        public BackgroundBatches(Func<CancellationToken, IEnumerable<T>> source, CancellationToken cancellation, Func<int>? mark = null, int batchSize = DefaultBatchSize, int batchCount = DefaultBatchCount, bool? onWorker = null)
         {
             if (source is null)
             {
@@ -76,8 +81,16 @@ namespace PortTools.Commands
             try
             {
                 _source = source(_stop.Token);
-                _worker = new Thread(Produce) { IsBackground = true, Name = "PortTools background batches" };
-                _worker.Start();
+                if (onWorker ?? Environment.ProcessorCount > 1)
+                {
+                    _worker = new Thread(Produce) { IsBackground = true, Name = "PortTools background batches" };
+                    _worker.Start();
+                }
+                else
+                {
+                    _inline = _source.GetEnumerator();
+                    _source = null;
+                }
             }
             catch
             {
@@ -105,6 +118,11 @@ namespace PortTools.Commands
                 Array.Clear(_taken, 0, _takenCount);
                 _empty.Add(_taken);
                 _taken = null;
+            }
+
+            if (_inline is not null)
+            {
+                return TakeInline(out items, out count, out mark);
             }
 
             if (_full.TryTake(out Batch batch, Timeout.Infinite, _stop.Token))
@@ -136,10 +154,46 @@ namespace PortTools.Commands
 
             _disposed = true;
             _stop.Cancel();
-            _worker.Join();
+            _worker?.Join();
+            _inline?.Dispose();
             _stop.Dispose();
             _full.Dispose();
             _empty.Dispose();
+        }
+
+        private bool TakeInline([NotNullWhen(true)] out T[]? items, out int count, out int mark)
+        {
+            _failure?.Throw();
+            T[] batch = _empty.Take();
+            int filled = 0;
+            try
+            {
+                while (filled < batch.Length && _inline!.MoveNext())
+                {
+                    batch[filled++] = _inline.Current;
+                }
+            }
+            catch (Exception exception) when (filled > 0)
+            {
+                // As on the worker: the items before the failure are taken first, then it is rethrown.
+                _failure = ExceptionDispatchInfo.Capture(exception);
+            }
+
+            mark = _mark is null ? -1 : _mark();
+            if (filled == 0)
+            {
+                _empty.Add(batch);
+                _stop.Token.ThrowIfCancellationRequested();
+                items = null;
+                count = 0;
+                return false;
+            }
+
+            _taken = batch;
+            _takenCount = filled;
+            items = batch;
+            count = filled;
+            return true;
         }
 
         private void Produce()
