@@ -488,7 +488,7 @@ Describe 'ConvertFrom-SocketTable' {
         }
 
         It 'writes every socket and every line error in the order of the lines, across batch boundaries' {
-            $output = @(ConvertFrom-SocketTable -LiteralPath $bigFile -ComputerName web01 -WarningVariable warnings 2>&1 3>$null)
+            $output = @(ConvertFrom-SocketTable -LiteralPath $bigFile -ComputerName web01 -WarningVariable warnings -ErrorAction Continue 2>&1 3>$null)
             $expected = for ($number = 2; $number -le $lineCount; $number++) {
                 if ($number -in $unixLines) { continue }
                 if ($number -in $badLines) {
