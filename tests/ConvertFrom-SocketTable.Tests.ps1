@@ -614,7 +614,7 @@ Describe 'ConvertFrom-SocketTable' {
                 $taken.Count | Should -Be 2500
                 ($taken -join ',') | Should -Be ((0..2499) -join ',')
                 $failure.Message | Should -BeLike '*the source failed at 2500*'
-                Get-WorkerThreadCount | Should -Be 0
+                if ($OnLinux) { Get-WorkerThreadCount | Should -Be 0 } # thread names are read from /proc
             }
             finally {
                 $batches.Dispose()
