@@ -140,9 +140,9 @@ namespace PortTools.Linux
         private static int Abandon(RawSocketTable table, int start, int errno, SocketReadProgress? progress, int counted)
         {
             progress?.AddSocketsRead(start - counted); // the fallback reads these sockets again
+            // Records already made into sockets (a read that builds as it goes) cannot be dropped; the caller sees them built.
             while (table.Count > start && table.RemoveLast())
             {
-                // Sockets already made into objects (a read that builds as it goes) are not dropped here: the caller sees them built.
             }
 
             return errno == 0 ? 5 : errno;
