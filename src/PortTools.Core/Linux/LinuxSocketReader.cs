@@ -66,7 +66,7 @@ namespace PortTools.Linux
             // Every socket says which namespace it lives in, the host's own too, so that tables
             // of several namespaces stay apart and bring their own host facts.
             NetworkNamespaceInfo identity = (space ?? NetworkNamespace.Own()).Identify();
-            progress?.StartHandOver(tables.Raw.Count); // one namespace: the result's order is the build's
+            progress?.StartHandOver(); // one namespace: the result's order is the build's
             return Build(tables, owners, identity, query, progress, cancellation);
         }
 
@@ -98,8 +98,8 @@ namespace PortTools.Linux
         {
             var raw = new RawSocketTable();
             var interfaceNames = new Dictionary<uint, string>();
+            progress.StartHandOver();
             var builder = new SocketBuilder(raw, index => ResolveInterfaceName(interfaceNames, index), null, identity, query, null, progress, cancellation) { ReleaseBuilt = true };
-            progress.StartHandOver(1024);
             KernelTables tables = ReadKernelTables(query, procNetDirectory, source, progress, cancellation, raw, builder);
             return builder.Finish(tables.Method);
         }
@@ -259,7 +259,7 @@ namespace PortTools.Linux
                 _options = options;
                 _progress = progress;
                 _cancellation = cancellation;
-                _sockets = new List<SocketTuple>(raw.Count);
+                _sockets = new List<SocketTuple>(progress is { IsHandingOver: true } ? 0 : raw.Count);
             }
 
             /// <summary>How many records have been looked at (built, or dropped by a filter).</summary>
@@ -281,10 +281,9 @@ namespace PortTools.Linux
                     }
 
                     SocketTuple? socket = BuildOne(raw, i);
-                    if (socket is not null)
+                    if (socket is not null && _progress?.HandOver(socket) != true)
                     {
-                        _sockets.Add(socket);
-                        _progress?.HandOver(socket);
+                        _sockets.Add(socket); // not handed over: the result keeps it
                     }
                 }
 
@@ -377,7 +376,7 @@ namespace PortTools.Linux
                 };
             }
 
-            /// <summary>The result: every socket built, with the warnings about owners that could not be seen.</summary>
+            /// <summary>The result: every socket built and not handed over, with the warnings about owners that could not be seen.</summary>
             public SocketTableReadResult Finish(string method)
             {
                 _progress?.SetSocketsBuilt(Built);

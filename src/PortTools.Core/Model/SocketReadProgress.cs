@@ -10,10 +10,13 @@ namespace PortTools
     /// </summary>
     public sealed class SocketReadProgress
     {
-        // Sockets handed over while the rest are built: a batch is published at a time, so that the
-        // consumer is woken once per batch, not once per socket.
-        private const int HandOverBatch = 512;
-        private SocketTuple[]? _handOver;
+        // Sockets handed over while the rest are built: a chunk is published at a time, so that the
+        // consumer is woken once per chunk, not once per socket. Chunks are never copied, and a socket
+        // taken leaves its slot: nothing keeps a socket the consumer has written, so that at 100,000s
+        // of sockets the collector finds them dead young instead of copying them into older generations.
+        private const int HandOverChunkBits = 9;
+        private const int HandOverChunk = 1 << HandOverChunkBits;
+        private SocketTuple?[]?[]? _handOver;
         private int _handOverBuilt;
         private int _handOverPublished;
         private long _socketsRead;
@@ -62,52 +65,81 @@ namespace PortTools
 
         /// <summary>
         /// Set before the read to have the sockets of a one-namespace live read of TCP and UDP handed over
-        /// as they are built (<see cref="SocketsReady"/>, <see cref="ReadySocket"/>), in the order of the
-        /// result, so that a consumer can write them while the rest are built. Other reads hand over none:
-        /// the result holds them all.
+        /// as they are built (<see cref="SocketsReady"/>, <see cref="TakeReadySocket"/>), in the order of
+        /// the result, so that a consumer can write them while the rest are built. A socket handed over is
+        /// not also kept in the result: its <see cref="SocketTableReadResult.Sockets"/> holds only the
+        /// sockets that were not handed over, which follow them. Other reads hand over none: the result
+        /// holds them all.
         /// </summary>
         public bool HandOverSockets { get; set; }
 
-        /// <summary>How many sockets have been handed over so far (<see cref="ReadySocket"/> 0 to this less one).</summary>
+        /// <summary>How many sockets have been handed over so far (<see cref="TakeReadySocket"/> 0 to this less one).</summary>
         public int SocketsReady => Volatile.Read(ref _handOverPublished);
 
-        /// <summary>A socket handed over, in the order of the result.</summary>
+        /// <summary>
+        /// Takes a socket handed over, in the order of the result. Each is taken once: the hand-over lets
+        /// go of it, so that a consumer that writes and drops sockets keeps none.
+        /// </summary>
         /// <param name="index">From 0 to <see cref="SocketsReady"/> less one.</param>
         /// <returns>The socket.</returns>
-        public SocketTuple ReadySocket(int index) => index < SocketsReady ? Volatile.Read(ref _handOver)![index] : throw new ArgumentOutOfRangeException(nameof(index));
+        /// <exception cref="ArgumentOutOfRangeException">Not handed over (yet).</exception>
+        /// <exception cref="InvalidOperationException">Taken before.</exception>
+        public SocketTuple TakeReadySocket(int index)
+        {
+            if (index < 0 || index >= SocketsReady)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), index, "Only the sockets handed over so far can be taken: 0 to SocketsReady less one.");
+            }
+
+            SocketTuple?[] chunk = Volatile.Read(ref _handOver)![index >> HandOverChunkBits]!;
+            int slot = index & (HandOverChunk - 1);
+            SocketTuple socket = chunk[slot] ?? throw new InvalidOperationException("The socket handed over at " + index.ToString(CultureInfo.InvariantCulture) + " was taken before: each is taken once.");
+            chunk[slot] = null;
+            return socket;
+        }
 
         /// <summary>Called on the reading thread each time more sockets are handed over (a consumer's wake-up).</summary>
         public Action? SocketsHandedOver { get; set; }
 
-        internal void StartHandOver(int capacity)
+        /// <summary>Whether sockets built now are handed over (asked for, and a read that can).</summary>
+        internal bool IsHandingOver => _handOver is not null;
+
+        internal void StartHandOver()
         {
             if (HandOverSockets)
             {
-                _handOver = new SocketTuple[Math.Max(capacity, HandOverBatch)];
+                _handOver = new SocketTuple?[]?[64];
             }
         }
 
-        internal void HandOver(SocketTuple socket)
+        /// <summary>Hands a socket over; false when this read hands over none (the caller keeps it).</summary>
+        internal bool HandOver(SocketTuple socket)
         {
-            if (_handOver is null)
+            SocketTuple?[]?[]? chunks = _handOver;
+            if (chunks is null)
             {
-                return;
+                return false;
             }
 
-            if (_handOverBuilt == _handOver.Length)
+            int chunk = _handOverBuilt >> HandOverChunkBits;
+            if (chunk == chunks.Length)
             {
-                // A read that builds while the kernel dumps does not know the count: the array grows, and
-                // a consumer reading the old one still finds every socket published in it.
-                var larger = new SocketTuple[_handOver.Length * 2];
-                Array.Copy(_handOver, larger, _handOverBuilt);
+                // A read that builds while the kernel dumps does not know the count: the table of chunks
+                // grows, and a consumer reading the old one still finds every chunk published in it.
+                var larger = new SocketTuple?[]?[chunks.Length * 2];
+                Array.Copy(chunks, larger, chunks.Length);
                 Volatile.Write(ref _handOver, larger);
+                chunks = larger;
             }
 
-            _handOver[_handOverBuilt++] = socket;
-            if (_handOverBuilt % HandOverBatch == 0)
+            (chunks[chunk] ??= new SocketTuple?[HandOverChunk])[_handOverBuilt & (HandOverChunk - 1)] = socket;
+            _handOverBuilt++;
+            if ((_handOverBuilt & (HandOverChunk - 1)) == 0)
             {
                 PublishHandOver();
             }
+
+            return true;
         }
 
         internal void PublishHandOver()

@@ -12,7 +12,10 @@ namespace PortTools
             Method = method;
         }
 
-        /// <summary>The sockets that passed the query's filters.</summary>
+        /// <summary>
+        /// The sockets that passed the query's filters, less those handed over as they were built
+        /// (<see cref="SocketReadProgress.HandOverSockets"/>), which come before these.
+        /// </summary>
         public IReadOnlyList<SocketTuple> Sockets { get; }
 
         /// <summary>Things the caller should tell the user once, such as owners hidden for lack of privilege.</summary>

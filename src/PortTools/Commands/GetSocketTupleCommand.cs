@@ -315,14 +315,14 @@ namespace PortTools.Commands
             };
 
             SocketTableReadResult result;
-            int written = 0;
+            int handedOver = 0;
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 // A one-namespace Linux read hands its sockets over as they are built, and they are
                 // written meanwhile: the pipeline downstream works while the rest are built.
                 result = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux) && !AllNetworkNamespaces.IsPresent
-                    ? ReadWhileWriting(query, out written)
+                    ? ReadWhileWriting(query, out handedOver)
                     : ReadLiveTable(query);
             }
             catch (OperationCanceledException)
@@ -335,13 +335,14 @@ namespace PortTools.Commands
                 return;
             }
 
-            WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture, "Read {0} sockets through {1} in {2} ms.", result.Sockets.Count, result.Method, watch.ElapsedMilliseconds));
+            WriteVerbose(string.Format(System.Globalization.CultureInfo.InvariantCulture, "Read {0} sockets through {1} in {2} ms.", handedOver + result.Sockets.Count, result.Method, watch.ElapsedMilliseconds));
             foreach (string warning in result.Warnings)
             {
                 WriteWarning(warning);
             }
 
-            for (int i = written; i < result.Sockets.Count; i++)
+            // What was handed over is written; the result holds the rest (all of them for a read that hands over none).
+            for (int i = 0; i < result.Sockets.Count; i++)
             {
                 if (CancellationToken.IsCancellationRequested)
                 {
@@ -358,7 +359,7 @@ namespace PortTools.Commands
         /// it is built, in the order of the result, showing progress once the read has taken a second.
         /// </summary>
         /// <param name="query">What to read.</param>
-        /// <param name="written">How many of the result's sockets were written (the first ones).</param>
+        /// <param name="written">How many sockets were handed over and written (the result holds the rest).</param>
         /// <returns>The read.</returns>
         private SocketTableReadResult ReadWhileWriting(SocketQuery query, out int written)
         {
@@ -381,7 +382,7 @@ namespace PortTools.Commands
                     int ready = progress.SocketsReady;
                     for (; written < ready && !CancellationToken.IsCancellationRequested; written++)
                     {
-                        WriteObject(progress.ReadySocket(written));
+                        WriteObject(progress.TakeReadySocket(written));
                     }
 
                     if (done || CancellationToken.IsCancellationRequested)

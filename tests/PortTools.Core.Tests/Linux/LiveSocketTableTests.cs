@@ -165,7 +165,7 @@ namespace PortTools.Tests.Linux
         }
 
         [LinuxFact]
-        public void A_one_namespace_read_hands_its_sockets_over_as_built_in_the_order_of_the_result()
+        public void A_one_namespace_read_hands_its_sockets_over_as_built_and_keeps_none_it_handed_over()
         {
             var listeners = new List<Socket>();
             try
@@ -198,10 +198,21 @@ namespace PortTools.Tests.Linux
 
                 // Without owners to wait for, sockets are built and handed over while the kernel still dumps.
                 Assert.InRange(readAtFirstWakeUp, 0, progress.SocketsRead - 1);
-                Assert.Equal(result.Sockets.Count, progress.SocketsReady);
-                Assert.Equal(result.Sockets, Enumerable.Range(0, progress.SocketsReady).Select(progress.ReadySocket));
+                // Everything was handed over, so the result keeps none of it; each socket is taken once.
+                Assert.Empty(result.Sockets);
+                List<SocketTuple> taken = Enumerable.Range(0, progress.SocketsReady).Select(progress.TakeReadySocket).ToList();
+                Assert.All(taken, Assert.NotNull);
+                Assert.Equal(taken.Count, taken.Distinct().Count());
+                var listening = new HashSet<int>(taken.Where(t => t.State == SocketState.Listen && t.Protocol == TransportProtocol.Tcp).Select(t => t.LocalPort));
+                Assert.All(listeners, l => Assert.Contains(((IPEndPoint)l.LocalEndPoint!).Port, listening));
                 Assert.True(wakeUps >= 2, "one wake-up per batch and one at the end");
-                Assert.Throws<ArgumentOutOfRangeException>(() => progress.ReadySocket(progress.SocketsReady));
+                Assert.Throws<ArgumentOutOfRangeException>(() => progress.TakeReadySocket(progress.SocketsReady));
+                Assert.Throws<InvalidOperationException>(() => progress.TakeReadySocket(0));
+
+                // With owners, the sockets are built after the dump and the walk, and handed over all the same.
+                var owned = new SocketReadProgress { HandOverSockets = true };
+                Assert.Empty(LiveSocketTable.Read(new SocketQuery { Protocols = new[] { TransportProtocol.Tcp } }, CancellationToken.None, owned).Sockets);
+                Assert.InRange(owned.SocketsReady, listeners.Count, int.MaxValue);
 
                 // Not asked for (or a read of every namespace): nothing is handed over, the result holds all.
                 var plain = new SocketReadProgress();
