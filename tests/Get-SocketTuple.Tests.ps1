@@ -62,6 +62,25 @@ Describe 'Get-SocketTuple' {
             $found.Local | Should -Be "$($address):$port"
         }
 
+        It 'names the owner at 80 columns, and adds its PID from 90' {
+            $found = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp
+            $name = $found.ProcessName
+            $name | Should -Not -BeNullOrEmpty
+            $shown = if ($name.Length -gt 15) { $name.Substring(0, 14) } else { $name }
+            foreach ($width in 80, 90, 120) {
+                $lines = @(($found | Format-Table | Out-String -Width $width) -split "`r?`n" | Where-Object { $_.Trim() })
+                $lines[0] | Should -Match '^Protocol\s+State\s+Local\s+Remote\s+ProcessName\b' -Because "the header at $width columns"
+                $lines[2] | Should -Match ([regex]::Escape("$($address):$port") + '\s.*' + [regex]::Escape($shown)) -Because "the row at $width columns"
+                if ($width -ge 90) {
+                    $lines[0] | Should -Match 'ProcessName\s+ProcessId$'
+                    $lines[2].TrimEnd() | Should -Match "\b$PID$"
+                }
+                else {
+                    $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual $width }
+                }
+            }
+        }
+
         It 'accepts ss spellings and enum names for -State' {
             (Get-SocketTuple -LocalAddress $address -LocalPort $port -State LISTEN).LocalPort | Should -Be $port
             (Get-SocketTuple -LocalAddress $address -LocalPort $udpPort -State UNCONN).Protocol | Should -Be 'Udp'
@@ -213,12 +232,6 @@ Describe 'Get-SocketTuple' {
             (Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp).Exposure | Should -Be 'Loopback'
             Get-SocketTuple -LocalAddress $address -LocalPort $port -Exposure Loopback | Should -HaveCount 1
             Get-SocketTuple -LocalAddress $address -LocalPort $port -Exposure AllInterfaces, Public | Should -BeNullOrEmpty
-        }
-
-        It 'shows Protocol, State, Local, Remote, ProcessId and ProcessName by default' {
-            $table = Get-SocketTuple -LocalAddress $address -LocalPort $port -Protocol Tcp | Format-Table | Out-String -Width 200
-            $table | Should -Match 'Protocol\s+State\s+Local\s+Remote\s+ProcessId\s+ProcessName'
-            $table | Should -Match ([regex]::Escape("$($address):$port"))
         }
 
         It 'round-trips a live socket through its text form' {
