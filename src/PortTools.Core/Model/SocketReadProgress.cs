@@ -108,7 +108,7 @@ namespace PortTools
         {
             if (HandOverSockets)
             {
-                _handOver = new SocketTuple?[]?[64];
+                _handOver = new SocketTuple?[]?[2]; // grows by doubling, copying chunk references only
             }
         }
 

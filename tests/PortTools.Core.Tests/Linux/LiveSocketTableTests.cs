@@ -170,8 +170,8 @@ namespace PortTools.Tests.Linux
             var listeners = new List<Socket>();
             try
             {
-                // More than one batch and more than the hand-over's first array (1,024), so that sockets are
-                // handed over before the read ends and the array grows under the consumer.
+                // More than one batch and more than the hand-over's first table of chunks holds (1,024), so
+                // that sockets are handed over before the read ends and the table grows under the consumer.
                 for (int i = 0; i < 1500; i++)
                 {
                     Socket listener = Loopback.Tcp();
