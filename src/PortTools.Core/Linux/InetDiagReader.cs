@@ -20,6 +20,9 @@ namespace PortTools.Linux
         private const ushort NlmFRequest = 0x1;
         private const ushort NlmFDump = 0x300;
         private const int InetDiagMsgLength = 72;
+        private const int NlattrHeaderLength = 4;
+        private const ushort InetDiagReqBytecode = 1;
+        private const int Einval = 22;
         private const ushort InetDiagSkV6Only = 11;
 
         // Linux's TCP_CLOSE; bound-only sockets are dumped in it when TcpBoundInactive is asked for.
@@ -30,6 +33,7 @@ namespace PortTools.Linux
         private readonly byte[] _buffer = new byte[64 * 1024];
         private readonly int _fd;
         private uint _sequence;
+        private int _lastDumpRecords;
 
         private InetDiagReader(int fd) => _fd = fd;
 
@@ -51,20 +55,42 @@ namespace PortTools.Linux
         /// Dumps one protocol and family into <paramref name="table"/>, keeping what the query wants.
         /// Returns 0, or the errno the kernel answered with (ENOENT when the diag module for the
         /// protocol is missing), in which case nothing was added. <paramref name="batchDecoded"/> is
-        /// called after each datagram's sockets are added, before the kernel is asked for more.
+        /// called after each datagram's sockets are added, before the kernel is asked for more. The
+        /// query's port filters go to the kernel as bytecode (<see cref="InetDiagFilter"/>), so that it
+        /// sends only the sockets they keep; every filter is applied here all the same.
         /// </summary>
-        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null, Action? batchDecoded = null)
+        public int Dump(TransportProtocol protocol, bool ipv6, SocketQuery query, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null, Action? batchDecoded = null) =>
+            DumpFiltered(protocol, ipv6, query, InetDiagFilter.Compile(query), table, cancellation, progress, batchDecoded);
+
+        /// <summary>inet_diag_msg records the kernel sent in all dumps so far (a filter sends fewer).</summary>
+        internal long RecordsReceived { get; private set; }
+
+        /// <summary>Dumps with the given bytecode (null for none), or without it if the kernel refuses it.</summary>
+        internal int DumpFiltered(TransportProtocol protocol, bool ipv6, SocketQuery query, byte[]? filter, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null, Action? batchDecoded = null)
+        {
+            int result = DumpOnce(protocol, ipv6, query, filter, table, cancellation, progress, batchDecoded);
+
+            // A kernel whose audit refuses the filter answers EINVAL before any socket: it is asked for every socket.
+            return result == Einval && filter is not null && _lastDumpRecords == 0
+                ? DumpOnce(protocol, ipv6, query, null, table, cancellation, progress, batchDecoded)
+                : result;
+        }
+
+        private int DumpOnce(TransportProtocol protocol, bool ipv6, SocketQuery query, byte[]? filter, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress, Action? batchDecoded)
         {
             uint states = StateMask(protocol, query);
+            _lastDumpRecords = 0;
             if (states == 0)
             {
                 return 0;
             }
 
             uint sequence = ++_sequence;
-            byte* request = stackalloc byte[RequestLength];
-            new Span<byte>(request, RequestLength).Clear();
-            WriteNative(request, 0, RequestLength);
+            int filterLength = filter is null ? 0 : NlattrHeaderLength + filter.Length;
+            int requestLength = RequestLength + filterLength;
+            byte* request = stackalloc byte[RequestLength + NlattrHeaderLength + InetDiagFilter.MaximumLength];
+            new Span<byte>(request, requestLength).Clear();
+            WriteNative(request, 0, (uint)requestLength);
             WriteNative16(request, 4, SockDiagByFamily);
             WriteNative16(request, 6, (ushort)(NlmFRequest | NlmFDump));
             WriteNative(request, 8, sequence);
@@ -72,7 +98,15 @@ namespace PortTools.Linux
             request[17] = (byte)protocol;
             request[18] = 0; // no extensions: SKV6ONLY comes unasked for listening and closed sockets
             WriteNative(request, 20, states);
-            if (LibC.send(_fd, request, RequestLength, 0) < 0)
+            if (filter is not null)
+            {
+                // struct nlattr { u16 nla_len; u16 nla_type; } then the bytecode (a multiple of 4 bytes).
+                WriteNative16(request, RequestLength, (ushort)filterLength);
+                WriteNative16(request, RequestLength + 2, InetDiagReqBytecode);
+                filter.CopyTo(new Span<byte>(request + RequestLength + NlattrHeaderLength, filter.Length));
+            }
+
+            if (LibC.send(_fd, request, (nuint)requestLength, 0) < 0)
             {
                 return LibC.LastError;
             }
@@ -126,6 +160,8 @@ namespace PortTools.Linux
 
                         if (type == SockDiagByFamily && length >= NlmsgHeaderLength + InetDiagMsgLength)
                         {
+                            _lastDumpRecords++;
+                            RecordsReceived++;
                             Decode(new ReadOnlySpan<byte>(buffer + offset + NlmsgHeaderLength, length - NlmsgHeaderLength), protocol, query, table);
                         }
 
