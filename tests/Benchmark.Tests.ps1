@@ -28,6 +28,7 @@ Describe 'tests/Benchmark.ps1' {
     It 'says how far the module grows while it streams a file, and what the import costs over a bare start' {
         $output | Should -Match 'Streaming: peak RSS of a fresh pwsh that imports the module [\d.]+ MB'
         $output | Should -Match 'Import-Module plus a first Get-SocketTuple over a bare start: -?[\d.]+ m?s'
+        $output | Should -Match 'Inside the process: Import-Module [\d.]+ m?s \([\d.]+ m?s-[\d.]+ m?s\), then the first Get-SocketTuple [\d.]+ m?s \([\d.]+ m?s-[\d.]+ m?s\)\.'
     }
 
     It 'runs tests/PipelineBenchmark.ps1 when it exists, and says it skipped it when not' {

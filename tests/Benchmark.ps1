@@ -19,6 +19,8 @@ ratio to its floor (each round's candidate over the same round's floor; candidat
   parse         ConvertFrom-SocketTable -Path on an `ss -tanp` file against reading the same file line
                 by line ([IO.File]::ReadLines); the peak memory of a fresh pwsh at a tenth and all of the file.
   import        pwsh -NoProfile -c 'Import-Module PortTools; Get-SocketTuple' against pwsh -NoProfile -c 1.
+                Then the same two steps timed apart inside fresh processes: Import-Module, then the first
+                Get-SocketTuple.
   pipeline      tests/PipelineBenchmark.ps1, when it exists.
   core          the suites of tests/PortTools.Benchmarks (each prints its own ratios and ranges).
 
@@ -352,6 +354,17 @@ try {
             $over.Add($c - $f)
         }
         Write-Output ("Import-Module plus a first Get-SocketTuple over a bare start: {0}" -f (Format-Range $over { param($v) Format-Ms $v }))
+        # The same two steps timed inside the process, apart: which of them the cost over a bare start is.
+        $split = "`$watch = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$manifest'; `$imported = `$watch.Elapsed.TotalMilliseconds; " +
+            "`$null = Get-SocketTuple -SkipProcess -Protocol Tcp -LocalPort 1; [string]::Join(' ', [string[]] @(`$imported, (`$watch.Elapsed.TotalMilliseconds - `$imported)))"
+        $importMs = [Collections.Generic.List[double]]::new()
+        $firstReadMs = [Collections.Generic.List[double]]::new()
+        for ($round = 0; $round -lt $Rounds; $round++) {
+            $times = (& $pwshPath -NoProfile -NonInteractive -Command $split) -split ' '
+            $importMs.Add([double]::Parse($times[0], [cultureinfo]::InvariantCulture))
+            $firstReadMs.Add([double]::Parse($times[1], [cultureinfo]::InvariantCulture))
+        }
+        Write-Output ("Inside the process: Import-Module {0}, then the first Get-SocketTuple {1}." -f (Format-Range $importMs { param($v) Format-Ms $v }), (Format-Range $firstReadMs { param($v) Format-Ms $v }))
         Write-Output ''
     }
 
