@@ -68,6 +68,11 @@ namespace PortTools.Linux
         /// <summary>Dumps with the given bytecode (null for none), or without it if the kernel refuses it.</summary>
         internal int DumpFiltered(TransportProtocol protocol, bool ipv6, SocketQuery query, byte[]? filter, RawSocketTable table, CancellationToken cancellation, SocketReadProgress? progress = null, Action? batchDecoded = null)
         {
+            if (filter is { Length: > InetDiagFilter.MaximumLength })
+            {
+                throw new ArgumentException("inet_diag bytecode is at most " + InetDiagFilter.MaximumLength + " bytes here.", nameof(filter));
+            }
+
             int result = DumpOnce(protocol, ipv6, query, filter, table, cancellation, progress, batchDecoded);
 
             // A kernel whose audit refuses the filter answers EINVAL before any socket: it is asked for every socket.
