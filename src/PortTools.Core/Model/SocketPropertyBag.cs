@@ -12,6 +12,7 @@ namespace PortTools
     /// dictionary: the same sockets, the same errors. It is cheaper because each property a socket has
     /// goes to a slot of its own, found by its name once, where a dictionary would hash the name for
     /// every insertion and every lookup; one instance is reused from object to object (<see cref="Clear"/>).
+    /// The usual bags map from their values as they are (SocketPropertyBag.Typed.cs), not through text.
     /// </summary>
     public sealed partial class SocketPropertyBag
     {
