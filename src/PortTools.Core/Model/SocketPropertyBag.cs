@@ -12,18 +12,12 @@ namespace PortTools
     /// dictionary: the same sockets, the same errors. It is cheaper because each property a socket has
     /// goes to a slot of its own, found by its name once, where a dictionary would hash the name for
     /// every insertion and every lookup; one instance is reused from object to object (<see cref="Clear"/>).
+    /// The usual bags map from their values as they are (SocketPropertyBag.Typed.cs), not through text.
     /// </summary>
-    public sealed class SocketPropertyBag
+    public sealed partial class SocketPropertyBag
     {
-        // Every name the mapping asks for (ExportRecords, SocketTupleConverter), each with a slot.
-        private static readonly string[] s_names =
-        {
-            "Protocol", "Local", "LocalAddress", "LocalPort", "Remote", "RemoteAddress", "RemotePort", "State",
-            "Processes", "ProcessId", "ProcessName", "UserId", "Inode", "ReceiveQueue", "SendQueue", "IPv6Only",
-            "ReuseAddress", "ReusePort", "ReusePortLoadBalance", "ExclusiveAddressUse", "Timer", "TimerExpiresIn",
-            "Retransmits", "BoundInterface", "NetworkNamespace", "Container", "Source", "PSComputerName",
-            "ComputerName", "CimClass", "OwningProcess",
-        };
+        // Every name the mapping asks for (ExportRecords, SocketTupleConverter), each with a slot: a field's slot is its number.
+        private static readonly string[] s_names = Enum.GetNames(typeof(Field));
 
         // The slots of the names of each length: a name is compared with at most a few.
         private static readonly int[][] s_slotsByLength = SlotsByLength();
@@ -110,8 +104,16 @@ namespace PortTools
         /// <param name="socket">The socket.</param>
         /// <param name="error">What was wrong with the object, naming it.</param>
         /// <returns>Whether the object converted.</returns>
-        public bool TryConvert([NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error) =>
-            SocketTupleConverter.TryConvertRecord(_record, _has, _order, out socket, out error);
+        public bool TryConvert([NotNullWhen(true)] out SocketTuple? socket, [NotNullWhen(false)] out string? error)
+        {
+            if (TryMapTyped(out socket))
+            {
+                error = null;
+                return true;
+            }
+
+            return SocketTupleConverter.TryConvertRecord(_record, _has, _order, out socket, out error);
+        }
 
         /// <summary>Whether the bag holds a property of that name (compared case-insensitively).</summary>
         /// <param name="name">The name.</param>

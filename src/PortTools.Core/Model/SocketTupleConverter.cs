@@ -116,7 +116,7 @@ namespace PortTools
         [ThreadStatic]
         private static ParseContext? s_context;
 
-        private static ParseContext Context() => s_context ??= new ParseContext(new SocketTableParserOptions(), CancellationToken.None);
+        internal static ParseContext Context() => s_context ??= new ParseContext(new SocketTableParserOptions(), CancellationToken.None);
 
         private static string? Text(IFieldRecord record, string name, bool allowEmpty = false) =>
             record.Get(name) is JsonValue value && value.Kind == JsonKind.String && (allowEmpty || value.Text!.Length > 0) ? value.Text : null;

@@ -30,6 +30,9 @@ namespace PortTools.Commands
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
         private int _objects;
 
+        // One for the whole pipeline: it learns each kind of property bag once (see PropertyBagReader).
+        private readonly PropertyBagReader? _bags = PropertyBagReader.IsAvailable ? new PropertyBagReader() : null;
+
         /// <summary>Lines of text (for example from Get-Content), or objects that carry sockets.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputSet)]
         [AllowEmptyString]
@@ -121,7 +124,7 @@ namespace PortTools.Commands
                         break;
                     default:
                         // An object that is (or carries) a socket passes through the converter, not the text parser.
-                        if (PowerShellObjects.TryConvertSocket(item, out SocketTuple? socket, out string? error))
+                        if (PowerShellObjects.TryConvertSocket(item, out SocketTuple? socket, out string? error, _bags))
                         {
                             WriteObject(ComputerName is null ? socket : socket.WithComputerName(ComputerName));
                         }

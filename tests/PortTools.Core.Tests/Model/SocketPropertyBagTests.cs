@@ -73,6 +73,28 @@ namespace PortTools.Tests.Model
             yield return new object[] { "typed values", new List<KeyValuePair<string, object?>> { new("Protocol", TransportProtocol.Tcp), new("State", SocketState.Listen), new("LocalAddress", IPAddress.Loopback), new("LocalPort", (ushort)8080), new("Processes", new List<object?> { new SocketOwner(5, "a"), new SocketOwner(6, null) }), new("ReusePort", false) } };
             yield return new object[] { "NetTCPIP row", new List<KeyValuePair<string, object?>> { new("LocalAddress", "10.0.0.1"), new("LocalPort", 443), new("RemoteAddress", "0.0.0.0"), new("RemotePort", 0), new("State", 2), new("OwningProcess", 4) } };
             yield return new object[] { "namespace and container", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "0.0.0.0:80"), new("State", "Listen"), new("NetworkNamespace", "red:4026532301"), new("Container", "docker:3f2a"), new("Source", "") } };
+            yield return new object[] { "whole numbers of other types (enums at depth 2)", new List<KeyValuePair<string, object?>> { new("Protocol", 6L), new("State", 6L), new("LocalAddress", "10.0.0.5"), new("LocalPort", (ushort)50001), new("RemoteAddress", "203.0.113.10"), new("RemotePort", 443L), new("UserId", (uint)1000), new("Inode", 123456789UL), new("ReceiveQueue", (byte)0), new("SendQueue", 7L), new("Timer", 3), new("TimerExpiresIn", TimeSpan.FromMilliseconds(52300)), new("Retransmits", (short)1), new("ReuseAddress", true), new("IPv6Only", "false") } };
+            yield return new object[] { "UDP as 17, enum-typed values", new List<KeyValuePair<string, object?>> { new("Protocol", 17), new("State", SocketState.Unconnected), new("LocalAddress", "0.0.0.0"), new("LocalPort", "53"), new("ProcessId", "7"), new("ProcessName", ""), new("Inode", 42) } };
+            yield return new object[] { "protocol enum, addresses as objects", new List<KeyValuePair<string, object?>> { new("Protocol", TransportProtocol.Udp), new("LocalAddress", IPAddress.Parse("fe80::1%2")), new("LocalPort", 546), new("RemoteAddress", IPAddress.IPv6Any), new("RemotePort", 0) } };
+            yield return new object[] { "ss words and digits as state", new List<KeyValuePair<string, object?>> { new("Protocol", "tcp"), new("Local", "10.0.0.1:80"), new("State", "TIME-WAIT"), new("Remote", "10.0.0.2:5000") } };
+            yield return new object[] { "state as digits, name in capitals", new List<KeyValuePair<string, object?>> { new("Protocol", "TCP"), new("Local", "[::]:80"), new("State", "1"), new("Source", 5), new("PSComputerName", 7), new("ComputerName", "db02") } };
+            yield return new object[] { "state name in another case", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "::"), new("LocalPort", 80), new("State", "LISTEN"), new("Remote", "*:*"), new("PSComputerName", ""), new("ComputerName", "db03"), new("BoundInterface", "") } };
+            yield return new object[] { "owners as a list of texts", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "0.0.0.0:22"), new("State", "Listen"), new("Processes", new List<object?> { "sshd (pid 1)", "sshd (pid 2)" }), new("ProcessId", 1), new("ProcessName", "sshd") } };
+            yield return new object[] { "an empty list of owners, then ProcessId", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "0.0.0.0:22"), new("Processes", new List<object?>()), new("ProcessId", 1L), new("ProcessName", "sshd") } };
+            yield return new object[] { "a timer off keeps no expiry", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "0.0.0.0:22"), new("Timer", "off"), new("TimerExpiresIn", "00:00:01"), new("Retransmits", 3) } };
+            yield return new object[] { "bad negative port", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "10.0.0.3"), new("LocalPort", -1) } };
+            yield return new object[] { "bad missing port", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "10.0.0.3"), new("LocalPort", null), new("Local", "10.0.0.3:80") } };
+            yield return new object[] { "bad negative queue", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("ReceiveQueue", -5L) } };
+            yield return new object[] { "bad queue beyond 18 digits", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("SendQueue", 1_000_000_000_000_000_000L) } };
+            yield return new object[] { "bad user id beyond uint", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("UserId", 5_000_000_000L) } };
+            yield return new object[] { "bad state number", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("State", 99) } };
+            yield return new object[] { "bad protocol number", new List<KeyValuePair<string, object?>> { new("Protocol", 7), new("Local", "10.0.0.3:80") } };
+            yield return new object[] { "bad boolean", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("IPv6Only", 1) } };
+            yield return new object[] { "bad timer number", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("Timer", 9) } };
+            yield return new object[] { "bad negative duration", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("TimerExpiresIn", TimeSpan.FromSeconds(-1)) } };
+            yield return new object[] { "bad owner in a list", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("Processes", new List<object?> { "sshd (pid 1)", "sshd" }) } };
+            yield return new object[] { "bad remote family", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "10.0.0.3"), new("LocalPort", 80), new("RemoteAddress", IPAddress.IPv6Loopback), new("RemotePort", 5) } };
+            yield return new object[] { "bad container", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("Local", "10.0.0.3:80"), new("Container", "::") } };
             yield return new object[] { "bad address", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "10.0.0.300"), new("LocalPort", 80) } };
             yield return new object[] { "bad port", new List<KeyValuePair<string, object?>> { new("Protocol", "Tcp"), new("LocalAddress", "10.0.0.3"), new("LocalPort", 70000) } };
             yield return new object[] { "bad protocol", new List<KeyValuePair<string, object?>> { new("Protocol", "Sctp"), new("Local", "10.0.0.3:80") } };
@@ -126,6 +148,30 @@ namespace PortTools.Tests.Model
             Assert.Null(socket.ExclusiveAddressUse);
             Assert.Null(socket.BoundInterface);
             Assert.Null(socket.NetworkNamespace);
+        }
+
+        /// <summary>The bags PowerShell gives most (deserialized without the module, the benchmark's) convert without the text round trip.</summary>
+        [Theory]
+        [InlineData("deserialized listener with every option")]
+        [InlineData("deserialized connection, options unknown")]
+        [InlineData("deserialized UDP without owner")]
+        [InlineData("deserialized TIME-WAIT with a timer")]
+        [InlineData("benchmark's bag")]
+        [InlineData("whole numbers of other types (enums at depth 2)")]
+        [InlineData("UDP as 17, enum-typed values")]
+        [InlineData("protocol enum, addresses as objects")]
+        [InlineData("owners as a list of texts")]
+        public void Usual_bags_take_the_typed_mapping(string name)
+        {
+            var properties = (List<KeyValuePair<string, object?>>)Bags().Single(row => (string)row[0] == name)[1];
+            var bag = new SocketPropertyBag(Nested);
+            foreach (KeyValuePair<string, object?> property in properties)
+            {
+                bag.Add(property.Key, property.Value);
+            }
+
+            Assert.True(bag.TryMapTyped(out SocketTuple? socket), name);
+            Assert.NotNull(socket);
         }
 
         [Fact]
