@@ -276,7 +276,10 @@ namespace PortTools.Tests.Linux
             int port = Loopback.PortOf(listener);
 
             // bash opens a connection on fd 3 and starts a child that inherits it: two owners of one socket.
-            using var shell = Process.Start(new ProcessStartInfo("bash", new[] { "-c", $"exec 3<>/dev/tcp/{address}/{port}; sleep 20 & echo ready; wait" }) { RedirectStandardOutput = true })!;
+            // "ready" waits for the child to have become sleep: until its exec it is a second bash, and a
+            // read that comes first finds no sleep (3 in 300 such reads here while two cores were busy).
+            string script = $"exec 3<>/dev/tcp/{address}/{port}; sleep 20 & until [ \"$(cat /proc/$!/comm 2>/dev/null)\" = sleep ]; do :; done; echo ready; wait";
+            using var shell = Process.Start(new ProcessStartInfo("bash", new[] { "-c", script }) { RedirectStandardOutput = true })!;
             try
             {
                 Assert.Equal("ready", shell.StandardOutput.ReadLine());
