@@ -142,14 +142,16 @@ function Format-Range([double[]] $Values, [scriptblock] $Format) {
 function Format-Ratio([double] $Value) { $Value.ToString('0.00', [cultureinfo]::InvariantCulture) + 'x' }
 
 <#
-Times a candidate and its floor alternately for $Rounds rounds (after one untimed warm-up of each) and
-writes one table row: both medians with ranges, and the ratio of each round's candidate to the same
-round's floor, median and range.
+Times a candidate and its floor alternately for $Rounds rounds and writes one table row: both medians
+with ranges, and the ratio of each round's candidate to the same round's floor, median and range. Two
+untimed warm-ups of each come first: the first compiles the code, the second gives tiered compilation
+time to swap in optimized code (with one, the first timed round of a million sockets often came out
+well above the later ones).
 #>
 function Measure-AgainstFloor {
     param([string] $Name, [scriptblock] $Candidate, [string] $FloorName, [scriptblock] $Floor, [int] $Count, [string] $Unit = 'items')
 
-    $null = & $Candidate; $null = & $Floor
+    for ($warmUp = 0; $warmUp -lt 2; $warmUp++) { $null = & $Candidate; $null = & $Floor }
     $candidateMs = [Collections.Generic.List[double]]::new()
     $floorMs = [Collections.Generic.List[double]]::new()
     $ratios = [Collections.Generic.List[double]]::new()
