@@ -18,7 +18,7 @@ Describe 'tests/Benchmark.ps1' {
     }
 
     It 'prints each measurement beside its floor, with a ratio and a min-max range' {
-        foreach ($name in 'Test-PortBind -SocketTable $table', 'PSSerializer rows', 'property bags', 'ConvertFrom-SocketTable -Path', 'Import-Module PortTools') {
+        foreach ($name in 'Test-PortBind -SocketTable $table', 'PSSerializer rows', 'property bags', '[pscustomobject] rows', 'ConvertFrom-SocketTable -Path', 'Import-Module PortTools') {
             $row = @($output -split "`n" | Where-Object { $_.StartsWith('| ') -and $_.Contains($name) })
             $row.Count | Should -BeGreaterThan 0 -Because "the output has a row for '$name': $output"
             $row[0] | Should -Match '\d+\.\d\dx \(\d+\.\d\dx-\d+\.\d\dx\) \|$' -Because 'the last column is the ratio to the floor with its range'

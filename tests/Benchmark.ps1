@@ -11,8 +11,9 @@ ratio to its floor (each round's candidate over the same round's floor; candidat
 
   socket-table  Test-PortBind -SocketTable $table (SocketTuples in a variable: conversion plus index
                 build) against SocketIndex.Build of the same sockets from this process; the same for
-                the rows PSSerializer deserialized (rehydrated by the module's type converter) and for
-                property bags (deserialized where the module's types are not loaded).
+                the rows PSSerializer deserialized (rehydrated by the module's type converter), for
+                property bags (deserialized where the module's types are not loaded) and for
+                [pscustomobject] rows.
   enumerate     Get-SocketTuple -SkipProcess | Measure-Object at a sockfarm population (root) against
                 ../shared/tools/nlcount run from this process; retained bytes per socket as collected
                 into a variable, beside the core's own list.
@@ -317,19 +318,35 @@ try {
                     -Candidate { $rows2 = [Management.Automation.PSSerializer]::Deserialize($sliceXml); Test-PortBind -SocketTable $rows2 -TargetOS Linux -Port 20000 -Quiet } `
                     -FloorName 'PSSerializer.Deserialize alone' -Floor { [Management.Automation.PSSerializer]::Deserialize($sliceXml) }))
 
-        # Property bags: what a session without the module's types gets (Deserialized.PortTools.SocketTuple kept as bags).
-        $bags = foreach ($socket in $serialized) {
-            $bag = [pscustomobject]@{
-                Protocol = $socket.Protocol.ToString(); State = $socket.State.ToString(); LocalAddress = $socket.LocalAddress.ToString(); LocalPort = $socket.LocalPort
-                RemoteAddress = "$($socket.RemoteAddress)"; RemotePort = $socket.RemotePort; ProcessId = $socket.ProcessId; ProcessName = $socket.ProcessName
-            }
-            $bag.PSObject.TypeNames.Insert(0, 'Deserialized.PortTools.SocketTuple')
-            $bag
+        # Property bags as a session without the module's type data gets them (SSH remoting before PortTools is
+        # loaded there): the same rows deserialized in a runspace whose type table has no PortTools types, each a
+        # Deserialized.PortTools.SocketTuple with all its properties, every name and value an object of its own.
+        $bare = [powershell]::Create([Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+        try {
+            $bags = @($bare.AddScript('param($xml) [Management.Automation.PSSerializer]::Deserialize($xml)').AddArgument($xml).Invoke())
+        }
+        finally {
+            $bare.Dispose()
+        }
+        if ($bags.Count -ne $serializedCount -or $bags[0] -is [PortTools.SocketTuple] -or $bags[0].PSObject.TypeNames[0] -ne 'Deserialized.PortTools.SocketTuple') {
+            throw "Deserializing without the module gave $($bags.Count) rows of type $($bags[0].PSObject.TypeNames[0]), not $serializedCount property bags."
         }
         $rows.Add((Measure-AgainstFloor -Name 'Test-PortBind -SocketTable of property bags (deserialized without the module)' -Count $serializedCount -Unit sockets `
                     -Candidate { Test-PortBind -SocketTable $bags -TargetOS Linux -Port 20000 -Quiet } `
                     -FloorName 'SocketIndex.Build of the same sockets' -Floor { [PortTools.SocketIndex]::Build($serialized, $facts) }))
-        Remove-Variable table, list, serialized, xml, sliceXml, deserialized, bags
+        $bags = $null
+
+        # [pscustomobject] rows with only the usual columns (Select-Object, ConvertFrom-Json, Import-Csv with types).
+        $customRows = foreach ($socket in $serialized) {
+            [pscustomobject]@{
+                Protocol = $socket.Protocol.ToString(); State = $socket.State.ToString(); LocalAddress = $socket.LocalAddress.ToString(); LocalPort = $socket.LocalPort
+                RemoteAddress = "$($socket.RemoteAddress)"; RemotePort = $socket.RemotePort; ProcessId = $socket.ProcessId; ProcessName = $socket.ProcessName
+            }
+        }
+        $rows.Add((Measure-AgainstFloor -Name 'Test-PortBind -SocketTable of [pscustomobject] rows (eight columns)' -Count $serializedCount -Unit sockets `
+                    -Candidate { Test-PortBind -SocketTable $customRows -TargetOS Linux -Port 20000 -Quiet } `
+                    -FloorName 'SocketIndex.Build of the same sockets' -Floor { [PortTools.SocketIndex]::Build($serialized, $facts) }))
+        Remove-Variable table, list, serialized, xml, sliceXml, deserialized, bags, customRows
         [GC]::Collect()
     }
 
