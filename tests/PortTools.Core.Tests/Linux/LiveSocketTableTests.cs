@@ -276,9 +276,9 @@ namespace PortTools.Tests.Linux
             int port = Loopback.PortOf(listener);
 
             // bash opens a connection on fd 3 and starts a child that inherits it: two owners of one socket.
-            // "ready" waits for the child to have become sleep: until its exec it is a second bash, and a
-            // read that comes first finds no sleep (3 in 300 such reads here while two cores were busy).
-            string script = $"exec 3<>/dev/tcp/{address}/{port}; sleep 20 & until [ \"$(cat /proc/$!/comm 2>/dev/null)\" = sleep ]; do :; done; echo ready; wait";
+            // "ready" waits (at most about 5 s) for the child to have become sleep: until its exec it is a second
+            // bash, and a read that comes first finds no sleep (3 in 300 such reads here while two cores were busy).
+            string script = $"exec 3<>/dev/tcp/{address}/{port}; sleep 20 & for i in $(seq 1000); do [ \"$(cat /proc/$!/comm 2>/dev/null)\" = sleep ] && break; sleep 0.005; done; echo ready; wait";
             using var shell = Process.Start(new ProcessStartInfo("bash", new[] { "-c", script }) { RedirectStandardOutput = true })!;
             try
             {
