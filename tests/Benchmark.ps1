@@ -311,7 +311,7 @@ try {
         $rows.Add((Measure-AgainstFloor -Name 'Test-PortBind -SocketTable of PSSerializer rows (module loaded: rehydrated)' -Count $serializedCount -Unit sockets `
                     -Candidate { Test-PortBind -SocketTable $deserialized -TargetOS Linux -Port 20000 -Quiet } `
                     -FloorName 'SocketIndex.Build of the same sockets' -Floor { [PortTools.SocketIndex]::Build($serialized, $facts) }))
-        # Deserializing costs about 180 µs a row, in every round here: a slice of the rows is enough to show its share.
+        # Deserializing costs 180-450 µs a row here, in every round: a slice of the rows is enough to show its share.
         $sliceCount = [Math]::Min(20000, $serializedCount)
         $sliceXml = [Management.Automation.PSSerializer]::Serialize([object[]]$list.GetRange(0, $sliceCount).ToArray(), 1)
         $rows.Add((Measure-AgainstFloor -Name 'PSSerializer.Deserialize of the rows plus Test-PortBind' -Count $sliceCount -Unit sockets `
@@ -336,7 +336,7 @@ try {
                     -FloorName 'SocketIndex.Build of the same sockets' -Floor { [PortTools.SocketIndex]::Build($serialized, $facts) }))
         $bags = $null
 
-        # [pscustomobject] rows with only the usual columns (Select-Object, ConvertFrom-Json, Import-Csv with types).
+        # [pscustomobject] rows with only the usual columns and typed values (Select-Object, ConvertFrom-Json).
         $customRows = foreach ($socket in $serialized) {
             [pscustomobject]@{
                 Protocol = $socket.Protocol.ToString(); State = $socket.State.ToString(); LocalAddress = $socket.LocalAddress.ToString(); LocalPort = $socket.LocalPort
